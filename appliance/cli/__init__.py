@@ -1,0 +1,476 @@
+"""The ``mailroom`` command line: every admin action, through the control client.
+
+Each subcommand turns its arguments into one control operation; the client
+runs it in the daemon when one answers, or on the data directory directly.
+A refused change prints one line to stderr and exits 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from appliance.control.client import ControlClient
+from appliance.home import Home, resolve_home
+from appliance.state import StateError
+
+__all__ = ["main", "build_parser", "CliError"]
+
+
+class CliError(Exception):
+    pass
+
+
+def parse_size(text: str) -> int:
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+    raw = text.strip().upper().removesuffix("B")
+    unit = raw[-1:] if raw[-1:] in units and not raw[-1:].isdigit() else ""
+    number = raw[: len(raw) - len(unit)]
+    try:
+        value = float(number)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 500M, 2G)") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError("size must not be negative")
+    return int(value * units[unit])
+
+
+def _human(size: int) -> str:
+    for unit in ("B", "K", "M", "G"):
+        if size < 1024 or unit == "G":
+            return f"{size:.0f}{unit}" if unit == "B" else f"{size:.1f}{unit}"
+        size /= 1024  # type: ignore[assignment]
+    return str(size)
+
+
+def read_password(args: argparse.Namespace) -> str:
+    if getattr(args, "password_stdin", False):
+        line = sys.stdin.readline()
+        if not line:
+            raise CliError("no password on standard input")
+        return line.rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise CliError("give the password with --password-stdin")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise CliError("passwords differ")
+    return first
+
+
+# -- commands -------------------------------------------------------------
+
+Handler = Callable[[ControlClient, argparse.Namespace], int | None]
+
+
+def cmd_init(client: ControlClient, args: argparse.Namespace) -> int:
+    from appliance.control.client import ensure_secret
+    from appliance.service import ensure_tls
+    from appliance.state import State
+
+    home = client.home
+    if home.initialized():
+        raise CliError(f"{home.root} is already set up (change it with: mailroom settings set)")
+    # Validate before creating anything, so a typo leaves no half-made directory.
+    from appliance.addresses import is_valid_domain, normalize_domain
+
+    for label, value in (("host name", args.hostname), ("domain", args.domain)):
+        if not is_valid_domain(normalize_domain(value)):
+            raise CliError(f"not a valid {label}: {value!r}")
+    home.create()
+    state = State(home.db)
+    try:
+        state.set_setting("hostname", args.hostname)
+        state.add_domain(args.domain)
+        if args.cert or args.key:
+            if not (args.cert and args.key):
+                raise CliError("give both --cert and --key")
+            state.set_setting("tls.cert", str(Path(args.cert).resolve()))
+            state.set_setting("tls.key", str(Path(args.key).resolve()))
+        ensure_secret(home)
+        ensure_tls(home, state)
+    except BaseException:
+        state.close()
+        home.db.unlink(missing_ok=True)
+        raise
+    state.close()
+    print(f"Mailroom set up in {home.root} for {args.domain} (host {args.hostname})")
+    return 0
+
+
+def cmd_settings(client: ControlClient, args: argparse.Namespace) -> int:
+    if args.action == "show":
+        for item in client.call("settings.show"):
+            print(f"{item['key']} = {_fmt_value(item['value'])}")
+    elif args.action == "get":
+        print(_fmt_value(client.call("settings.get", key=args.key)))
+    else:
+        value = client.call("settings.set", key=args.key, value=args.value)
+        print(f"{args.key} = {_fmt_value(value)}")
+    return 0
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def cmd_domain(client: ControlClient, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for name in client.call("domain.list"):
+            print(name)
+    elif args.action == "add":
+        print(f"added domain {client.call('domain.add', name=args.name)}")
+    else:
+        client.call("domain.del", name=args.name)
+        print(f"deleted domain {args.name}")
+    return 0
+
+
+def cmd_account(client: ControlClient, args: argparse.Namespace) -> int:
+    action = args.action
+    if action == "list":
+        rows = client.call("account.list")
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        for row in rows:
+            quota = _human(row["quota_bytes"]) if row["quota_bytes"] else "unlimited"
+            flags = "" if row["enabled"] else "  DISABLED"
+            fwd = f"  forward→{','.join(row['forward'])}" if row["forward"] else ""
+            if row["forward"] and row["keep_copy"]:
+                fwd += " (+copy)"
+            print(f"{row['address']:<32} {_human(row['used_bytes']):>8} of {quota:<9} "
+                  f"{row['messages']:>6} msgs{flags}{fwd}")
+    elif action == "add":
+        password = read_password(args)
+        addr = client.call("account.add", address=args.address, password=password,
+                           quota_bytes=args.quota or 0)
+        print(f"added account {addr}")
+    elif action == "del":
+        client.call("account.del", address=args.address)
+        print(f"deleted account {args.address}")
+    elif action == "passwd":
+        client.call("account.passwd", address=args.address, password=read_password(args))
+        print(f"password changed for {args.address}")
+    elif action in ("disable", "enable"):
+        client.call(f"account.{action}", address=args.address)
+        print(f"{action}d {args.address}")
+    elif action == "quota":
+        client.call("account.quota", address=args.address, quota_bytes=args.size)
+        print(f"quota of {args.address}: {_human(args.size) if args.size else 'unlimited'}")
+    return 0
+
+
+def cmd_alias(client: ControlClient, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for name, targets in client.call("alias.list").items():
+            print(f"{name}: {', '.join(targets)}")
+    elif args.action == "add":
+        addr = client.call("alias.add", address=args.address, targets=args.targets)
+        print(f"{addr}: {', '.join(client.call('alias.list')[addr])}")
+    else:
+        client.call("alias.del", address=args.address, targets=args.targets)
+        print(f"deleted {'members from ' if args.targets else ''}alias {args.address}")
+    return 0
+
+
+def cmd_forward(client: ControlClient, args: argparse.Namespace) -> int:
+    if args.action == "set":
+        client.call("forward.set", address=args.address, targets=args.targets,
+                    keep_copy=args.keep)
+        copy = " (keeping a copy)" if args.keep else ""
+        print(f"{args.address} forwards to {', '.join(args.targets)}{copy}")
+    else:
+        client.call("forward.clear", address=args.address)
+        print(f"{args.address} no longer forwards")
+    return 0
+
+
+def cmd_relay(client: ControlClient, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for net in client.call("relay.list"):
+            print(net)
+    elif args.action == "add":
+        print(f"relay allowed from {client.call('relay.add', network=args.network)}")
+    else:
+        client.call("relay.del", network=args.network)
+        print(f"relay no longer allowed from {args.network}")
+    return 0
+
+
+def cmd_newaliases(client: ControlClient, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    result = client.call(
+        "aliases.import", text=text, domain=args.domain, source=path.name,
+        include_dir=args.include_dir or str(path.resolve().parent),
+    )
+    for warning in result["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{path}: {result['imported']} aliases imported into {result['domain']}")
+    return 0
+
+
+def cmd_serve(client: ControlClient, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from appliance.service import Daemon, ServeOptions
+
+    home = client.home
+    if not home.initialized():
+        raise CliError(f"no Mailroom data in {home.root} (run: mailroom init)")
+    if client.daemon_running():
+        raise CliError(f"a Mailroom daemon already runs on {home.root}")
+    listen = [h.strip() for item in args.listen or [] for h in item.split(",") if h.strip()]
+    options = ServeOptions(listen=listen, port_offset=args.port_offset,
+                           foreground_log=args.verbose)
+    daemon = Daemon(home, options)
+    asyncio.run(daemon.run())
+    return 0
+
+
+def cmd_status(client: ControlClient, args: argparse.Namespace) -> int:
+    try:
+        info = client.call("status")
+    except StateError as exc:
+        print(f"mailroom: {exc}", file=sys.stderr)
+        return 3  # like init scripts: 3 = not running
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    up = time.strftime("%H:%M:%S", time.gmtime(info["uptime"]))
+    paused = "  (incoming mail PAUSED)" if info["paused"] else ""
+    print(f"mailroom daemon pid {info['pid']} on {info['hostname']}, up {up}{paused}")
+    for svc in info["services"]:
+        where = ", ".join(svc["sockets"]) or f"{','.join(svc['hosts'])}:{svc['port']}"
+        err = f"  {svc['error']}" if svc["error"] else ""
+        print(f"  {svc['name']:<11} {svc['port']:>5}  {svc['state']:<8} {svc['tls']:<9} "
+              f"{where}{err}")
+    q = info["queue"]
+    print(f"  queue: {q['active']} active, {q['deferred']} deferred, {q['hold']} held")
+    return 0
+
+
+def cmd_reload(client: ControlClient, args: argparse.Namespace) -> int:
+    result = client.call("reload")
+    restarted = ", ".join(result["restarted"]) or "no listener"
+    print(f"configuration reloaded ({restarted} restarted)")
+    return 0
+
+
+def cmd_mailq(client: ControlClient, args: argparse.Namespace) -> int:
+    entries = client.call("queue.list")
+    if args.json:
+        print(json.dumps(entries, indent=2, ensure_ascii=False))
+        return 0
+    print(format_mailq(entries))
+    return 0
+
+
+def format_mailq(entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return "Mail queue is empty"
+    marks = {"active": "*", "hold": "!", "deferred": " "}
+    lines = ["-Queue ID-   --Size-- ----Arrival Time---- -Sender/Recipient-------"]
+    total = 0
+    for e in entries:
+        total += e["size"]
+        when = time.strftime("%a %b %d %H:%M:%S", time.localtime(e["arrival"]))
+        qid = e["id"] + marks.get(e["queue"], " ")
+        lines.append(f"{qid:<13}{e['size']:>8} {when}  {e['sender'] or 'MAILER-DAEMON'}")
+        last = None
+        for r in e["recipients"]:
+            if r["reply"] and r["reply"] != last:
+                lines.append(f"{'':<44}({r['reply']})")
+                last = r["reply"]
+            lines.append(f"{'':<45}{r['address']}")
+        lines.append("")
+    lines.append(f"-- {(total + 1023) // 1024} Kbytes in {len(entries)} Request"
+                 f"{'s' if len(entries) != 1 else ''}.")
+    return "\n".join(lines)
+
+
+def cmd_queue(client: ControlClient, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        return cmd_mailq(client, args)
+    if args.action == "flush":
+        client.call("queue.flush")
+        print("queue flushed: every deferred message will be retried now")
+        return 0
+    if args.action == "show":
+        info = client.call("queue.show", id=args.id)
+        print(f"Queue ID: {info['id']} ({info['queue']})")
+        print(f"Sender: <{info['sender']}>")
+        for r in info["recipients"]:
+            print(f"Recipient: <{r['address']}> {r['state']} {r['reply']}".rstrip())
+        print()
+        print(info["message"], end="")
+        return 0
+    client.call(f"queue.{args.action}", id=args.id)
+    print(f"{args.id}: {args.action} done")
+    return 0
+
+
+def cmd_logs(client: ControlClient, args: argparse.Namespace) -> int:
+    from appliance.logs import follow, tail
+
+    log_file = client.home.log_file
+    for line in tail(log_file, args.lines):
+        print(line)
+    if args.follow:
+        sys.stdout.flush()
+        try:
+            # Start following at the current end; tail already printed the rest.
+            for line in follow(log_file):
+                print(line, flush=True)
+        except KeyboardInterrupt:
+            return 0
+    return 0
+
+
+# -- parser ---------------------------------------------------------------
+
+
+def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS,
+                        help="data directory (default: $MAILROOM_HOME or the platform default)")
+    parser = argparse.ArgumentParser(
+        prog=prog, parents=[common],
+        description="Mailroom: a mail server appliance for a small office. "
+                    "Without a command, opens the desktop program (GUI).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help: str, **kw: Any) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help, description=help, **kw)
+        p.set_defaults(handler=handler)
+        return p
+
+    def actions(p: argparse.ArgumentParser) -> Any:
+        return p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    p = add("gui", lambda c, a: 0, "open the desktop program (the default)")
+    p = add("init", cmd_init, "set up a new data directory")
+    p.add_argument("--hostname", required=True,
+                   help="this server's host name, e.g. mail.example.com")
+    p.add_argument("--domain", required=True, help="the first mail domain, e.g. example.com")
+    p.add_argument("--cert", help="PEM certificate to use instead of a self-signed one")
+    p.add_argument("--key", help="PEM private key for --cert")
+
+    p = add("settings", cmd_settings, "show or change settings")
+    a = actions(p)
+    a.add_parser("show", parents=[common], help="every setting and its value")
+    g = a.add_parser("get", parents=[common], help="one setting")
+    g.add_argument("key")
+    s = a.add_parser("set", parents=[common], help="change one setting")
+    s.add_argument("key")
+    s.add_argument("value")
+
+    p = add("domain", cmd_domain, "mail domains this server receives for")
+    a = actions(p)
+    a.add_parser("list", parents=[common])
+    for act in ("add", "del"):
+        a.add_parser(act, parents=[common]).add_argument("name")
+
+    p = add("account", cmd_account, "mail accounts")
+    a = actions(p)
+    a.add_parser("list", parents=[common], help="accounts with usage and quota").add_argument(
+        "--json", action="store_true")
+    ad = a.add_parser("add", parents=[common], help="add an account")
+    ad.add_argument("address")
+    ad.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    ad.add_argument("--quota", type=parse_size, help="mailbox size limit, e.g. 2G (default: none)")
+    for act in ("del", "disable", "enable"):
+        a.add_parser(act, parents=[common]).add_argument("address")
+    pw = a.add_parser("passwd", parents=[common], help="change a password")
+    pw.add_argument("address")
+    pw.add_argument("--password-stdin", action="store_true")
+    qa = a.add_parser("quota", parents=[common], help="set the quota (0: unlimited)")
+    qa.add_argument("address")
+    qa.add_argument("size", type=parse_size)
+
+    p = add("alias", cmd_alias, "aliases and groups (like /etc/aliases)")
+    a = actions(p)
+    a.add_parser("list", parents=[common])
+    aa = a.add_parser("add", parents=[common], help="add an alias or members to it")
+    aa.add_argument("address")
+    aa.add_argument("targets", nargs="+", metavar="TARGET")
+    ad = a.add_parser("del", parents=[common], help="delete an alias, or some of its members")
+    ad.add_argument("address")
+    ad.add_argument("targets", nargs="*", metavar="TARGET")
+
+    p = add("forward", cmd_forward, "per-account forwarding (like ~/.forward)")
+    a = actions(p)
+    fs = a.add_parser("set", parents=[common])
+    fs.add_argument("address")
+    fs.add_argument("targets", nargs="+", metavar="TARGET")
+    fs.add_argument("--keep", action="store_true", help="keep a copy in the mailbox too")
+    a.add_parser("clear", parents=[common]).add_argument("address")
+
+    p = add("relay", cmd_relay, "networks allowed to relay (like access Connect:... RELAY)")
+    a = actions(p)
+    a.add_parser("list", parents=[common])
+    for act in ("add", "del"):
+        a.add_parser(act, parents=[common]).add_argument("network", metavar="CIDR")
+
+    p = add("newaliases", cmd_newaliases, "import an /etc/aliases file")
+    p.add_argument("file", nargs="?", default="/etc/aliases")
+    p.add_argument("--domain", help="domain for names without one (default: the first domain)")
+    p.add_argument("--include-dir", help="where to look for :include: files")
+
+    p = add("serve", cmd_serve, "run the mail server daemon")
+    p.add_argument("--listen", action="append", metavar="ADDR",
+                   help="address to listen on (repeatable; default: the 'listen' setting)")
+    p.add_argument("--port-offset", type=int, default=0, metavar="N",
+                   help="every service listens on its standard port + N")
+    p.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+
+    add("status", cmd_status, "show each listener and its state").add_argument(
+        "--json", action="store_true")
+    add("reload", cmd_reload, "apply changed settings without dropping mail")
+    add("mailq", cmd_mailq, "list queued mail").add_argument("--json", action="store_true")
+
+    p = add("queue", cmd_queue, "act on queued mail")
+    a = actions(p)
+    a.add_parser("list", parents=[common]).add_argument("--json", action="store_true")
+    a.add_parser("flush", parents=[common], help="retry everything now")
+    for act in ("show", "retry", "hold", "release", "delete", "bounce"):
+        a.add_parser(act, parents=[common]).add_argument("id", metavar="QUEUE_ID")
+
+    p = add("logs", cmd_logs, "show the mail log")
+    p.add_argument("-n", "--lines", type=int, default=20)
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "mailroom") -> int:
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    home: Home = resolve_home(getattr(args, "data_dir", None))
+    client = ControlClient(home)
+    try:
+        return int(args.handler(client, args) or 0)
+    except (CliError, StateError) as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        os._exit(0)
+    finally:
+        client.close()

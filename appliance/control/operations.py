@@ -1,0 +1,370 @@
+"""Every administrative operation, by name: the surface of the control API.
+
+The daemon serves these over the control API; when no daemon runs, the
+client calls them in-process on the same data directory. Either way the
+caller gets the same JSON-able result or the same ``StateError``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from appliance.aliases import parse_aliases
+from appliance.home import Home
+from appliance.logs import tail
+from appliance.queue.spool import Spool
+from appliance.state import ERROR_PREFIX, State, StateError
+from appliance.state.settings import SETTINGS
+from appliance.store import Mailstore
+
+__all__ = ["Operations", "DaemonHooks", "OPERATIONS"]
+
+
+class DaemonHooks(Protocol):
+    """What only a running daemon can do."""
+
+    def status(self) -> dict[str, Any]: ...
+    async def reload(self) -> dict[str, Any]: ...
+    def queue_changed(self, qid: str | None, action: str) -> None: ...
+    def set_paused(self, paused: bool) -> None: ...
+
+
+OPERATIONS: dict[str, Callable[..., Any]] = {}
+
+
+def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        OPERATIONS[name] = fn
+        return fn
+
+    return register
+
+
+class Operations:
+    def __init__(self, home: Home, state: State, daemon: DaemonHooks | None = None) -> None:
+        self.home = home
+        self.state = state
+        self.daemon = daemon
+        self._spool: Spool | None = None
+        self._store: Mailstore | None = None
+
+    @property
+    def spool(self) -> Spool:
+        if self._spool is None:
+            self._spool = Spool(self.home.queue)
+        return self._spool
+
+    @property
+    def store(self) -> Mailstore:
+        if self._store is None:
+            self._store = Mailstore(self.home.mail, self.state.get_setting("hostname"))
+        return self._store
+
+    def _need_daemon(self) -> DaemonHooks:
+        if self.daemon is None:
+            raise StateError("the Mailroom daemon is not running (start it with: mailroom serve)")
+        return self.daemon
+
+    def names(self) -> list[str]:
+        return sorted(OPERATIONS)
+
+    async def call(self, name: str, args: dict[str, Any]) -> Any:
+        fn = OPERATIONS.get(name)
+        if fn is None:
+            raise StateError(f"unknown operation {name!r}")
+        try:
+            result = fn(self, **args)
+        except TypeError as exc:
+            raise StateError(f"bad arguments for {name}: {exc}") from exc
+        if hasattr(result, "__await__"):
+            result = await result
+        return result
+
+    # -- settings ---------------------------------------------------------
+
+    @op("settings.show")
+    def settings_show(self) -> list[dict[str, Any]]:
+        values = self.state.settings()
+        return [
+            {"key": k, "value": values[k], "default": s.default, "help": s.help}
+            for k, s in SETTINGS.items()
+        ]
+
+    @op("settings.get")
+    def settings_get(self, key: str) -> Any:
+        return self.state.get_setting(key)
+
+    @op("settings.set")
+    def settings_set(self, key: str, value: Any) -> Any:
+        return self.state.set_setting(key, value)
+
+    # -- domains ----------------------------------------------------------
+
+    @op("domain.list")
+    def domain_list(self) -> list[str]:
+        return self.state.domains()
+
+    @op("domain.add")
+    def domain_add(self, name: str) -> str:
+        return self.state.add_domain(name)
+
+    @op("domain.del")
+    def domain_del(self, name: str) -> None:
+        self.state.delete_domain(name)
+
+    # -- accounts ---------------------------------------------------------
+
+    @op("account.list")
+    def account_list(self) -> list[dict[str, Any]]:
+        out = []
+        for acct in self.state.accounts():
+            info = acct.public()
+            used, count = self.store.usage(acct.address)
+            info["used_bytes"] = used
+            info["messages"] = count
+            out.append(info)
+        return out
+
+    @op("account.add")
+    def account_add(self, address: str, password: str, quota_bytes: int = 0) -> str:
+        addr = self.state.add_account(address, password, quota_bytes)
+        self.store.ensure(addr)
+        return addr
+
+    @op("account.del")
+    def account_del(self, address: str) -> None:
+        self.state.delete_account(address)
+
+    @op("account.passwd")
+    def account_passwd(self, address: str, password: str) -> None:
+        self.state.set_password(address, password)
+
+    @op("account.disable")
+    def account_disable(self, address: str) -> None:
+        self.state.set_enabled(address, False)
+
+    @op("account.enable")
+    def account_enable(self, address: str) -> None:
+        self.state.set_enabled(address, True)
+
+    @op("account.quota")
+    def account_quota(self, address: str, quota_bytes: int) -> None:
+        self.state.set_quota(address, quota_bytes)
+
+    # -- aliases and forwards ---------------------------------------------
+
+    @op("alias.list")
+    def alias_list(self) -> dict[str, list[str]]:
+        return self.state.aliases()
+
+    @op("alias.add")
+    def alias_add(self, address: str, targets: list[str]) -> str:
+        return self.state.add_alias(address, targets)
+
+    @op("alias.del")
+    def alias_del(self, address: str, targets: list[str] | None = None) -> None:
+        self.state.delete_alias(address, targets or [])
+
+    @op("aliases.import")
+    def aliases_import(
+        self, text: str, domain: str | None = None, source: str = "aliases",
+        include_dir: str | None = None,
+    ) -> dict[str, Any]:
+        return import_aliases(self.state, text, domain=domain, source=source,
+                              include_dir=include_dir)
+
+    @op("forward.set")
+    def forward_set(self, address: str, targets: list[str], keep_copy: bool = False) -> None:
+        self.state.set_forward(address, targets, keep_copy)
+
+    @op("forward.clear")
+    def forward_clear(self, address: str) -> None:
+        self.state.clear_forward(address)
+
+    # -- relay networks ---------------------------------------------------
+
+    @op("relay.list")
+    def relay_list(self) -> list[str]:
+        return self.state.relay_networks()
+
+    @op("relay.add")
+    def relay_add(self, network: str) -> str:
+        return self.state.add_relay(network)
+
+    @op("relay.del")
+    def relay_del(self, network: str) -> None:
+        self.state.delete_relay(network)
+
+    # -- queue ------------------------------------------------------------
+
+    @op("queue.list")
+    def queue_list(self) -> list[dict[str, Any]]:
+        out = []
+        for queue, env, status in self.spool.entries():
+            if status is not None:
+                rcpts = [
+                    {"address": r.address, "state": r.state, "reply": r.reply}
+                    for r in status.recipients
+                    if r.state in ("queued", "deferred")
+                ]
+            else:
+                rcpts = [{"address": a, "state": "queued", "reply": ""} for a in env.recipients]
+            out.append({
+                "id": env.id,
+                "queue": queue,
+                "size": env.size,
+                "arrival": env.arrival,
+                "sender": env.sender,
+                "recipients": rcpts,
+                "attempts": status.attempts if status else 0,
+                "next_try": status.next_try if status else None,
+            })
+        return out
+
+    def _locate(self, qid: str) -> tuple[str, Path]:
+        found = self.spool.locate(qid)
+        if found is None:
+            raise StateError(f"no such queued message: {qid}", "id")
+        return found
+
+    @op("queue.show")
+    def queue_show(self, id: str) -> dict[str, Any]:
+        queue, path = self._locate(id)
+        env, data = self.spool.read(path)
+        entry = next((e for e in self.queue_list() if e["id"] == id), {})
+        return {**entry, "message": data.decode("utf-8", "replace")}
+
+    @op("queue.delete")
+    def queue_delete(self, id: str) -> None:
+        self._locate(id)
+        self.spool.remove(id)
+        if self.daemon:
+            self.daemon.queue_changed(id, "delete")
+
+    @op("queue.hold")
+    def queue_hold(self, id: str) -> None:
+        self._locate(id)
+        self.spool.move(id, "hold")
+        if self.daemon:
+            self.daemon.queue_changed(id, "hold")
+
+    @op("queue.release")
+    def queue_release(self, id: str) -> None:
+        queue, _ = self._locate(id)
+        if queue != "hold":
+            raise StateError(f"{id} is not on hold", "id")
+        self.spool.move(id, "deferred")
+        if self.daemon:
+            self.daemon.queue_changed(id, "retry")
+
+    @op("queue.retry")
+    def queue_retry(self, id: str) -> None:
+        queue, _ = self._locate(id)
+        if queue == "hold":
+            raise StateError(f"{id} is on hold; release it first", "id")
+        self._need_daemon().queue_changed(id, "retry")
+
+    @op("queue.flush")
+    def queue_flush(self) -> None:
+        self._need_daemon().queue_changed(None, "flush")
+
+    @op("queue.bounce")
+    def queue_bounce(self, id: str) -> None:
+        self._locate(id)
+        self._need_daemon().queue_changed(id, "bounce")
+
+    # -- daemon -----------------------------------------------------------
+
+    @op("status")
+    def status(self) -> dict[str, Any]:
+        return self._need_daemon().status()
+
+    @op("reload")
+    async def reload(self) -> dict[str, Any]:
+        return await self._need_daemon().reload()
+
+    @op("service.pause")
+    def service_pause(self, paused: bool = True) -> None:
+        self._need_daemon().set_paused(paused)
+
+    @op("logs.recent")
+    def logs_recent(self, lines: int = 100) -> list[str]:
+        return tail(self.home.log_file, lines)
+
+    @op("ping")
+    def ping(self) -> dict[str, Any]:
+        return {"time": time.time(), "daemon": self.daemon is not None}
+
+
+def import_aliases(
+    state: State, text: str, *, domain: str | None, source: str, include_dir: str | None
+) -> dict[str, Any]:
+    """Import /etc/aliases text: what cannot be imported is skipped with a warning."""
+    domains = state.domains()
+    if domain is None:
+        if not domains:
+            raise StateError("add a domain first", "domain")
+        domain = domains[0]
+    elif not state.is_local_domain(domain):
+        raise StateError(f"{domain} is not one of this server's domains", "domain")
+
+    def read_include(path: str) -> str:
+        candidates = [Path(path)]
+        if include_dir:
+            candidates.insert(0, Path(include_dir) / Path(path).name)
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate.read_text(encoding="utf-8", errors="replace")
+        raise OSError(f"cannot read {path}")
+
+    parsed = parse_aliases(text, source=source, read_include=read_include)
+    warnings = list(parsed.warnings)
+
+    def qualify(name: str) -> str:
+        return name if "@" in name else f"{name}@{domain}"
+
+    names = {qualify(e.name) for e in parsed.entries}
+    entries: dict[str, list[str]] = {}
+    for entry in parsed.entries:
+        name = qualify(entry.name)
+        where = f"{source}:{entry.line}"
+        if state.account(name) is not None:
+            warnings.append(f"{where}: {entry.name} is an account; alias skipped")
+            continue
+        targets = []
+        for target in entry.targets:
+            if target.kind == "error":
+                targets.append(ERROR_PREFIX + target.value)
+                continue
+            addr = qualify(target.value)
+            tdomain = addr.rpartition("@")[2]
+            if (
+                state.is_local_domain(tdomain)
+                and addr not in names
+                and state.account(addr) is None
+                and state.alias_targets(addr) is None
+            ):
+                warnings.append(f"{where}: {target.value}: no such local account; skipped")
+                continue
+            targets.append(addr)
+        if not targets:
+            warnings.append(f"{where}: {entry.name}: nothing left to deliver to; alias skipped")
+            continue
+        entries[name] = targets
+    # Names dropped above may be targets of others: drop those references too.
+    for name, targets in entries.items():
+        kept = [t for t in targets if t not in names or t in entries or state.account(t)]
+        for t in set(targets) - set(kept):
+            warnings.append(f"{source}: {name}: target {t} was skipped; removed")
+        entries[name] = kept
+    entries = {n: t for n, t in entries.items() if t}
+    state.replace_aliases(entries)
+    return {"imported": len(entries), "warnings": warnings, "domain": domain}
+
+
+def dump(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False)

@@ -1,0 +1,152 @@
+"""The mail log: one line per event, Postfix style, with the queue ID first.
+
+``Jan  2 03:04:05 host mailroom/smtpd[123]: 4F2A1B3C9D0E: from=<a@b>, size=...``
+
+Lines go to ``logs/mailroom.log`` (rotated by size) and to any in-process
+subscribers (the control API streams them to the GUI).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+__all__ = ["setup_logging", "get_logger", "follow", "tail", "LogBus"]
+
+_DATEFMT = "%b %d %H:%M:%S"
+
+
+class LogBus(logging.Handler):
+    """Keeps recent formatted lines and hands new ones to subscribers."""
+
+    def __init__(self, keep: int = 5000) -> None:
+        super().__init__()
+        self.recent: deque[str] = deque(maxlen=keep)
+        self._subscribers: list[Callable[[str], None]] = []
+
+    def subscribe(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        self.recent.append(line)
+        for callback in list(self._subscribers):
+            try:
+                callback(line)
+            except Exception:  # a broken subscriber must not stop mail
+                self.handleError(record)
+
+
+class _Formatter(logging.Formatter):
+    def __init__(self, hostname: str) -> None:
+        super().__init__(datefmt=_DATEFMT)
+        self.hostname = hostname
+
+    def format(self, record: logging.LogRecord) -> str:
+        named = record.name.startswith("mailroom.")
+        service = record.name.rpartition(".")[2] if named else "daemon"
+        when = time.strftime(_DATEFMT, time.localtime(record.created))
+        msg = record.getMessage()
+        if record.levelno >= logging.WARNING and not msg.startswith(("warning:", "fatal:")):
+            msg = f"{'fatal' if record.levelno >= logging.CRITICAL else 'warning'}: {msg}"
+        if record.exc_info:
+            msg += " " + self.formatException(record.exc_info).replace("\n", " | ")
+        return f"{when} {self.hostname} mailroom/{service}[{record.process}]: {msg}"
+
+
+def setup_logging(
+    log_file: Path,
+    hostname: str,
+    *,
+    max_bytes: int = 10 * 1024 * 1024,
+    keep: int = 5,
+    to_stderr: bool = False,
+) -> LogBus:
+    root = logging.getLogger("mailroom")
+    root.setLevel(logging.INFO)
+    root.propagate = False
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    fmt = _Formatter(hostname)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=max_bytes, backupCount=keep, encoding="utf-8"
+    )
+    bus = LogBus()
+    for handler in (file_handler, bus):
+        handler.setFormatter(fmt)
+        root.addHandler(handler)
+    if to_stderr:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(fmt)
+        root.addHandler(stream)
+    # Library chatter (aiosmtpd logs every command at INFO) stays out of the mail log.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    return bus
+
+
+def get_logger(service: str) -> logging.Logger:
+    return logging.getLogger(f"mailroom.{service}")
+
+
+def tail(path: Path, lines: int) -> list[str]:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            end = fh.tell()
+            block = min(end, max(4096, lines * 200))
+            fh.seek(end - block)
+            data = fh.read().decode("utf-8", "replace").splitlines()
+    except FileNotFoundError:
+        return []
+    return data[-lines:] if lines else []
+
+
+def follow(path: Path, poll: float = 0.25) -> Iterator[str]:
+    """Yield lines appended to ``path``, following rotation like ``tail -F``."""
+    fh = None
+    inode = None
+    try:
+        while True:
+            if fh is None:
+                try:
+                    fh = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+                    inode = os.fstat(fh.fileno()).st_ino
+                    if inode is not None and fh.tell() == 0 and _first_open(path):
+                        fh.seek(0, os.SEEK_END)
+                except FileNotFoundError:
+                    time.sleep(poll)
+                    continue
+            line = fh.readline()
+            if line:
+                yield line.rstrip("\n")
+                continue
+            try:
+                if os.stat(path).st_ino != inode:
+                    fh.close()
+                    fh = None
+                    continue
+            except FileNotFoundError:
+                pass
+            time.sleep(poll)
+    finally:
+        if fh is not None:
+            fh.close()
+
+
+_opened: set[str] = set()
+
+
+def _first_open(path: Path) -> bool:
+    key = os.fspath(path)
+    first = key not in _opened
+    _opened.add(key)
+    return first

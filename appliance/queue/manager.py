@@ -1,0 +1,411 @@
+"""The queue manager: takes queued mail to its recipients.
+
+For each queue file it expands the envelope recipients (aliases, groups,
+forwards), delivers local ones into Maildirs, hands outside ones to remote
+delivery when that is available, records per-recipient status, sends
+bounces, and removes the file when every recipient is done. Blocking disk
+work runs in the daemon's thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from appliance.aliases import Directory, expand
+from appliance.bounce import RecipientStatus, compose_dsn, enhanced_code_from_reply, should_bounce
+from appliance.logs import get_logger
+from appliance.queue.retry import delay_warning_due, expired, next_retry_delay
+from appliance.queue.spool import Envelope, QueueStatus, RecipientState, Spool
+from appliance.store import Mailstore, QuotaExceeded
+
+__all__ = ["QueueManager", "QueuePolicy", "RemoteResult", "RemoteSender"]
+
+log = get_logger("qmgr")
+local_log = get_logger("local")
+
+
+@dataclass
+class QueuePolicy:
+    workers: int = 16
+    retry_base: float = 300
+    retry_cap: float = 3600
+    lifetime: float = 5 * 86400
+    delay_warning: float = 4 * 3600  # 0: never
+
+
+@dataclass
+class RemoteResult:
+    recipient: str
+    status: str  # delivered, deferred, bounced
+    reply: str
+    remote_host: str | None = None
+
+
+# (envelope, message, recipients) -> one result per recipient
+RemoteSender = Callable[[Envelope, bytes, list[str]], Awaitable[list[RemoteResult]]]
+
+
+def _code(reply: str) -> int:
+    try:
+        return int(reply[:3])
+    except ValueError:
+        return 550
+
+
+class QueueManager:
+    def __init__(
+        self,
+        spool: Spool,
+        store: Mailstore,
+        directory: Directory,
+        *,
+        hostname: str,
+        executor: Executor,
+        policy: QueuePolicy | None = None,
+        remote: RemoteSender | None = None,
+        on_event: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.spool = spool
+        self.store = store
+        self.directory = directory
+        self.hostname = hostname
+        self.executor = executor
+        self.policy = policy or QueuePolicy()
+        self.remote = remote
+        self.on_event = on_event
+        self._ready: asyncio.Queue[str] = asyncio.Queue()
+        self._busy: set[str] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+
+    # -- life cycle -------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = loop = asyncio.get_running_loop()
+        removed = await loop.run_in_executor(self.executor, self.spool.clean_tmp)
+        if removed:
+            log.info("removed %d incomplete file(s) from queue/tmp", removed)
+        active = await loop.run_in_executor(self.executor, self.spool.ids, "active")
+        for qid in active:
+            self._ready.put_nowait(qid)
+        if active:
+            log.info("resuming %d queued message(s)", len(active))
+        self._tasks = [
+            asyncio.create_task(self._worker(), name=f"qmgr-{i}")
+            for i in range(self.policy.workers)
+        ]
+        self._tasks.append(asyncio.create_task(self._scheduler(), name="qmgr-scheduler"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def submit(self, qid: str) -> None:
+        self._ready.put_nowait(qid)
+
+    def flush(self) -> None:
+        """Retry every deferred message now."""
+        self._flush_all = True
+        self._wake.set()
+
+    _flush_all = False
+
+    async def wait_idle(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while (not self._ready.empty() or self._busy) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
+    # -- scheduling -------------------------------------------------------
+
+    async def _scheduler(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+            self._wake.clear()
+            flush, self._flush_all = self._flush_all, False
+            now = time.time()
+            due = await loop.run_in_executor(self.executor, self._due, now, flush)
+            for qid in due:
+                if qid not in self._busy:
+                    await loop.run_in_executor(self.executor, self.spool.move, qid, "active")
+                    self._ready.put_nowait(qid)
+
+    def _due(self, now: float, flush: bool) -> list[str]:
+        due = []
+        for qid in self.spool.ids("deferred"):
+            status = self.spool.status(qid)
+            if flush or status is None or status.next_try <= now:
+                due.append(qid)
+        return due
+
+    def retry_now(self, qid: str) -> bool:
+        found = self.spool.locate(qid)
+        if found is None or found[0] == "hold":
+            return False
+        if found[0] == "deferred":
+            self.spool.move(qid, "active")
+        self._ready.put_nowait(qid)
+        return True
+
+    def bounce_now(self, qid: str) -> None:
+        """Return a queued message to its sender now (the administrator's choice)."""
+        asyncio.ensure_future(self._bounce_now(qid))
+
+    async def _bounce_now(self, qid: str) -> None:
+        while qid in self._busy:
+            await asyncio.sleep(0.05)
+        self._busy.add(qid)
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.executor, self._return, qid)
+        finally:
+            self._busy.discard(qid)
+
+    def _return(self, qid: str) -> None:
+        found = self.spool.locate(qid)
+        if found is None:
+            return
+        env, data = self.spool.read(found[1])
+        status = self.spool.status(qid) or self._expand(env)
+        for rcpt in status.pending():
+            rcpt.state = "bounced"
+            rcpt.reply = "550 5.0.0 message returned to sender by the administrator"
+        log.info("%s: returned to sender by the administrator", qid)
+        self._finish(env, data, status)
+
+    async def _worker(self) -> None:
+        while True:
+            qid = await self._ready.get()
+            if qid in self._busy:
+                continue
+            self._busy.add(qid)
+            try:
+                await self._process(qid)
+            except Exception:
+                log.exception("%s: delivery failed unexpectedly; will retry", qid)
+                with contextlib.suppress(Exception):
+                    await asyncio.get_running_loop().run_in_executor(
+                        self.executor, self._defer_whole, qid
+                    )
+            finally:
+                self._busy.discard(qid)
+
+    def _defer_whole(self, qid: str) -> None:
+        status = self.spool.status(qid) or QueueStatus()
+        status.attempts += 1
+        status.next_try = time.time() + self._delay(status.attempts)
+        self.spool.write_status(qid, status)
+        self.spool.move(qid, "deferred")
+
+    def _delay(self, attempts: int) -> float:
+        return next_retry_delay(
+            attempts, base=self.policy.retry_base, cap=self.policy.retry_cap
+        )
+
+    # -- delivery ---------------------------------------------------------
+
+    async def _process(self, qid: str) -> None:
+        loop = asyncio.get_running_loop()
+        prepared = await loop.run_in_executor(self.executor, self._prepare_and_deliver, qid)
+        if prepared is None:
+            return
+        env, data, status = prepared
+        pending_remote = [r for r in status.pending() if not self._is_local(r.address)]
+        if pending_remote:
+            await self._deliver_remote(env, data, status, pending_remote)
+        await loop.run_in_executor(self.executor, self._finish, env, data, status)
+
+    def _is_local(self, address: str) -> bool:
+        return self.directory.is_local_domain(address.rpartition("@")[2])
+
+    def _prepare_and_deliver(self, qid: str) -> tuple[Envelope, bytes, QueueStatus] | None:
+        found = self.spool.locate(qid)
+        if found is None or found[0] != "active":
+            return None
+        env, data = self.spool.read(found[1])
+        status = self.spool.status(qid)
+        if status is None:
+            status = self._expand(env)
+        status.last_try = time.time()
+        for rcpt in status.pending():
+            if self._is_local(rcpt.address):
+                self._deliver_local(env, data, rcpt)
+        return env, data, status
+
+    def _expand(self, env: Envelope) -> QueueStatus:
+        status = QueueStatus()
+        seen: set[str] = set()
+        for original in env.recipients:
+            exp = expand(original, self.directory)
+            orig = original
+            for addr in [*exp.mailboxes, *exp.remote]:
+                if addr not in seen:
+                    seen.add(addr)
+                    status.recipients.append(
+                        RecipientState(addr, orig=None if addr == orig else orig)
+                    )
+            for addr, reply in exp.errors:
+                status.recipients.append(RecipientState(addr, "bounced", reply, orig))
+                log.info("%s: to=<%s>, orig_to=<%s>, status=bounced (%s)",
+                         env.id, addr, orig, reply)
+        return status
+
+    def _deliver_local(self, env: Envelope, data: bytes, rcpt: RecipientState) -> None:
+        rcpt.attempts += 1
+        account = self.directory.account(rcpt.address)
+        orig = f", orig_to=<{rcpt.orig}>" if rcpt.orig else ""
+        if account is None or not account.enabled:
+            rcpt.state, rcpt.reply = "bounced", "550 5.1.1 Mailbox unavailable"
+        else:
+            try:
+                self.store.deliver(
+                    rcpt.address, data, return_path=env.sender, quota_bytes=account.quota_bytes
+                )
+                rcpt.state, rcpt.reply = "delivered", "250 2.0.0 delivered to maildir"
+            except QuotaExceeded:
+                rcpt.state, rcpt.reply = "bounced", "552 5.2.2 Mailbox full"
+            except OSError as exc:
+                rcpt.state, rcpt.reply = "deferred", f"451 4.3.0 cannot write maildir: {exc}"
+        state = "sent" if rcpt.state == "delivered" else rcpt.state
+        local_log.info("%s: to=<%s>%s, relay=local, status=%s (%s)",
+                       env.id, rcpt.address, orig, state, rcpt.reply)
+        self._event(rcpt.state, env, rcpt)
+
+    async def _deliver_remote(
+        self, env: Envelope, data: bytes, status: QueueStatus, rcpts: list[RecipientState]
+    ) -> None:
+        if self.remote is None:
+            for rcpt in rcpts:
+                rcpt.state = "deferred"
+                rcpt.reply = "451 4.4.0 remote delivery is not enabled"
+            return
+        by_addr = {r.address: r for r in rcpts}
+        for rcpt in rcpts:
+            rcpt.attempts += 1
+        results = await self.remote(env, data, list(by_addr))
+        for res in results:
+            rcpt = by_addr.get(res.recipient)
+            if rcpt is None:
+                continue
+            rcpt.state, rcpt.reply = res.status, res.reply
+            self._event(res.status, env, rcpt)
+
+    def _finish(self, env: Envelope, data: bytes, status: QueueStatus) -> None:
+        now = time.time()
+        failed = [r for r in status.recipients if r.state == "bounced"]
+        pending = status.pending()
+        if pending and expired(env.arrival, now, lifetime=self.policy.lifetime):
+            for rcpt in pending:
+                rcpt.state = "bounced"
+                rcpt.reply = f"{rcpt.reply or '4.4.7 delivery time expired'} (gave up)"
+                failed.append(rcpt)
+            pending = []
+        if failed:
+            self._bounce(env, data, failed, "failure")
+            # Notified recipients are done; a retry must neither redeliver nor re-notify.
+            status.recipients = [r for r in status.recipients if r.state != "bounced"]
+        if (
+            pending
+            and self.policy.delay_warning
+            and delay_warning_due(
+                env.arrival, now, after=self.policy.delay_warning, already_warned=status.warned
+            )
+        ):
+            self._bounce(env, data, pending, "delay")
+            status.warned = True
+        if not pending:
+            self.spool.remove(env.id)
+            log.info("%s: removed", env.id)
+            return
+        status.attempts += 1
+        status.next_try = now + self._delay(status.attempts)
+        # Bounced recipients are done: drop them so a retry never re-notifies.
+        self.spool.write_status(env.id, status)
+        self.spool.move(env.id, "deferred")
+        for rcpt in pending:
+            log.info("%s: to=<%s>, status=deferred (%s)", env.id, rcpt.address, rcpt.reply)
+
+    # -- bounces ----------------------------------------------------------
+
+    def _bounce(
+        self, env: Envelope, data: bytes, rcpts: list[RecipientState], kind: str
+    ) -> None:
+        if not should_bounce(env.sender):
+            # A bounce that cannot be delivered goes to the postmaster once;
+            # a double bounce that fails too is only logged, never returned.
+            if env.origin == "bounce" and kind == "failure":
+                self._send_dsn(env, data, rcpts, kind, self._postmaster(), double=True)
+                return
+            log.info("%s: not sending a %s notice to the null sender", env.id, kind)
+            return
+        self._send_dsn(env, data, rcpts, kind, env.sender)
+
+    def _postmaster(self) -> str:
+        domains = getattr(self.directory, "domains", None)
+        first = domains()[0] if callable(domains) and domains() else self.hostname
+        return f"postmaster@{first}"
+
+    def _send_dsn(
+        self,
+        env: Envelope,
+        data: bytes,
+        rcpts: list[RecipientState],
+        kind: str,
+        to: str,
+        *,
+        double: bool = False,
+    ) -> None:
+        arrival = datetime.fromtimestamp(env.arrival, UTC)
+        now = datetime.now(UTC)
+        statuses = [
+            RecipientStatus(
+                address=r.address,
+                action="failed" if kind == "failure" else "delayed",
+                status=enhanced_code_from_reply(_code(r.reply), r.reply),
+                diagnostic=f"smtp; {r.reply}",
+                last_attempt=now,
+                will_retry_until=(
+                    datetime.fromtimestamp(env.arrival + self.policy.lifetime, UTC)
+                    if kind == "delay"
+                    else None
+                ),
+            )
+            for r in rcpts
+        ]
+        dsn = compose_dsn(
+            reporting_mta=self.hostname,
+            original_sender=to,
+            original_message=data,
+            recipients=statuses,
+            kind="failure" if kind == "failure" else "delay",
+            arrival_date=arrival,
+            queue_id=env.id,
+            postmaster=self._postmaster(),
+        )
+        bounce = self.spool.enqueue(
+            Envelope(id="", sender="", recipients=[to], arrival=time.time(),
+                     origin="double-bounce" if double else "bounce"),
+            dsn,
+        )
+        what = "double bounce" if double else ("bounce" if kind == "failure" else "delay notice")
+        log.info("%s: sender non-delivery notification: %s (%s to <%s>)",
+                 env.id, bounce.id, what, to)
+        self._loop.call_soon_threadsafe(self._ready.put_nowait, bounce.id)
+
+    def _event(self, kind: str, env: Envelope, rcpt: RecipientState) -> None:
+        if self.on_event is not None:
+            self.on_event(
+                f"message.{kind}",
+                {"id": env.id, "to": rcpt.address, "from": env.sender, "reply": rcpt.reply},
+            )

@@ -1,0 +1,326 @@
+"""The daemon: every listener, the queue manager and the control API in one event loop.
+
+``Daemon`` builds the pieces from the state store, starts them, applies a
+changed configuration on ``reload`` without dropping sessions or mail, and
+stops cleanly on SIGTERM. Blocking work goes to one shared thread pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import ssl
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from appliance.auth import Authenticator, LockoutTracker
+from appliance.control.client import ensure_secret
+from appliance.control.operations import Operations
+from appliance.control.server import ControlServer, EventHub
+from appliance.durable import DirectorySync
+from appliance.home import Home
+from appliance.logs import get_logger, setup_logging
+from appliance.queue.manager import QueueManager, QueuePolicy
+from appliance.queue.spool import Spool
+from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
+from appliance.state import State
+from appliance.store import Mailstore
+from appliance.tls import make_self_signed, server_context
+
+__all__ = ["Daemon", "ServeOptions", "SERVICES"]
+
+log = get_logger("master")
+
+
+class Listener(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    @property
+    def sockets(self) -> list[tuple[str, int]]: ...
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    kind: str  # smtp, pop3, imap
+    tls: str  # starttls, implicit
+    auth_required: bool = False
+
+
+# Each service's settings are "<name>.enabled" and "<name>.port".
+SERVICES: list[ServiceSpec] = [
+    ServiceSpec("smtp", "smtp", "starttls"),
+    ServiceSpec("submission", "smtp", "starttls", auth_required=True),
+    ServiceSpec("smtps", "smtp", "implicit", auth_required=True),
+]
+
+# Extra services (POP3, IMAP) register a factory here: (daemon, spec, hosts, port) -> Listener.
+LISTENER_FACTORIES: dict[str, Callable[[Daemon, ServiceSpec, list[str], int], Listener]] = {}
+
+
+@dataclass
+class ServeOptions:
+    listen: list[str] = field(default_factory=list)  # overrides the "listen" setting
+    port_offset: int = 0
+    foreground_log: bool = False
+
+
+@dataclass
+class _Running:
+    spec: ServiceSpec
+    hosts: list[str]
+    port: int
+    listener: Listener | None
+    state: str = "stopped"
+    error: str = ""
+
+
+def ensure_tls(home: Home, state: State) -> tuple[Any, Any]:
+    cert = state.get_setting("tls.cert") or str(home.tls / "cert.pem")
+    key = state.get_setting("tls.key") or str(home.tls / "key.pem")
+    from pathlib import Path
+
+    cert_path, key_path = Path(cert), Path(key)
+    if not cert_path.exists() or not key_path.exists():
+        home.tls.mkdir(parents=True, exist_ok=True)
+        make_self_signed(state.get_setting("hostname"), cert_path, key_path)
+    return cert_path, key_path
+
+
+class Daemon:
+    def __init__(self, home: Home, options: ServeOptions | None = None) -> None:
+        self.home = home
+        self.options = options or ServeOptions()
+        self.state = State(home.db)
+        self.settings = self.state.settings()
+        self.bus = setup_logging(
+            home.log_file, self.settings["hostname"],
+            max_bytes=self.settings["log.max_bytes"], keep=self.settings["log.keep"],
+            to_stderr=self.options.foreground_log,
+        )
+        self.events = EventHub()
+        self.bus.subscribe(lambda line: self.events.publish("log", {"line": line}))
+        self.executor = ThreadPoolExecutor(max_workers=48, thread_name_prefix="mailroom-io")
+        self.dirsync = DirectorySync()
+        self.spool = Spool(home.queue, self.dirsync)
+        self.store = Mailstore(home.mail, self.settings["hostname"], self.dirsync)
+        self.lockout = LockoutTracker(self.settings["auth.max_failures"],
+                                      self.settings["auth.lockout_seconds"])
+        self.authenticate = Authenticator(self.state, self.executor, self.lockout)
+        self.queue = QueueManager(
+            self.spool, self.store, self.state,
+            hostname=self.settings["hostname"], executor=self.executor,
+            policy=self._policy(), remote=None, on_event=self.events.publish,
+        )
+        self.operations = Operations(home, self.state, self)
+        self.control = ControlServer(home, self.operations, self.events)
+        self.tls_context: ssl.SSLContext | None = None
+        self.running: dict[str, _Running] = {}
+        self.started = time.time()
+        self.paused = False
+        self._stop = asyncio.Event()
+        self._relay_cache: tuple[float, list[str]] = (0.0, [])
+
+    def _policy(self) -> QueuePolicy:
+        s = self.settings
+        return QueuePolicy(
+            workers=s["queue.delivery_workers"], retry_base=s["queue.retry_base"],
+            retry_cap=s["queue.retry_cap"], lifetime=s["queue.lifetime"],
+            delay_warning=s["queue.delay_warning"],
+        )
+
+    def _limits(self) -> SmtpLimits:
+        s = self.settings
+        return SmtpLimits(
+            max_message_size=s["smtp.max_message_size"], max_recipients=s["smtp.max_recipients"],
+            timeout=s["smtp.timeout"], max_errors=s["smtp.max_errors"],
+            max_connections=s["smtp.max_connections"],
+            max_connections_per_ip=s["smtp.max_connections_per_ip"],
+        )
+
+    def relay_networks(self) -> list[str]:
+        # Read at most once a second: RCPT is hot, a change shows up quickly enough.
+        now = time.monotonic()
+        if now - self._relay_cache[0] > 1.0:
+            self._relay_cache = (now, self.state.relay_networks())
+        return self._relay_cache[1]
+
+    def smtp_context(self) -> SmtpContext:
+        return SmtpContext(
+            hostname=self.settings["hostname"],
+            directory=self.state,
+            spool=self.spool,
+            executor=self.executor,
+            relay_networks=self.relay_networks,
+            authenticate=self.authenticate,
+            accepted=self.queue.submit,
+            usage_of=lambda address: self.store.usage(address)[0],
+            paused=lambda: self.paused,
+        )
+
+    # -- listeners --------------------------------------------------------
+
+    def _wanted(self) -> dict[str, tuple[ServiceSpec, list[str], int]]:
+        hosts = self.options.listen or list(self.settings["listen"])
+        wanted = {}
+        for spec in SERVICES:
+            if spec.kind != "smtp" and spec.kind not in LISTENER_FACTORIES:
+                continue
+            if self.settings.get(f"{spec.name}.enabled", True):
+                port = self.settings[f"{spec.name}.port"] + self.options.port_offset
+                wanted[spec.name] = (spec, hosts, port)
+        return wanted
+
+    def _make_listener(self, spec: ServiceSpec, hosts: list[str], port: int) -> Listener:
+        if spec.kind == "smtp":
+            config = ListenerConfig(
+                name=spec.name, host=hosts if len(hosts) > 1 else hosts[0],  # type: ignore[arg-type]
+                port=port, implicit_tls=spec.tls == "implicit", starttls=True,
+                auth_required=spec.auth_required,
+            )
+            return SmtpListener(self.smtp_context(), config, self._limits(), self.tls_context)
+        return LISTENER_FACTORIES[spec.kind](self, spec, hosts, port)
+
+    async def _start_listener(self, name: str, spec: ServiceSpec, hosts: list[str],
+                              port: int) -> None:
+        running = _Running(spec, hosts, port, None)
+        self.running[name] = running
+        try:
+            listener = self._make_listener(spec, hosts, port)
+            await listener.start()
+        except OSError as exc:
+            running.state, running.error = "failed", str(exc)
+            log.error("%s: cannot listen on %s port %d: %s", name, ",".join(hosts), port, exc)
+            self.events.publish("service", {"name": name, "state": "failed", "error": str(exc)})
+            return
+        running.listener, running.state = listener, "running"
+        log.info("%s: listening on %s", name,
+                 ", ".join(f"{h}:{p}" for h, p in listener.sockets))
+        self.events.publish("service", {"name": name, "state": "running"})
+
+    async def _stop_listener(self, name: str) -> None:
+        running = self.running.pop(name, None)
+        if running and running.listener:
+            await running.listener.stop()
+            self.events.publish("service", {"name": name, "state": "stopped"})
+
+    # -- life cycle -------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(self.executor)
+        self.events.bind(loop)
+        ensure_secret(self.home)
+        cert, key = ensure_tls(self.home, self.state)
+        self.tls_context = server_context(cert, key)
+        await self.queue.start()
+        for name, (spec, hosts, port) in self._wanted().items():
+            await self._start_listener(name, spec, hosts, port)
+        await self.control.start()
+        (self.home.run / "mailroom.pid").write_text(str(os.getpid()))
+        log.info("daemon started (pid %d, data %s)", os.getpid(), self.home.root)
+
+    async def stop(self) -> None:
+        log.info("daemon stopping")
+        for name in list(self.running):
+            await self._stop_listener(name)
+        await self.queue.stop()
+        await self.control.stop()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.home.run / "mailroom.pid")
+        self.executor.shutdown(wait=True, cancel_futures=False)
+        self.state.close()
+        log.info("daemon stopped")
+
+    async def run(self) -> None:
+        await self.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        await self._stop.wait()
+        await self.stop()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    # -- hooks for the control API ----------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        services = []
+        for name, r in self.running.items():
+            sockets = r.listener.sockets if r.listener else []
+            services.append({
+                "name": name,
+                "kind": r.spec.kind,
+                "tls": r.spec.tls,
+                "hosts": r.hosts,
+                "port": r.port,
+                "state": r.state,
+                "error": r.error,
+                "sockets": [f"{h}:{p}" for h, p in sockets],
+            })
+        queued = {q: len(self.spool.ids(q)) for q in ("active", "deferred", "hold")}
+        return {
+            "pid": os.getpid(),
+            "hostname": self.settings["hostname"],
+            "data_dir": str(self.home.root),
+            "uptime": time.time() - self.started,
+            "paused": self.paused,
+            "services": services,
+            "queue": queued,
+        }
+
+    async def reload(self) -> dict[str, Any]:
+        """Apply changed settings: restart only the listeners whose address changed."""
+        self.settings = self.state.settings()
+        cert, key = ensure_tls(self.home, self.state)
+        self.tls_context = server_context(cert, key)
+        self.queue.policy = self._policy()
+        self.lockout.max_failures = self.settings["auth.max_failures"]
+        self.lockout.lockout_seconds = self.settings["auth.lockout_seconds"]
+        wanted = self._wanted()
+        changed = []
+        for name in list(self.running):
+            r = self.running[name]
+            want = wanted.get(name)
+            if want is None or (want[1], want[2]) != (r.hosts, r.port) or r.state != "running":
+                await self._stop_listener(name)
+                changed.append(name)
+        for name, (spec, hosts, port) in wanted.items():
+            if name not in self.running:
+                await self._start_listener(name, spec, hosts, port)
+                changed.append(name)
+            else:
+                # Same socket, new settings: new sessions get the new limits,
+                # sessions in progress keep theirs.
+                listener = self.running[name].listener
+                if isinstance(listener, SmtpListener):
+                    listener.ctx = self.smtp_context()
+                    listener.limits = self._limits()
+                    listener.tls_context = self.tls_context
+                    listener.handler.ctx = listener.ctx
+                    listener.handler.limits = listener.limits
+        log.info("reload: configuration applied%s",
+                 f"; restarted {', '.join(sorted(set(changed)))}" if changed else "")
+        return {"restarted": sorted(set(changed))}
+
+    def queue_changed(self, qid: str | None, action: str) -> None:
+        if action == "flush":
+            self.queue.flush()
+        elif action == "retry" and qid:
+            self.queue.retry_now(qid)
+        elif action == "bounce" and qid:
+            self.queue.bounce_now(qid)
+        self.events.publish("queue", {"id": qid, "action": action})
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        log.info("incoming mail %s", "paused" if paused else "resumed")
+        self.events.publish("service", {"name": "incoming", "state":
+                                        "paused" if paused else "running"})

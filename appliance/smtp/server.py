@@ -1,0 +1,446 @@
+"""SMTP listeners on aiosmtpd: MX (25), submission (587) and SMTPS (465).
+
+aiosmtpd does the protocol; this module adds what a public MX needs on top:
+enhanced status codes on every reply, a cap on errors and on connections,
+our own address parsing (so relay tricks reach the policy intact), AUTH
+checked off the event loop, and the DATA hand-off into the durable spool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import time
+import warnings
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from email.utils import format_datetime, make_msgid
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from appliance.aliases import Directory
+from appliance.logs import get_logger
+from appliance.queue.spool import Envelope as QueueEnvelope
+from appliance.queue.spool import Spool, new_queue_id
+from appliance.smtp.policy import check_recipient, check_sender, in_networks
+
+__all__ = ["ListenerConfig", "SmtpLimits", "SmtpContext", "SmtpListener"]
+
+log = get_logger("smtpd")
+
+# Default enhanced codes (RFC 3463) for replies that aiosmtpd sends without one.
+_ENHANCED = {
+    "221": "2.0.0", "235": "2.7.0", "250": "2.0.0", "252": "2.0.0",
+    "421": "4.7.0", "450": "4.2.0", "451": "4.3.0", "452": "4.3.1", "454": "4.7.0",
+    "500": "5.5.2", "501": "5.5.4", "502": "5.5.1", "503": "5.5.1", "504": "5.5.4",
+    "530": "5.7.0", "534": "5.7.9", "535": "5.7.8", "538": "5.7.11", "550": "5.0.0",
+    "552": "5.3.4", "553": "5.1.3", "554": "5.0.0", "555": "5.5.4",
+}
+_HAS_ENHANCED = re.compile(rb"^\d{3}[ -][245]\.\d{1,3}\.\d{1,3}(\s|$)")
+_MAX_HOPS = 50
+
+
+@dataclass(frozen=True)
+class ListenerConfig:
+    name: str  # smtp, submission, smtps
+    host: str
+    port: int
+    implicit_tls: bool = False
+    starttls: bool = True
+    auth_required: bool = False
+
+
+@dataclass(frozen=True)
+class SmtpLimits:
+    max_message_size: int = 26214400
+    max_recipients: int = 100
+    timeout: float = 300
+    max_errors: int = 20
+    max_connections: int = 200
+    max_connections_per_ip: int = 50
+
+
+@dataclass
+class SmtpContext:
+    """What every SMTP session needs from the daemon."""
+
+    hostname: str
+    directory: Directory
+    spool: Spool
+    executor: Executor
+    relay_networks: Callable[[], list[str]]
+    authenticate: Callable[[str, str, str], Awaitable[str | None]]
+    accepted: Callable[[str], None]  # hand a queue ID to the queue manager
+    usage_of: Callable[[str], int] | None = None
+    paused: Callable[[], bool] = lambda: False
+
+
+class _ConnectionCount:
+    def __init__(self) -> None:
+        self.total = 0
+        self.per_ip: Counter[str] = Counter()
+
+    def acquire(self, ip: str, limits: SmtpLimits) -> bool:
+        if self.total >= limits.max_connections or self.per_ip[ip] >= limits.max_connections_per_ip:
+            return False
+        self.total += 1
+        self.per_ip[ip] += 1
+        return True
+
+    def release(self, ip: str) -> None:
+        self.total -= 1
+        self.per_ip[ip] -= 1
+        if self.per_ip[ip] <= 0:
+            del self.per_ip[ip]
+
+
+class _Protocol(SMTP):
+    """aiosmtpd's SMTP with Mailroom's guards."""
+
+    def __init__(self, handler: _Handler, **kwargs: Any) -> None:
+        with warnings.catch_warnings():
+            # On the implicit-TLS listener AUTH is required while
+            # auth_require_tls is off: the whole connection is already TLS.
+            warnings.simplefilter("ignore")
+            super().__init__(handler, **kwargs)
+        self._mr = handler
+        self._errors = 0
+        self._counted: str | None = None
+
+    async def push(self, status: Any) -> None:
+        raw = status.encode("utf-8") if isinstance(status, str) else status
+        code = raw[:3].decode("ascii", "replace")
+        if (
+            len(raw) > 4
+            and code[0] in "245"
+            and code not in ("220", "334", "354")
+            and raw[3:4] == b" "
+            and not _HAS_ENHANCED.match(raw)
+            and code in _ENHANCED
+            and not self._is_ehlo_line(raw)
+        ):
+            raw = raw[:4] + _ENHANCED[code].encode() + b" " + raw[4:]
+        await super().push(raw)
+        if code[0] in "45" and code != "421":
+            self._errors += 1
+            if self._errors >= self._mr.limits.max_errors and self.transport is not None:
+                log.info("too many errors from %s; disconnecting", self._mr.peer_text(self))
+                await super().push(f"421 4.7.0 {self.hostname} Error: too many errors".encode())
+                self.transport.close()
+
+    def _is_ehlo_line(self, raw: bytes) -> bool:
+        return raw.startswith(b"250 HELP") or raw == f"250 {self.hostname}".encode()
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        # Hand the path to our policy as written; aiosmtpd's RFC 5322 parser
+        # would rewrite source routes and quoting before we could judge them.
+        arg = arg.strip()
+        if arg.startswith("<"):
+            end = _closing_bracket(arg)
+            if end < 0:
+                return None, None
+            path, rest = arg[: end + 1], arg[end + 1 :]
+            return (path if path != "<>" else "<>"), rest.strip()
+        path, _, rest = arg.partition(" ")
+        return path, rest.strip()
+
+    async def _handle_client(self) -> None:
+        assert self.session is not None
+        ip = str(self.session.peer[0]) if self.session.peer else "?"
+        if not self._mr.connections.acquire(ip, self._mr.limits):
+            log.warning("too many connections from [%s]", ip)
+            await super().push(b"421 4.7.0 Error: too many connections; try again later")
+            if self.transport is not None:
+                self.transport.close()
+            return
+        self._counted = ip
+        log.info("connect from [%s] to %s", ip, self._mr.config.name)
+        try:
+            await super()._handle_client()
+        finally:
+            self._mr.connections.release(ip)
+            log.info("disconnect from [%s]", ip)
+
+    async def auth_PLAIN(self, _: Any, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            blob = await self.challenge_auth("")
+            if not isinstance(blob, bytes):
+                return AuthResult(success=False, handled=True)
+        else:
+            try:
+                import base64
+
+                blob = base64.b64decode(args[1].encode(), validate=True)
+            except ValueError:
+                await self.push("501 5.5.2 Cannot decode base64")
+                return AuthResult(success=False, handled=True)
+        parts = blob.split(b"\x00")
+        if len(parts) != 3:
+            await self.push("501 5.5.2 Cannot split AUTH PLAIN response")
+            return AuthResult(success=False, handled=True)
+        return await self._check_login(parts[1], parts[2])
+
+    async def auth_LOGIN(self, _: Any, args: list[str]) -> AuthResult:
+        if len(args) == 1:
+            login = await self.challenge_auth(self.AuthLoginUsernameChallenge)
+        else:
+            try:
+                import base64
+
+                login = base64.b64decode(args[1].encode(), validate=True)
+            except ValueError:
+                await self.push("501 5.5.2 Cannot decode base64")
+                return AuthResult(success=False, handled=True)
+        if not isinstance(login, bytes):
+            return AuthResult(success=False, handled=True)
+        password = await self.challenge_auth(self.AuthLoginPasswordChallenge)
+        if not isinstance(password, bytes):
+            return AuthResult(success=False, handled=True)
+        return await self._check_login(login, password)
+
+    async def _check_login(self, login: bytes, password: bytes) -> AuthResult:
+        assert self.session is not None
+        ip = str(self.session.peer[0])
+        user = login.decode("utf-8", "replace")
+        address = await self._mr.ctx.authenticate(user, password.decode("utf-8", "replace"), ip)
+        if address is None:
+            await asyncio.sleep(1.0)  # slow down password guessing
+            return AuthResult(success=False, handled=False,
+                              message="535 5.7.8 Error: authentication failed")
+        log.info("client=[%s], sasl_method=%s, sasl_username=%s", ip, "AUTH", address)
+        return AuthResult(success=True, auth_data=LoginPassword(address.encode(), b""))
+
+
+def _closing_bracket(text: str) -> int:
+    quoted = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and quoted:
+            i += 2
+            continue
+        if ch == '"':
+            quoted = not quoted
+        elif ch == ">" and not quoted:
+            return i
+        i += 1
+    return -1
+
+
+class _Handler:
+    """The Mailroom side of one listener: policy and the hand-off to the spool."""
+
+    def __init__(self, ctx: SmtpContext, config: ListenerConfig, limits: SmtpLimits) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.limits = limits
+        self.connections = _ConnectionCount()
+
+    @staticmethod
+    def peer_text(server: SMTP) -> str:
+        peer = server.session.peer if server.session else None
+        return f"[{peer[0]}]" if peer else "[?]"
+
+    @staticmethod
+    def _user(session: Session) -> str | None:
+        if not session.authenticated or session.auth_data is None:
+            return None
+        return session.auth_data.login.decode()
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        out = [r for r in responses if r != "250 HELP"]
+        out.insert(1, "250-PIPELINING")
+        out.append("250-ENHANCEDSTATUSCODES")
+        last = out.pop()
+        out.append("250 " + last[4:])
+        return out
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        options: list[str],
+    ) -> str:
+        if self.ctx.paused():
+            return "421 4.3.2 Service paused by the administrator; try again later"
+        reply, sender = check_sender(address)
+        if sender is None:
+            return reply
+        envelope.mail_from = sender
+        envelope.mail_options.extend(options)
+        return reply
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        options: list[str],
+    ) -> str:
+        if len(envelope.rcpt_tos) >= self.limits.max_recipients:
+            return "452 4.5.3 Error: too many recipients"
+        ip = str(session.peer[0])
+        may_relay = bool(session.authenticated) or in_networks(ip, self.ctx.relay_networks())
+        verdict = check_recipient(
+            address, directory=self.ctx.directory, may_relay=may_relay,
+            usage_of=self.ctx.usage_of,
+        )
+        if not verdict.accepted:
+            log.info(
+                "NOQUEUE: reject: RCPT from [%s]: %s; from=<%s> to=%s proto=ESMTP helo=<%s>",
+                ip, verdict.reply, envelope.mail_from, address, session.host_name,
+            )
+            return verdict.reply
+        assert verdict.address is not None
+        envelope.rcpt_tos.append(verdict.address)
+        envelope.rcpt_options.extend(options)
+        return verdict.reply
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        head_end = _header_end(content)
+        head = content[:head_end]
+        if len(re.findall(rb"(?im)^received:", head)) > _MAX_HOPS:
+            return "554 5.4.6 Too many hops (mail forwarding loop?)"
+        qid = new_queue_id()
+        user = self._user(session)
+        ip = str(session.peer[0])
+        added = [self._received(server, session, envelope, qid, user)]
+        if user is not None or self.config.auth_required:
+            # Submission: the client may be a bare script; give the message
+            # what RFC 5322 requires (RFC 6409 section 8).
+            if not re.search(rb"(?im)^message-id:", head):
+                added.append(f"Message-ID: {make_msgid(domain=self.ctx.hostname)}\r\n".encode())
+            if not re.search(rb"(?im)^date:", head):
+                added.append(f"Date: {format_datetime(_now(), usegmt=False)}\r\n".encode())
+        queued = QueueEnvelope(
+            id=qid,
+            sender=envelope.mail_from or "",
+            recipients=list(envelope.rcpt_tos),
+            arrival=time.time(),
+            client=ip,
+            helo=session.host_name or "",
+            auth=user,
+            origin=self.config.name,
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(
+                self.ctx.executor, self.ctx.spool.enqueue, queued, [*added, content]
+            )
+        except OSError as exc:
+            log.error("%s: cannot write queue file: %s", qid, exc)
+            return "451 4.3.0 Error: queue file write error; try again later"
+        sasl = f", sasl_username={user}" if user else ""
+        log.info("%s: client=[%s]%s", qid, ip, sasl)
+        log.info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)",
+                 qid, queued.sender, queued.size, len(queued.recipients))
+        self.ctx.accepted(qid)
+        return f"250 2.0.0 Ok: queued as {qid}"
+
+    def _received(
+        self, server: SMTP, session: Session, envelope: Envelope, qid: str, user: str | None
+    ) -> bytes:
+        ip = str(session.peer[0])
+        tls = self._tls_info(server)
+        proto = ("ESMTP" if session.extended_smtp else "SMTP") + ("S" if tls else "") + (
+            "A" if user else ""
+        )
+        lines = [f"Received: from {_clean(session.host_name or 'unknown')} ([{ip}])"]
+        if tls:
+            lines.append(f"\t(using {tls})")
+        if user:
+            lines.append(f"\t(Authenticated sender: {user})")
+        lines.append(f"\tby {self.ctx.hostname} (Mailroom) with {proto} id {qid}")
+        rcpt = f"for <{envelope.rcpt_tos[0]}>; " if len(envelope.rcpt_tos) == 1 else ""
+        lines.append(f"\t{rcpt}{format_datetime(_now())}")
+        return ("\r\n".join(lines) + "\r\n").encode("utf-8", "replace")
+
+    @staticmethod
+    def _tls_info(server: SMTP) -> str | None:
+        transport = server.transport
+        ssl_obj = transport.get_extra_info("ssl_object") if transport is not None else None
+        if ssl_obj is None:
+            return None
+        cipher = ssl_obj.cipher()
+        return f"{ssl_obj.version()} with cipher {cipher[0]}" if cipher else ssl_obj.version()
+
+
+def _now() -> Any:
+    from datetime import datetime
+
+    return datetime.now().astimezone()
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"[^\x21-\x7e]", "?", text)[:255]
+
+
+def _header_end(content: bytes) -> int:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        idx = content.find(sep)
+        if idx >= 0:
+            return idx + len(sep) // 2
+    return len(content)
+
+
+class SmtpListener:
+    """One listening socket (25, 587 or 465) and its sessions."""
+
+    def __init__(
+        self,
+        ctx: SmtpContext,
+        config: ListenerConfig,
+        limits: SmtpLimits,
+        tls_context: ssl.SSLContext | None,
+    ) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.limits = limits
+        self.tls_context = tls_context
+        self.handler = _Handler(ctx, config, limits)
+        self.server: asyncio.Server | None = None
+
+    def _protocol(self) -> _Protocol:
+        cfg = self.config
+        return _Protocol(
+            self.handler,
+            hostname=self.ctx.hostname,
+            ident="ESMTP Mailroom",
+            data_size_limit=self.limits.max_message_size,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            tls_context=None if cfg.implicit_tls else (self.tls_context if cfg.starttls else None),
+            require_starttls=cfg.auth_required and not cfg.implicit_tls,
+            timeout=self.limits.timeout,
+            auth_required=cfg.auth_required,
+            auth_require_tls=not cfg.implicit_tls,
+            command_call_limit=None,
+            loop=asyncio.get_running_loop(),
+        )
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            self._protocol,
+            host=self.config.host,
+            port=self.config.port,
+            ssl=self.tls_context if self.config.implicit_tls else None,
+            reuse_address=True,
+            backlog=256,
+        )
+
+    async def stop(self) -> None:
+        """Stop listening; sessions in progress finish on their own."""
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+    @property
+    def sockets(self) -> list[tuple[str, int]]:
+        if self.server is None:
+            return []
+        return [s.getsockname()[:2] for s in self.server.sockets]

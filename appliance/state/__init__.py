@@ -1,0 +1,479 @@
+"""The state store: settings, domains, accounts, aliases, forwards, relay networks.
+
+This is the one place that validates and writes configuration. The CLI, the
+control API (and through it the GUI), the wizard and the importers all call
+these methods; a method either applies the whole change or raises
+``StateError`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from appliance.addresses import AddressError, is_valid_domain, normalize_domain, parse_address
+from appliance.auth import MIN_PASSWORD_LENGTH, hash_password
+from appliance.state.settings import SETTINGS, SettingError, parse_setting
+
+__all__ = ["State", "StateError", "Account", "Forward", "ERROR_PREFIX", "DEFAULT_RELAY"]
+
+ERROR_PREFIX = ":error:"
+DEFAULT_RELAY = ("127.0.0.1/32", "::1/128")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS domains (name TEXT PRIMARY KEY, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS accounts (
+    address TEXT PRIMARY KEY,
+    domain TEXT NOT NULL REFERENCES domains(name),
+    local TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    quota_bytes INTEGER NOT NULL DEFAULT 0,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aliases (
+    address TEXT NOT NULL,
+    target TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (address, target)
+);
+CREATE TABLE IF NOT EXISTS forwards (
+    account TEXT PRIMARY KEY REFERENCES accounts(address) ON DELETE CASCADE,
+    targets TEXT NOT NULL,
+    keep_copy INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS relay_networks (cidr TEXT PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
+"""
+
+
+class StateError(ValueError):
+    """A refused change. ``field`` names the input at fault, for forms."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"message": self.message, "field": self.field}
+
+
+@dataclass(frozen=True)
+class Forward:
+    targets: tuple[str, ...]
+    keep_copy: bool
+
+
+@dataclass(frozen=True)
+class Account:
+    address: str
+    domain: str
+    local: str
+    password_hash: str
+    quota_bytes: int
+    enabled: bool
+    forward: Forward | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "address": self.address,
+            "quota_bytes": self.quota_bytes,
+            "enabled": self.enabled,
+            "forward": list(self.forward.targets) if self.forward else [],
+            "keep_copy": self.forward.keep_copy if self.forward else False,
+        }
+
+
+def _address(text: str, field: str) -> str:
+    try:
+        addr = parse_address(text)
+    except AddressError as exc:
+        raise StateError(f"malformed address {text!r}: {exc}", field) from exc
+    if addr.has_relay_trick:
+        raise StateError(f"address {text!r} uses routing characters (% ! @ :)", field)
+    return f"{addr.local.lower()}@{addr.domain}"
+
+
+def _network(text: str) -> str:
+    try:
+        net = ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError as exc:
+        raise StateError(f"not a network (CIDR): {text!r}", "network") from exc
+    return str(net)
+
+
+def _net_order(cidr: str) -> tuple[int, int, int]:
+    net = ipaddress.ip_network(cidr)
+    return net.version, int(net.network_address), net.prefixlen
+
+
+class State:
+    """Access to the SQLite state database of one data directory."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _query(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, tuple(args)).fetchall()
+
+    # -- settings ---------------------------------------------------------
+
+    def get_setting(self, key: str) -> Any:
+        spec = SETTINGS.get(key)
+        if spec is None:
+            raise StateError(f"unknown setting {key!r}", "key")
+        rows = self._query("SELECT value FROM settings WHERE key=?", (key,))
+        return json.loads(rows[0]["value"]) if rows else spec.default
+
+    def settings(self) -> dict[str, Any]:
+        stored = {r["key"]: json.loads(r["value"]) for r in self._query("SELECT * FROM settings")}
+        return {k: stored.get(k, s.default) for k, s in SETTINGS.items()}
+
+    def set_setting(self, key: str, raw: Any) -> Any:
+        try:
+            value = parse_setting(key, raw)
+        except SettingError as exc:
+            raise StateError(str(exc), key) from exc
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO settings(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (key, json.dumps(value)),
+            )
+        return value
+
+    # -- domains ----------------------------------------------------------
+
+    def domains(self) -> list[str]:
+        return [r["name"] for r in self._query("SELECT name FROM domains ORDER BY name")]
+
+    def is_local_domain(self, domain: str) -> bool:
+        return bool(self._query("SELECT 1 FROM domains WHERE name=?", (normalize_domain(domain),)))
+
+    def add_domain(self, name: str) -> str:
+        domain = normalize_domain(name)
+        if not is_valid_domain(domain):
+            raise StateError(f"not a valid domain name: {name!r}", "domain")
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone():
+                raise StateError(f"domain {domain} already exists", "domain")
+            db.execute("INSERT INTO domains(name, created) VALUES(?, ?)", (domain, time.time()))
+        return domain
+
+    def delete_domain(self, name: str) -> None:
+        domain = normalize_domain(name)
+        with self._write() as db:
+            if not db.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone():
+                raise StateError(f"no such domain: {domain}", "domain")
+            used = db.execute(
+                "SELECT count(*) FROM accounts WHERE domain=?", (domain,)
+            ).fetchone()[0]
+            if used:
+                raise StateError(
+                    f"domain {domain} still has {used} account(s); delete them first", "domain"
+                )
+            db.execute("DELETE FROM aliases WHERE address LIKE ?", (f"%@{domain}",))
+            db.execute("DELETE FROM domains WHERE name=?", (domain,))
+
+    # -- accounts ---------------------------------------------------------
+
+    def _local_address(self, text: str, field: str, db: sqlite3.Connection | None = None) -> str:
+        address = _address(text, field)
+        domain = address.rpartition("@")[2]
+        conn = db or self._db
+        with self._lock:
+            known = conn.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone()
+        if not known:
+            raise StateError(f"{domain} is not one of this server's domains", field)
+        return address
+
+    def account(self, address: str) -> Account | None:
+        rows = self._query(
+            "SELECT a.*, f.targets, f.keep_copy FROM accounts a "
+            "LEFT JOIN forwards f ON f.account = a.address WHERE a.address=?",
+            (address.lower(),),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        fwd = (
+            Forward(tuple(json.loads(r["targets"])), bool(r["keep_copy"]))
+            if r["targets"] is not None
+            else None
+        )
+        return Account(
+            r["address"], r["domain"], r["local"], r["password_hash"],
+            r["quota_bytes"], bool(r["enabled"]), fwd,
+        )
+
+    def accounts(self) -> list[Account]:
+        rows = self._query("SELECT address FROM accounts ORDER BY domain, local")
+        return [a for a in (self.account(r["address"]) for r in rows) if a is not None]
+
+    @staticmethod
+    def _check_password(password: str) -> None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise StateError(
+                f"password too short (at least {MIN_PASSWORD_LENGTH} characters)", "password"
+            )
+
+    def add_account(self, address: str, password: str, quota_bytes: int = 0) -> str:
+        addr = self._local_address(address, "address")
+        self._check_password(password)
+        if quota_bytes < 0:
+            raise StateError("quota must not be negative", "quota")
+        hashed = hash_password(password)
+        local, _, domain = addr.rpartition("@")
+        with self._write() as db:
+            if db.execute("SELECT 1 FROM accounts WHERE address=?", (addr,)).fetchone():
+                raise StateError(f"account {addr} already exists", "address")
+            if db.execute("SELECT 1 FROM aliases WHERE address=?", (addr,)).fetchone():
+                raise StateError(f"{addr} is already an alias", "address")
+            db.execute(
+                "INSERT INTO accounts(address, domain, local, password_hash, quota_bytes, "
+                "enabled, created) VALUES(?, ?, ?, ?, ?, 1, ?)",
+                (addr, domain, local, hashed, quota_bytes, time.time()),
+            )
+        return addr
+
+    def _existing_account(self, address: str, db: sqlite3.Connection) -> str:
+        addr = _address(address, "address")
+        if not db.execute("SELECT 1 FROM accounts WHERE address=?", (addr,)).fetchone():
+            raise StateError(f"no such account: {addr}", "address")
+        return addr
+
+    def delete_account(self, address: str) -> None:
+        with self._write() as db:
+            addr = self._existing_account(address, db)
+            db.execute("DELETE FROM aliases WHERE target=?", (addr,))
+            db.execute("DELETE FROM accounts WHERE address=?", (addr,))
+
+    def set_password(self, address: str, password: str) -> None:
+        self._check_password(password)
+        hashed = hash_password(password)
+        with self._write() as db:
+            addr = self._existing_account(address, db)
+            db.execute("UPDATE accounts SET password_hash=? WHERE address=?", (hashed, addr))
+
+    def set_enabled(self, address: str, enabled: bool) -> None:
+        with self._write() as db:
+            addr = self._existing_account(address, db)
+            db.execute("UPDATE accounts SET enabled=? WHERE address=?", (int(enabled), addr))
+
+    def set_quota(self, address: str, quota_bytes: int) -> None:
+        if quota_bytes < 0:
+            raise StateError("quota must not be negative", "quota")
+        with self._write() as db:
+            addr = self._existing_account(address, db)
+            db.execute("UPDATE accounts SET quota_bytes=? WHERE address=?", (quota_bytes, addr))
+
+    # -- aliases ----------------------------------------------------------
+
+    def alias_targets(self, address: str) -> list[str] | None:
+        rows = self._query(
+            "SELECT target FROM aliases WHERE address=? ORDER BY position", (address.lower(),)
+        )
+        return [r["target"] for r in rows] if rows else None
+
+    def aliases(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for r in self._query("SELECT address, target FROM aliases ORDER BY address, position"):
+            out.setdefault(r["address"], []).append(r["target"])
+        return out
+
+    def _target(self, text: str, db: sqlite3.Connection) -> str:
+        text = text.strip()
+        if text.lower().startswith(ERROR_PREFIX):
+            reply = text[len(ERROR_PREFIX):].strip()
+            code = reply[:3]
+            if not (code.isdigit() and code[0] in "45"):
+                raise StateError(f"error target needs a 4xx or 5xx code: {text!r}", "targets")
+            return ERROR_PREFIX + reply
+        addr = _address(text, "targets")
+        domain = addr.rpartition("@")[2]
+        if db.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone():
+            known = db.execute(
+                "SELECT 1 FROM accounts WHERE address=? UNION SELECT 1 FROM aliases "
+                "WHERE address=?",
+                (addr, addr),
+            ).fetchone()
+            if not known:
+                raise StateError(f"no such local account or alias: {addr}", "targets")
+        return addr
+
+    @staticmethod
+    def _find_loop(db: sqlite3.Connection, start: str) -> list[str] | None:
+        graph: dict[str, list[str]] = {}
+        for address, target in db.execute("SELECT address, target FROM aliases"):
+            graph.setdefault(address, []).append(target)
+
+        def walk(node: str, path: list[str]) -> list[str] | None:
+            for nxt in graph.get(node, []):
+                if nxt in path:
+                    return [*path[path.index(nxt):], nxt]
+                if nxt in graph:
+                    found = walk(nxt, [*path, nxt])
+                    if found:
+                        return found
+            return None
+
+        return walk(start, [start])
+
+    def add_alias(self, address: str, targets: Iterable[str]) -> str:
+        targets = list(targets)
+        if not targets:
+            raise StateError("an alias needs at least one target", "targets")
+        with self._write() as db:
+            addr = self._local_address(address, "address", db)
+            if db.execute("SELECT 1 FROM accounts WHERE address=?", (addr,)).fetchone():
+                raise StateError(f"{addr} is an account, not an alias", "address")
+            self._insert_targets(db, addr, targets)
+            loop = self._find_loop(db, addr)
+            if loop:
+                raise StateError("alias loop: " + " → ".join(loop), "targets")
+        return addr
+
+    def _insert_targets(self, db: sqlite3.Connection, addr: str, targets: list[str]) -> None:
+        # The alias itself counts as known while its own targets are checked,
+        # so that a self-reference is reported as a loop rather than unknown.
+        db.execute(
+            "INSERT OR IGNORE INTO aliases(address, target, position) VALUES(?, ?, -1)",
+            (addr, ":placeholder:"),
+        )
+        start = db.execute(
+            "SELECT coalesce(max(position), -1) + 1 FROM aliases WHERE address=?", (addr,)
+        ).fetchone()[0]
+        for i, raw in enumerate(targets):
+            target = self._target(raw, db)
+            db.execute(
+                "INSERT OR IGNORE INTO aliases(address, target, position) VALUES(?, ?, ?)",
+                (addr, target, start + i),
+            )
+        db.execute("DELETE FROM aliases WHERE address=? AND target=':placeholder:'", (addr,))
+
+    def delete_alias(self, address: str, targets: Iterable[str] = ()) -> None:
+        targets = list(targets)
+        with self._write() as db:
+            addr = _address(address, "address")
+            if not db.execute("SELECT 1 FROM aliases WHERE address=?", (addr,)).fetchone():
+                raise StateError(f"no such alias: {addr}", "address")
+            if not targets:
+                db.execute("DELETE FROM aliases WHERE address=?", (addr,))
+                return
+            for raw in targets:
+                t = raw.strip()
+                t = t if t.lower().startswith(ERROR_PREFIX) else _address(t, "targets")
+                cur = db.execute("DELETE FROM aliases WHERE address=? AND target=?", (addr, t))
+                if not cur.rowcount:
+                    raise StateError(f"{t} is not a member of {addr}", "targets")
+
+    def replace_aliases(self, entries: dict[str, list[str]]) -> None:
+        """Set many aliases at once (an import): all are checked, or none stored."""
+        with self._write() as db:
+            addrs = {}
+            for name in entries:
+                addr = self._local_address(name, "address", db)
+                if db.execute("SELECT 1 FROM accounts WHERE address=?", (addr,)).fetchone():
+                    raise StateError(f"{addr} is an account, not an alias", "address")
+                db.execute("DELETE FROM aliases WHERE address=?", (addr,))
+                addrs[name] = addr
+            # Placeholders first so aliases may name each other in any order.
+            for addr in addrs.values():
+                db.execute(
+                    "INSERT INTO aliases(address, target, position) VALUES(?, ':placeholder:', -1)",
+                    (addr,),
+                )
+            for name, targets in entries.items():
+                self._insert_targets(db, addrs[name], targets)
+            for addr in addrs.values():
+                loop = self._find_loop(db, addr)
+                if loop:
+                    raise StateError("alias loop: " + " → ".join(loop), "targets")
+
+    # -- forwards ---------------------------------------------------------
+
+    def set_forward(self, address: str, targets: Iterable[str], keep_copy: bool) -> None:
+        targets = list(targets)
+        if not targets:
+            raise StateError("forwarding needs at least one target", "targets")
+        with self._write() as db:
+            addr = self._existing_account(address, db)
+            checked = [self._target(t, db) for t in targets]
+            if any(t.startswith(ERROR_PREFIX) for t in checked):
+                raise StateError("forward targets must be addresses", "targets")
+            db.execute(
+                "INSERT INTO forwards(account, targets, keep_copy) VALUES(?, ?, ?) "
+                "ON CONFLICT(account) DO UPDATE SET targets=excluded.targets, "
+                "keep_copy=excluded.keep_copy",
+                (addr, json.dumps(checked), int(keep_copy)),
+            )
+
+    def clear_forward(self, address: str) -> None:
+        with self._write() as db:
+            addr = self._existing_account(address, db)
+            db.execute("DELETE FROM forwards WHERE account=?", (addr,))
+
+    # -- relay networks ---------------------------------------------------
+
+    def relay_networks(self) -> list[str]:
+        rows = self._query("SELECT cidr FROM relay_networks")
+        if not rows and not self._query("SELECT 1 FROM settings WHERE key='relay.initialized'"):
+            return list(DEFAULT_RELAY)
+        return sorted((r["cidr"] for r in rows), key=_net_order)
+
+    def _ensure_relay_defaults(self, db: sqlite3.Connection) -> None:
+        # The defaults live in the table once anything is changed, so that
+        # deleting 127.0.0.1 is possible and remembered.
+        if not db.execute("SELECT 1 FROM settings WHERE key='relay.initialized'").fetchone():
+            for cidr in DEFAULT_RELAY:
+                db.execute("INSERT OR IGNORE INTO relay_networks(cidr) VALUES(?)", (cidr,))
+            db.execute("INSERT INTO settings(key, value) VALUES('relay.initialized', 'true')")
+
+    def add_relay(self, network: str, note: str = "") -> str:
+        cidr = _network(network)
+        with self._write() as db:
+            self._ensure_relay_defaults(db)
+            if db.execute("SELECT 1 FROM relay_networks WHERE cidr=?", (cidr,)).fetchone():
+                raise StateError(f"{cidr} is already a relay network", "network")
+            db.execute("INSERT INTO relay_networks(cidr, note) VALUES(?, ?)", (cidr, note))
+        return cidr
+
+    def delete_relay(self, network: str) -> None:
+        cidr = _network(network)
+        with self._write() as db:
+            self._ensure_relay_defaults(db)
+            cur = db.execute("DELETE FROM relay_networks WHERE cidr=?", (cidr,))
+            if not cur.rowcount:
+                raise StateError(f"{cidr} is not a relay network", "network")

@@ -1,0 +1,154 @@
+"""The settings Mailroom knows: each key's type, default, check and meaning.
+
+Every setting is declared here once; the state store refuses keys and values
+that do not pass these checks, so the CLI, the GUI and the importers all get
+the same answer for the same input.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from appliance.addresses import is_valid_domain, normalize_domain
+
+__all__ = ["SETTINGS", "Setting", "SettingError", "parse_setting"]
+
+
+class SettingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: type
+    default: Any
+    help: str
+    check: Callable[[Any], Any] | None = None
+    secret: bool = False
+
+
+def _hostname(value: str) -> str:
+    value = normalize_domain(value)
+    if not is_valid_domain(value):
+        raise SettingError(f"not a valid host name: {value!r}")
+    return value
+
+
+def _port(value: int) -> int:
+    if not 0 < value < 65536:
+        raise SettingError(f"port out of range: {value}")
+    return value
+
+
+def _positive(value: int) -> int:
+    if value <= 0:
+        raise SettingError(f"must be positive: {value}")
+    return value
+
+
+def _non_negative(value: int) -> int:
+    if value < 0:
+        raise SettingError(f"must not be negative: {value}")
+    return value
+
+
+def _nameservers(value: list[str]) -> list[str]:
+    for item in value:
+        host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
+        try:
+            ipaddress.ip_address(host or item)
+        except ValueError as exc:
+            raise SettingError(f"not an IP address: {item!r}") from exc
+        if port and not (port.isdigit() and 0 < int(port) < 65536):
+            raise SettingError(f"bad port in {item!r}")
+    return value
+
+
+def _addresses(value: list[str]) -> list[str]:
+    for item in value:
+        try:
+            ipaddress.ip_address(item)
+        except ValueError as exc:
+            raise SettingError(f"not an IP address: {item!r}") from exc
+    return value
+
+
+_S = Setting
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in [
+        _S("hostname", str, "localhost.localdomain", "this server's host name (EHLO, Received:)",
+           _hostname),
+        _S("listen", list, ["0.0.0.0", "::"], "addresses every listener binds", _addresses),
+        _S("smtp.enabled", bool, True, "SMTP (MX) listener on port 25"),
+        _S("smtp.port", int, 25, "SMTP (MX) port", _port),
+        _S("submission.enabled", bool, True, "submission listener (STARTTLS, AUTH required)"),
+        _S("submission.port", int, 587, "submission port", _port),
+        _S("smtps.enabled", bool, True, "SMTPS listener (implicit TLS, AUTH required)"),
+        _S("smtps.port", int, 465, "SMTPS port", _port),
+        _S("smtp.max_message_size", int, 26214400, "largest message accepted, bytes", _positive),
+        _S("smtp.max_recipients", int, 100, "recipients per message", _positive),
+        _S("smtp.timeout", int, 300, "seconds a client may stay idle", _positive),
+        _S("smtp.max_errors", int, 20, "errors before a session is dropped", _positive),
+        _S("smtp.max_connections", int, 200, "simultaneous SMTP sessions", _positive),
+        _S("smtp.max_connections_per_ip", int, 50, "simultaneous sessions from one IP",
+           _positive),
+        _S("auth.max_failures", int, 10, "failed logins from one IP before a lock-out",
+           _positive),
+        _S("auth.lockout_seconds", int, 900, "how long a lock-out lasts", _positive),
+        _S("tls.cert", str, "", "PEM certificate chain (empty: tls/cert.pem)"),
+        _S("tls.key", str, "", "PEM private key (empty: tls/key.pem)"),
+        _S("queue.delivery_workers", int, 16, "parallel local deliveries", _positive),
+        _S("queue.retry_base", int, 300, "first retry after, seconds", _positive),
+        _S("queue.retry_cap", int, 3600, "longest retry interval, seconds", _positive),
+        _S("queue.lifetime", int, 432000, "give up after, seconds (5 days)", _positive),
+        _S("queue.delay_warning", int, 14400, "warn the sender after, seconds (0: never)",
+           _non_negative),
+        _S("dns.nameservers", list, [], "DNS servers (IP or IP:PORT); empty: system resolver",
+           _nameservers),
+        _S("delivery.remote_port", int, 25, "port remote delivery connects to (tests only)",
+           _port),
+        _S("log.max_bytes", int, 10 * 1024 * 1024, "rotate the log at this size", _positive),
+        _S("log.keep", int, 5, "rotated logs kept", _positive),
+    ]
+}
+
+
+def parse_setting(key: str, raw: Any) -> Any:
+    """Turn ``raw`` (a CLI string or a JSON value) into the setting's typed value."""
+    spec = SETTINGS.get(key)
+    if spec is None:
+        raise SettingError(f"unknown setting {key!r}")
+    value: Any
+    if spec.kind is bool:
+        if isinstance(raw, bool):
+            value = raw
+        elif str(raw).lower() in ("1", "true", "yes", "on"):
+            value = True
+        elif str(raw).lower() in ("0", "false", "no", "off"):
+            value = False
+        else:
+            raise SettingError(f"{key} takes yes or no, not {raw!r}")
+    elif spec.kind is int:
+        if isinstance(raw, bool):
+            raise SettingError(f"{key} takes a number")
+        try:
+            value = int(raw)
+        except (TypeError, ValueError) as exc:
+            raise SettingError(f"{key} takes a number, not {raw!r}") from exc
+    elif spec.kind is list:
+        if isinstance(raw, list):
+            value = [str(v).strip() for v in raw if str(v).strip()]
+        else:
+            value = [v.strip() for v in str(raw).replace(" ", ",").split(",") if v.strip()]
+    else:
+        if not isinstance(raw, str):
+            raise SettingError(f"{key} takes text")
+        value = raw.strip()
+    if spec.check is not None:
+        value = spec.check(value)
+    return value

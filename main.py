@@ -1,0 +1,33 @@
+"""Mailroom: a mail server appliance for a small office.
+
+Without arguments this opens the desktop program; with a subcommand it runs
+the daemon (``serve``) or an administrative command. Invoked through a link
+named ``mailq`` or ``newaliases`` it behaves as that sendmail command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    invoked = os.path.basename(sys.argv[0])
+    from appliance.cli import main as cli_main
+
+    if invoked in ("mailq", "newaliases"):
+        return cli_main([invoked, *argv], prog=invoked)
+    if not argv or argv[0] == "gui":
+        try:
+            from ui.app import main as gui_main
+        except ImportError as exc:
+            print(f"mailroom: the desktop program is not available ({exc}); "
+                  "see 'mailroom --help' for the commands", file=sys.stderr)
+            return 1
+        return gui_main(argv[1:])
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -121,7 +121,7 @@ class _Protocol(SMTP):
             and raw[3:4] == b" "
             and not _HAS_ENHANCED.match(raw)
             and code in _ENHANCED
-            and not self._is_ehlo_line(raw)
+            and not self._in_greeting
         ):
             raw = raw[:4] + _ENHANCED[code].encode() + b" " + raw[4:]
         await super().push(raw)
@@ -132,8 +132,22 @@ class _Protocol(SMTP):
                 await super().push(f"421 4.7.0 {self.hostname} Error: too many errors".encode())
                 self.transport.close()
 
-    def _is_ehlo_line(self, raw: bytes) -> bool:
-        return raw.startswith(b"250 HELP") or raw == f"250 {self.hostname}".encode()
+    _in_greeting = False
+
+    async def smtp_EHLO(self, hostname: str) -> None:
+        # RFC 2034: EHLO and HELO replies carry no enhanced status code.
+        self._in_greeting = True
+        try:
+            await super().smtp_EHLO(hostname)
+        finally:
+            self._in_greeting = False
+
+    async def smtp_HELO(self, hostname: str) -> None:
+        self._in_greeting = True
+        try:
+            await super().smtp_HELO(hostname)
+        finally:
+            self._in_greeting = False
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         # Hand the path to our policy as written; aiosmtpd's RFC 5322 parser

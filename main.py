@@ -2,7 +2,7 @@
 
 Without arguments this opens the desktop program; with a subcommand it runs
 the daemon (``serve``) or an administrative command. Invoked through a link
-named ``mailq`` or ``newaliases`` it behaves as that sendmail command.
+named ``sendmail``, ``mailq``, ``newaliases`` or ``mailstats`` it behaves as that sendmail command.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ def main(argv: list[str] | None = None) -> int:
     invoked = os.path.basename(sys.argv[0])
     from appliance.cli import main as cli_main
 
-    if invoked in ("mailq", "newaliases"):
+    if invoked == "sendmail" or (argv and argv[0] == "sendmail"):
+        from appliance.cli.sendmail import main as sendmail_main
+
+        return sendmail_main(argv if invoked == "sendmail" else argv[1:])
+    if invoked in ("mailq", "newaliases", "mailstats"):
         return cli_main([invoked, *argv], prog=invoked)
     if not argv or argv[0] == "gui":
         try:

@@ -324,6 +324,25 @@ def cmd_queue(client: ControlClient, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mailstats(client: ControlClient, args: argparse.Namespace) -> int:
+    rows = client.call("stats", by="hour" if args.hourly else "day")
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    head = "Hour" if args.hourly else "Day"
+    print(f"{head:<14} {'Dir':<4} {'Received':>9} {'Delivered':>10} {'Deferred':>9} "
+          f"{'Bounced':>8} {'Rejected':>9}")
+    totals = dict.fromkeys(("received", "delivered", "deferred", "bounced", "rejected"), 0)
+    for r in rows:
+        print(f"{r['period']:<14} {r['direction']:<4} {r['received']:>9} {r['delivered']:>10} "
+              f"{r['deferred']:>9} {r['bounced']:>8} {r['rejected']:>9}")
+        for k in totals:
+            totals[k] += r[k]
+    print(f"{'Total':<19} {totals['received']:>9} {totals['delivered']:>10} "
+          f"{totals['deferred']:>9} {totals['bounced']:>8} {totals['rejected']:>9}")
+    return 0
+
+
 def cmd_logs(client: ControlClient, args: argparse.Namespace) -> int:
     from appliance.logs import follow, tail
 
@@ -450,6 +469,13 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     a.add_parser("flush", parents=[common], help="retry everything now")
     for act in ("show", "retry", "hold", "release", "delete", "bounce"):
         a.add_parser(act, parents=[common]).add_argument("id", metavar="QUEUE_ID")
+
+    p = add("mailstats", cmd_mailstats,
+            "counts of mail received, delivered, deferred, bounced, rejected")
+    p.add_argument("--hourly", action="store_true", help="per hour instead of per day")
+    p.add_argument("--json", action="store_true")
+    sub.add_parser("sendmail", help="queue a message from stdin (sendmail-compatible options: "
+                   "-t -i -oi -f SENDER -F NAME [RCPT...])", add_help=False)
 
     p = add("logs", cmd_logs, "show the mail log")
     p.add_argument("-n", "--lines", type=int, default=20)

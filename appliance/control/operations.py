@@ -7,18 +7,24 @@ caller gets the same JSON-able result or the same ``StateError``.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import time
 from collections.abc import Callable
+from datetime import datetime
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any, Protocol
 
+from appliance.addresses import AddressError, parse_path
 from appliance.aliases import parse_aliases
 from appliance.home import Home
 from appliance.logs import tail
-from appliance.queue.spool import Spool
+from appliance.queue.spool import Envelope, Spool, new_queue_id
 from appliance.state import ERROR_PREFIX, State, StateError
-from appliance.state.settings import SETTINGS
+from appliance.state.settings import SETTINGS, mask
+from appliance.stats import Stats, summarize
 from appliance.store import Mailstore
 
 __all__ = ["Operations", "DaemonHooks", "OPERATIONS"]
@@ -31,6 +37,8 @@ class DaemonHooks(Protocol):
     async def reload(self) -> dict[str, Any]: ...
     def queue_changed(self, qid: str | None, action: str) -> None: ...
     def set_paused(self, paused: bool) -> None: ...
+    @property
+    def stats(self) -> Stats: ...
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {}
@@ -90,17 +98,23 @@ class Operations:
     def settings_show(self) -> list[dict[str, Any]]:
         values = self.state.settings()
         return [
-            {"key": k, "value": values[k], "default": s.default, "help": s.help}
+            {"key": k, "value": mask(k, values[k]), "default": s.default, "help": s.help,
+             "secret": s.secret}
             for k, s in SETTINGS.items()
         ]
 
     @op("settings.get")
     def settings_get(self, key: str) -> Any:
-        return self.state.get_setting(key)
+        return mask(key, self.state.get_setting(key))
 
     @op("settings.set")
-    def settings_set(self, key: str, value: Any) -> Any:
-        return self.state.set_setting(key, value)
+    async def settings_set(self, key: str, value: Any) -> Any:
+        stored = self.state.set_setting(key, value)
+        if self.daemon is not None:
+            # A running daemon applies the change at once; only listeners
+            # whose address changed are restarted.
+            await self.daemon.reload()
+        return mask(key, stored)
 
     # -- domains ----------------------------------------------------------
 
@@ -276,6 +290,60 @@ class Operations:
     def queue_bounce(self, id: str) -> None:
         self._locate(id)
         self._need_daemon().queue_changed(id, "bounce")
+
+    @op("message.submit")
+    def message_submit(self, sender: str, recipients: list[str], message: str) -> str:
+        """Queue a message from a program on this machine (the sendmail command)."""
+        try:
+            data = base64.b64decode(message, validate=True)
+        except ValueError as exc:
+            raise StateError("message is not base64", "message") from exc
+        checked = []
+        for rcpt in recipients:
+            try:
+                addr = parse_path(rcpt if "@" in rcpt else f"{rcpt}@{self._first_domain()}")
+            except AddressError as exc:
+                raise StateError(f"bad recipient {rcpt!r}: {exc}", "recipients") from exc
+            if addr is None or addr.has_relay_trick:
+                raise StateError(f"bad recipient {rcpt!r}", "recipients")
+            checked.append(f"{addr.local}@{addr.domain}")
+        if sender:
+            try:
+                parsed = parse_path(sender)
+            except AddressError as exc:
+                raise StateError(f"bad sender {sender!r}: {exc}", "sender") from exc
+            sender = f"{parsed.local}@{parsed.domain}" if parsed else ""
+        qid = new_queue_id()
+        hostname = self.state.get_setting("hostname")
+        head_end = data.find(b"\r\n\r\n")
+        head = data[: head_end if head_end >= 0 else len(data)]
+        added = [
+            f"Received: by {hostname} (Mailroom, from local program)\r\n"
+            f"\tid {qid}; {format_datetime(datetime.now().astimezone())}\r\n".encode()
+        ]
+        if not re.search(rb"(?im)^message-id:", head):
+            added.append(f"Message-ID: {make_msgid(domain=hostname)}\r\n".encode())
+        if not re.search(rb"(?im)^date:", head):
+            added.append(f"Date: {format_datetime(datetime.now().astimezone())}\r\n".encode())
+        env = Envelope(id=qid, sender=sender, recipients=checked, arrival=time.time(),
+                       client="local", origin="sendmail")
+        self.spool.enqueue(env, [*added, data])
+        if self.daemon:
+            self.daemon.queue_changed(qid, "new")
+        return qid
+
+    def _first_domain(self) -> str:
+        domains = self.state.domains()
+        return domains[0] if domains else self.state.get_setting("hostname")
+
+    @op("stats")
+    def stats(self, by: str = "day", since: str = "") -> list[dict[str, Any]]:
+        return summarize(self._stats().rows(since), by)
+
+    def _stats(self) -> Stats:
+        if self.daemon is not None:
+            return self.daemon.stats
+        return Stats(self.home.db)
 
     # -- daemon -----------------------------------------------------------
 

@@ -21,6 +21,7 @@ from appliance.control.operations import Operations
 from appliance.home import Home
 from appliance.logs import get_logger
 from appliance.state import StateError
+from appliance.state.settings import mask
 
 __all__ = ["ControlServer", "EventHub"]
 
@@ -144,5 +145,8 @@ class ControlServer:
 
 
 def _redact(args: dict[str, Any]) -> str:
-    shown = {k: ("***" if "password" in k else v) for k, v in args.items() if k != "text"}
+    shown = {k: ("***" if "password" in k else v) for k, v in args.items()
+             if k not in ("text", "message")}
+    if "value" in shown and isinstance(args.get("key"), str):
+        shown["value"] = mask(args["key"], shown["value"])
     return json.dumps(shown, ensure_ascii=False)

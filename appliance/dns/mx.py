@@ -123,6 +123,20 @@ async def _addresses(
     return addresses, temporary
 
 
+async def _root_exists(resolver: dns.asyncresolver.Resolver) -> bool:
+    """Whether the resolver admits that the root zone exists.
+
+    Offline boxes, captive portals and broken forwarders answer NXDOMAIN for
+    every name. Postfix would bounce all outside mail then; an office box
+    must rather keep it queued until DNS works again.
+    """
+    try:
+        await resolver.resolve(dns.name.root, "NS", search=False)
+    except dns.exception.DNSException:
+        return False
+    return True
+
+
 async def resolve_addresses(
     name: str, *, nameservers: list[str] | None = None, timeout: float = 10.0
 ) -> list[str]:
@@ -163,6 +177,11 @@ async def resolve_mx(
         answer = await resolver.resolve(qname, "MX", search=False)
         records = [(int(r.preference), r.exchange) for r in answer]
     except dns.resolver.NXDOMAIN as exc:
+        if not await _root_exists(resolver):
+            raise DnsTemporaryError(
+                f"{domain}: the DNS server denies even the root zone; "
+                "DNS is not working here, will retry"
+            ) from exc
         raise DnsPermanentError(f"{domain}: Host or domain name not found (NXDOMAIN)") from exc
     except dns.resolver.NoAnswer:
         records = []

@@ -19,13 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from appliance.aliases import Directory, expand
-from appliance.bounce import RecipientStatus, compose_dsn, enhanced_code_from_reply, should_bounce
+from appliance.bounce import compose_dsn, enhanced_code_from_reply, should_bounce
+from appliance.delivery.remote import RecipientResult, recipient_status
 from appliance.logs import get_logger
 from appliance.queue.retry import delay_warning_due, expired, next_retry_delay
 from appliance.queue.spool import Envelope, QueueStatus, RecipientState, Spool
 from appliance.store import Mailstore, QuotaExceeded
 
-__all__ = ["QueueManager", "QueuePolicy", "RemoteResult", "RemoteSender"]
+__all__ = ["QueueManager", "QueuePolicy", "RemoteSender"]
 
 log = get_logger("qmgr")
 local_log = get_logger("local")
@@ -40,16 +41,8 @@ class QueuePolicy:
     delay_warning: float = 4 * 3600  # 0: never
 
 
-@dataclass
-class RemoteResult:
-    recipient: str
-    status: str  # delivered, deferred, bounced
-    reply: str
-    remote_host: str | None = None
-
-
 # (envelope, message, recipients) -> one result per recipient
-RemoteSender = Callable[[Envelope, bytes, list[str]], Awaitable[list[RemoteResult]]]
+RemoteSender = Callable[[Envelope, bytes, list[str]], Awaitable[list[RecipientResult]]]
 
 
 def _code(reply: str) -> int:
@@ -256,7 +249,9 @@ class QueueManager:
                         RecipientState(addr, orig=None if addr == orig else orig)
                     )
             for addr, reply in exp.errors:
-                status.recipients.append(RecipientState(addr, "bounced", reply, orig))
+                status.recipients.append(
+                    RecipientState(addr, "bounced", reply, None if addr == orig else orig)
+                )
                 log.info("%s: to=<%s>, orig_to=<%s>, status=bounced (%s)",
                          env.id, addr, orig, reply)
         return status
@@ -299,6 +294,7 @@ class QueueManager:
             if rcpt is None:
                 continue
             rcpt.state, rcpt.reply = res.status, res.reply
+            rcpt.status_code, rcpt.remote_host = res.status_code, res.remote_host
             self._event(res.status, env, rcpt)
 
     def _finish(self, env: Envelope, data: bytes, status: QueueStatus) -> None:
@@ -368,18 +364,18 @@ class QueueManager:
     ) -> None:
         arrival = datetime.fromtimestamp(env.arrival, UTC)
         now = datetime.now(UTC)
+        until = datetime.fromtimestamp(env.arrival + self.policy.lifetime, UTC)
         statuses = [
-            RecipientStatus(
-                address=r.address,
-                action="failed" if kind == "failure" else "delayed",
-                status=enhanced_code_from_reply(_code(r.reply), r.reply),
-                diagnostic=f"smtp; {r.reply}",
-                last_attempt=now,
-                will_retry_until=(
-                    datetime.fromtimestamp(env.arrival + self.policy.lifetime, UTC)
-                    if kind == "delay"
-                    else None
+            recipient_status(
+                RecipientResult(
+                    r.address,
+                    "bounced" if kind == "failure" else "deferred",
+                    r.reply,
+                    r.remote_host,
+                    r.status_code or enhanced_code_from_reply(_code(r.reply), r.reply),
                 ),
+                last_attempt=now,
+                will_retry_until=until if kind == "delay" else None,
             )
             for r in rcpts
         ]

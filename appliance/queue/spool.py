@@ -61,6 +61,8 @@ class RecipientState:
     reply: str = ""
     orig: str | None = None
     attempts: int = 0
+    status_code: str = ""  # enhanced status code of the last attempt
+    remote_host: str | None = None
 
 
 @dataclass

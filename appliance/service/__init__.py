@@ -22,6 +22,8 @@ from appliance.auth import Authenticator, LockoutTracker
 from appliance.control.client import ensure_secret
 from appliance.control.operations import Operations
 from appliance.control.server import ControlServer, EventHub
+from appliance.delivery.dispatch import RemoteDispatcher
+from appliance.delivery.remote import RemoteConfig, Smarthost
 from appliance.durable import DirectorySync
 from appliance.home import Home
 from appliance.logs import get_logger, setup_logging
@@ -29,6 +31,7 @@ from appliance.queue.manager import QueueManager, QueuePolicy
 from appliance.queue.spool import Spool
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
 from appliance.state import State
+from appliance.stats import Stats
 from appliance.store import Mailstore
 from appliance.tls import make_self_signed, server_context
 
@@ -112,10 +115,16 @@ class Daemon:
         self.lockout = LockoutTracker(self.settings["auth.max_failures"],
                                       self.settings["auth.lockout_seconds"])
         self.authenticate = Authenticator(self.state, self.executor, self.lockout)
+        self.stats = Stats(home.db)
+        self.remote = RemoteDispatcher(
+            self.remote_config,
+            max_total=self.settings["delivery.max_connections"],
+            max_per_destination=self.settings["delivery.max_per_destination"],
+        )
         self.queue = QueueManager(
             self.spool, self.store, self.state,
             hostname=self.settings["hostname"], executor=self.executor,
-            policy=self._policy(), remote=None, on_event=self.events.publish,
+            policy=self._policy(), remote=self.remote, on_event=self._delivery_event,
         )
         self.operations = Operations(home, self.state, self)
         self.control = ControlServer(home, self.operations, self.events)
@@ -143,6 +152,38 @@ class Daemon:
             max_connections_per_ip=s["smtp.max_connections_per_ip"],
         )
 
+    def remote_config(self) -> RemoteConfig:
+        s = self.settings
+        smarthost = None
+        if s["smarthost.host"]:
+            smarthost = Smarthost(
+                host=s["smarthost.host"], port=s["smarthost.port"], tls=s["smarthost.tls"],
+                username=s["smarthost.username"] or None,
+                password=s["smarthost.password"] or None, verify=s["smarthost.verify"],
+            )
+        return RemoteConfig(
+            helo_name=s["hostname"], nameservers=s["dns.nameservers"] or None,
+            port=s["delivery.remote_port"], connect_timeout=s["delivery.connect_timeout"],
+            smarthost=smarthost,
+        )
+
+    def _delivery_event(self, kind: str, data: dict[str, Any]) -> None:
+        local = self.state.is_local_domain(str(data.get("to", "")).rpartition("@")[2])
+        self.stats.count("in" if local else "out", kind.removeprefix("message."))
+        self.events.publish(kind, data)
+
+    def count(self, direction: str, kind: str) -> None:
+        self.stats.count(direction, kind)
+
+    async def _flush_stats(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(5)
+            try:
+                await loop.run_in_executor(self.executor, self.stats.flush)
+            except Exception:
+                log.exception("cannot write statistics")
+
     def relay_networks(self) -> list[str]:
         # Read at most once a second: RCPT is hot, a change shows up quickly enough.
         now = time.monotonic()
@@ -161,6 +202,7 @@ class Daemon:
             accepted=self.queue.submit,
             usage_of=lambda address: self.store.usage(address)[0],
             paused=lambda: self.paused,
+            count=self.count,
         )
 
     # -- listeners --------------------------------------------------------
@@ -222,6 +264,7 @@ class Daemon:
         for name, (spec, hosts, port) in self._wanted().items():
             await self._start_listener(name, spec, hosts, port)
         await self.control.start()
+        self._stats_task = asyncio.create_task(self._flush_stats())
         (self.home.run / "mailroom.pid").write_text(str(os.getpid()))
         log.info("daemon started (pid %d, data %s)", os.getpid(), self.home.root)
 
@@ -230,6 +273,8 @@ class Daemon:
         for name in list(self.running):
             await self._stop_listener(name)
         await self.queue.stop()
+        self._stats_task.cancel()
+        self.stats.flush()
         await self.control.stop()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.home.run / "mailroom.pid")
@@ -282,6 +327,7 @@ class Daemon:
         cert, key = ensure_tls(self.home, self.state)
         self.tls_context = server_context(cert, key)
         self.queue.policy = self._policy()
+        self.remote.max_per_destination = self.settings["delivery.max_per_destination"]
         self.lockout.max_failures = self.settings["auth.max_failures"]
         self.lockout.lockout_seconds = self.settings["auth.lockout_seconds"]
         wanted = self._wanted()
@@ -315,6 +361,9 @@ class Daemon:
             self.queue.flush()
         elif action == "retry" and qid:
             self.queue.retry_now(qid)
+        elif action == "new" and qid:
+            self.stats.count("out", "received")
+            self.queue.submit(qid)
         elif action == "bounce" and qid:
             self.queue.bounce_now(qid)
         self.events.publish("queue", {"id": qid, "action": action})

@@ -77,6 +77,7 @@ class SmtpContext:
     accepted: Callable[[str], None]  # hand a queue ID to the queue manager
     usage_of: Callable[[str], int] | None = None
     paused: Callable[[], bool] = lambda: False
+    count: Callable[[str, str], None] = lambda direction, kind: None  # statistics
 
 
 class _ConnectionCount:
@@ -303,6 +304,7 @@ class _Handler:
             usage_of=self.ctx.usage_of,
         )
         if not verdict.accepted:
+            self.ctx.count("in", "rejected")
             log.info(
                 "NOQUEUE: reject: RCPT from [%s]: %s; from=<%s> to=%s proto=ESMTP helo=<%s>",
                 ip, verdict.reply, envelope.mail_from, address, session.host_name,
@@ -352,6 +354,8 @@ class _Handler:
         log.info("%s: client=[%s]%s", qid, ip, sasl)
         log.info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)",
                  qid, queued.sender, queued.size, len(queued.recipients))
+        outbound = user is not None or self.config.auth_required
+        self.ctx.count("out" if outbound else "in", "received")
         self.ctx.accepted(qid)
         return f"250 2.0.0 Ok: queued as {qid}"
 

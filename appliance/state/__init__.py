@@ -302,10 +302,19 @@ class State:
     # -- aliases ----------------------------------------------------------
 
     def alias_targets(self, address: str) -> list[str] | None:
+        address = address.lower()
         rows = self._query(
-            "SELECT target FROM aliases WHERE address=? ORDER BY position", (address.lower(),)
+            "SELECT target FROM aliases WHERE address=? ORDER BY position", (address,)
         )
-        return [r["target"] for r in rows] if rows else None
+        if rows:
+            return [r["target"] for r in rows]
+        if address.startswith("postmaster@") and self.is_local_domain(address[11:]):
+            # RFC 5321 4.5.1: postmaster must always take mail. Without an
+            # alias it goes to the first account made (the administrator's).
+            first = self._query("SELECT address FROM accounts ORDER BY created LIMIT 1")
+            if first:
+                return [first[0]["address"]]
+        return None
 
     def aliases(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

@@ -14,7 +14,7 @@ from typing import Any
 
 from appliance.addresses import is_valid_domain, normalize_domain
 
-__all__ = ["SETTINGS", "Setting", "SettingError", "parse_setting"]
+__all__ = ["SETTINGS", "Setting", "SettingError", "mask", "parse_setting"]
 
 
 class SettingError(ValueError):
@@ -36,6 +36,19 @@ def _hostname(value: str) -> str:
     if not is_valid_domain(value):
         raise SettingError(f"not a valid host name: {value!r}")
     return value
+
+
+def _optional_hostname(value: str) -> str:
+    return _hostname(value) if value else ""
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value.lower() not in options:
+            raise SettingError(f"choose one of {', '.join(options)}, not {value!r}")
+        return value.lower()
+
+    return check
 
 
 def _port(value: int) -> int:
@@ -102,7 +115,7 @@ SETTINGS: dict[str, Setting] = {
         _S("auth.lockout_seconds", int, 900, "how long a lock-out lasts", _positive),
         _S("tls.cert", str, "", "PEM certificate chain (empty: tls/cert.pem)"),
         _S("tls.key", str, "", "PEM private key (empty: tls/key.pem)"),
-        _S("queue.delivery_workers", int, 16, "parallel local deliveries", _positive),
+        _S("queue.delivery_workers", int, 50, "messages handled at once", _positive),
         _S("queue.retry_base", int, 300, "first retry after, seconds", _positive),
         _S("queue.retry_cap", int, 3600, "longest retry interval, seconds", _positive),
         _S("queue.lifetime", int, 432000, "give up after, seconds (5 days)", _positive),
@@ -112,6 +125,19 @@ SETTINGS: dict[str, Setting] = {
            _nameservers),
         _S("delivery.remote_port", int, 25, "port remote delivery connects to (tests only)",
            _port),
+        _S("delivery.max_connections", int, 50, "parallel outgoing SMTP connections", _positive),
+        _S("delivery.max_per_destination", int, 10, "parallel connections to one domain",
+           _positive),
+        _S("delivery.connect_timeout", int, 30, "seconds to wait for a remote server",
+           _positive),
+        _S("smarthost.host", str, "", "send all outside mail through this relay (empty: MX)",
+           _optional_hostname),
+        _S("smarthost.port", int, 587, "smarthost port", _port),
+        _S("smarthost.tls", str, "starttls", "smarthost TLS: starttls, implicit or none",
+           _choice("starttls", "implicit", "none")),
+        _S("smarthost.username", str, "", "smarthost AUTH user (empty: no AUTH)"),
+        _S("smarthost.password", str, "", "smarthost AUTH password", secret=True),
+        _S("smarthost.verify", bool, True, "check the smarthost's TLS certificate"),
         _S("log.max_bytes", int, 10 * 1024 * 1024, "rotate the log at this size", _positive),
         _S("log.keep", int, 5, "rotated logs kept", _positive),
     ]
@@ -151,4 +177,12 @@ def parse_setting(key: str, raw: Any) -> Any:
         value = raw.strip()
     if spec.check is not None:
         value = spec.check(value)
+    return value
+
+
+def mask(key: str, value: Any) -> Any:
+    """What may be shown of a setting: secrets never come back in full."""
+    spec = SETTINGS.get(key)
+    if spec is not None and spec.secret and value:
+        return "********"
     return value

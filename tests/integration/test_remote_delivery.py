@@ -13,12 +13,11 @@ import datetime
 import ipaddress
 import json
 import random
-import socket
 import ssl
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +47,7 @@ from appliance.dns import (
     resolve_mx,
 )
 from tests.support.dnsserver import DnsServer
+from tests.support.sink import SinkHandler, port_free_on, sink
 
 MX1, MX2, MX3 = "127.0.0.3", "127.0.0.4", "127.0.0.5"
 
@@ -68,112 +68,12 @@ ZONE: dict[str, dict[str, Any]] = {
 }
 
 
-# ---- far side: sinks ----
-
-
-@dataclass
-class Received:
-    sender: str
-    recipients: list[str]
-    content: bytes
-    mail_options: list[str]
-    tls: bool
-
-
-@dataclass
-class SinkHandler:
-    reject: set[str] = field(default_factory=set)  # RCPT gets 550
-    defer: set[str] = field(default_factory=set)  # RCPT gets 451
-    data_reply: str | None = None  # e.g. "452 4.3.1 Insufficient system storage"
-    no_8bitmime: bool = False
-    received: list[Received] = field(default_factory=list)
-
-    async def handle_EHLO(  # noqa: N802 - aiosmtpd hook name
-        self,
-        server: SMTPServer,
-        session: Session,
-        envelope: Envelope,
-        hostname: str,
-        responses: list[str],
-    ) -> list[str]:
-        session.host_name = hostname  # the new-style hook must record it itself
-        if self.no_8bitmime:
-            responses = [r for r in responses if "8BITMIME" not in r and "SMTPUTF8" not in r]
-        return responses
-
-    async def handle_RCPT(  # noqa: N802
-        self,
-        server: SMTPServer,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        rcpt_options: list[str],
-    ) -> str:
-        if address in self.reject:
-            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
-        if address in self.defer:
-            return f"451 4.3.0 <{address}>: Temporary lookup failure"
-        envelope.rcpt_tos.append(address)
-        return "250 2.1.5 Ok"
-
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTPServer, session: Session, envelope: Envelope
-    ) -> str:
-        if self.data_reply:
-            return self.data_reply
-        assert envelope.mail_from is not None and isinstance(envelope.original_content, bytes)
-        self.received.append(
-            Received(
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                envelope.original_content,
-                list(envelope.mail_options),
-                # session.ssl covers STARTTLS; implicit TLS shows on the transport.
-                session.ssl is not None
-                or (
-                    server.transport is not None
-                    and server.transport.get_extra_info("ssl_object") is not None
-                ),
-            )
-        )
-        return "250 2.0.0 Ok: queued as SINK1"
-
-
-def _port_free_on(hosts: list[str]) -> int:
-    """A port number free for TCP on every one of ``hosts``."""
-    for _ in range(100):
-        socks: list[socket.socket] = []
-        try:
-            first = socket.socket()
-            socks.append(first)
-            first.bind((hosts[0], 0))
-            port = first.getsockname()[1]
-            for host in hosts[1:]:
-                s = socket.socket()
-                socks.append(s)
-                s.bind((host, port))
-            return port
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no common free port")
+# ---- far side: sinks (tests/support/sink.py) ----
 
 
 @pytest.fixture
 def port() -> int:
-    return _port_free_on([MX1, MX2, MX3, "127.0.0.1"])
-
-
-@contextlib.contextmanager
-def sink(host: str, port: int, handler: SinkHandler, **smtp_kwargs: Any) -> Iterator[SinkHandler]:
-    controller = Controller(handler, hostname=host, port=port, ready_timeout=5, **smtp_kwargs)
-    controller.start()
-    try:
-        yield handler
-    finally:
-        controller.stop()
+    return port_free_on([MX1, MX2, MX3, "127.0.0.1"])
 
 
 @pytest.fixture
@@ -707,3 +607,10 @@ def test_dns_server_command_line(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=5) == 0
+
+
+async def test_resolver_that_denies_everything_defers_instead_of_bouncing() -> None:
+    """An offline box's DNS answering NXDOMAIN for all names must not bounce mail."""
+    async with DnsServer({".": None}) as broken:
+        with pytest.raises(DnsTemporaryError, match="root zone"):
+            await resolve_mx("far.test", nameservers=[broken.nameserver], timeout=2)

@@ -48,7 +48,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-Zone = Mapping[str, Mapping[str, Any]]
+Zone = Mapping[str, Mapping[str, Any] | None]
 
 # Without EDNS a UDP answer must fit the classic limit; beyond it the client
 # must retry over TCP, which the server also serves.
@@ -111,10 +111,14 @@ class DnsServer:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def set_zone(self, zone: Zone) -> None:
-        self.zone = {
-            _norm(name): {rtype.upper(): value for rtype, value in types.items()}
-            for name, types in zone.items()
-        }
+        # Like any working DNS, the root zone exists; a zone mapping "." to
+        # None plays a broken resolver that denies everything.
+        self.zone = {"": {"NS": ["a.root-servers.test"]}}
+        for name, types in zone.items():
+            if types is None:
+                self.zone.pop(_norm(name), None)
+            else:
+                self.zone[_norm(name)] = {rtype.upper(): value for rtype, value in types.items()}
 
     # ---- the protocol logic, independent of sockets ----
 

@@ -1,0 +1,71 @@
+"""Remote delivery for the queue manager: group by destination, limit connections.
+
+One queue file's outside recipients are grouped by domain; each group is one
+SMTP conversation through ``appliance.delivery.remote.deliver``. Parallel
+conversations are capped per destination and in total, as Postfix's
+``default_destination_concurrency_limit`` and process limit do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+
+from appliance.delivery.remote import RecipientResult, RemoteConfig, deliver
+from appliance.logs import get_logger
+from appliance.queue.spool import Envelope
+
+__all__ = ["RemoteDispatcher"]
+
+log = get_logger("smtp")
+
+
+class RemoteDispatcher:
+    def __init__(
+        self,
+        config: Callable[[], RemoteConfig],
+        *,
+        max_total: int = 50,
+        max_per_destination: int = 10,
+    ) -> None:
+        self.config = config
+        self.max_per_destination = max_per_destination
+        self._total = asyncio.Semaphore(max_total)
+        self._per_destination: dict[str, asyncio.Semaphore] = {}
+        self.active: dict[str, int] = defaultdict(int)  # connections now open, by domain
+
+    def _slot(self, destination: str) -> asyncio.Semaphore:
+        sem = self._per_destination.get(destination)
+        if sem is None:
+            sem = self._per_destination[destination] = asyncio.Semaphore(self.max_per_destination)
+        return sem
+
+    async def __call__(
+        self, env: Envelope, message: bytes, recipients: list[str]
+    ) -> list[RecipientResult]:
+        groups: dict[str, list[str]] = defaultdict(list)
+        for rcpt in recipients:
+            groups[rcpt.rpartition("@")[2].lower()].append(rcpt)
+        config = self.config()
+        results = await asyncio.gather(
+            *(self._one(env, message, domain, rcpts, config) for domain, rcpts in groups.items())
+        )
+        return [r for group in results for r in group]
+
+    async def _one(
+        self, env: Envelope, message: bytes, domain: str, rcpts: list[str], config: RemoteConfig
+    ) -> list[RecipientResult]:
+        # With a smarthost every domain is one destination: the relay host.
+        destination = config.smarthost.host if config.smarthost else domain
+        async with self._total, self._slot(destination):
+            self.active[destination] += 1
+            try:
+                return await deliver(
+                    domain=domain, sender=env.sender, recipients=rcpts, message=message,
+                    config=config, log=lambda line: log.info("%s: %s", env.id, line),
+                )
+            finally:
+                self.active[destination] -= 1
+                if not self.active[destination]:
+                    del self.active[destination]

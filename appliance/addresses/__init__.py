@@ -84,6 +84,8 @@ def is_valid_domain(domain: str, *, qualified: bool = True) -> bool:
         return False
     if qualified and "." not in domain and domain != "localhost":
         return False
+    if qualified and domain.rpartition(".")[2].isdigit():
+        return False  # an IP address, not a host name
     return all(_LABEL.match(label) for label in domain.split("."))
 
 

@@ -171,6 +171,17 @@ def cmd_account(client: ControlClient, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mailbox(client: ControlClient, args: argparse.Namespace) -> int:
+    rows = client.call("mailbox.list", address=args.address)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print(f"{'Folder':<24} {'Messages':>9} {'Unseen':>7} {'Size':>9}")
+    for r in rows:
+        print(f"{r['folder']:<24} {r['messages']:>9} {r['unseen']:>7} {_human(r['size']):>9}")
+    return 0
+
+
 def cmd_alias(client: ControlClient, args: argparse.Namespace) -> int:
     if args.action == "list":
         for name, targets in client.call("alias.list").items():
@@ -421,6 +432,12 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     qa = a.add_parser("quota", parents=[common], help="set the quota (0: unlimited)")
     qa.add_argument("address")
     qa.add_argument("size", type=parse_size)
+
+    p = add("mailbox", cmd_mailbox, "an account's folders")
+    a = actions(p)
+    ml = a.add_parser("list", parents=[common], help="folders with counts and sizes")
+    ml.add_argument("address")
+    ml.add_argument("--json", action="store_true")
 
     p = add("alias", cmd_alias, "aliases and groups (like /etc/aliases)")
     a = actions(p)

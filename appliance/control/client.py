@@ -93,13 +93,13 @@ class ControlClient:
             self._local = Operations(self.home, State(self.home.db))
         return asyncio.run(self._local.call(name, args))
 
-    def call(self, name: str, **args: Any) -> Any:
+    def call(self, op: str, /, **args: Any) -> Any:
         try:
-            return self._remote(name, args)
+            return self._remote(op, args)
         except DaemonUnavailable:
             if not self.local_fallback:
                 raise
-        return self._call_local(name, args)
+        return self._call_local(op, args)
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Stream events from the daemon until it goes away."""

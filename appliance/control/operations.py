@@ -143,6 +143,19 @@ class Operations:
             out.append(info)
         return out
 
+    @op("mailbox.list")
+    def mailbox_list(self, address: str) -> list[dict[str, Any]]:
+        account = self.state.account(address.strip().lower())
+        if account is None:
+            raise StateError(f"no such account: {address}", "address")
+        mailbox = self.store.account(account.address)
+        out = []
+        for folder in mailbox.folders():
+            st = mailbox.status(folder)
+            out.append({"folder": folder, "messages": st["MESSAGES"], "unseen": st["UNSEEN"],
+                        "size": st["SIZE"]})
+        return out
+
     @op("account.add")
     def account_add(self, address: str, password: str, quota_bytes: int = 0) -> str:
         addr = self.state.add_account(address, password, quota_bytes)

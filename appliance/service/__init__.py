@@ -13,7 +13,6 @@ import os
 import signal
 import ssl
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -26,7 +25,9 @@ from appliance.delivery.dispatch import RemoteDispatcher
 from appliance.delivery.remote import RemoteConfig, Smarthost
 from appliance.durable import DirectorySync
 from appliance.home import Home
+from appliance.imap import ImapServer
 from appliance.logs import get_logger, setup_logging
+from appliance.pop3 import PopServer
 from appliance.queue.manager import QueueManager, QueuePolicy
 from appliance.queue.spool import Spool
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
@@ -41,7 +42,7 @@ log = get_logger("master")
 
 
 class Listener(Protocol):
-    async def start(self) -> None: ...
+    async def start(self, host: Any, port: int) -> None: ...
     async def stop(self) -> None: ...
     @property
     def sockets(self) -> list[tuple[str, int]]: ...
@@ -60,10 +61,11 @@ SERVICES: list[ServiceSpec] = [
     ServiceSpec("smtp", "smtp", "starttls"),
     ServiceSpec("submission", "smtp", "starttls", auth_required=True),
     ServiceSpec("smtps", "smtp", "implicit", auth_required=True),
+    ServiceSpec("pop3", "pop3", "starttls"),
+    ServiceSpec("pop3s", "pop3", "implicit"),
+    ServiceSpec("imap", "imap", "starttls"),
+    ServiceSpec("imaps", "imap", "implicit"),
 ]
-
-# Extra services (POP3, IMAP) register a factory here: (daemon, spec, hosts, port) -> Listener.
-LISTENER_FACTORIES: dict[str, Callable[[Daemon, ServiceSpec, list[str], int], Listener]] = {}
 
 
 @dataclass
@@ -211,8 +213,6 @@ class Daemon:
         hosts = self.options.listen or list(self.settings["listen"])
         wanted = {}
         for spec in SERVICES:
-            if spec.kind != "smtp" and spec.kind not in LISTENER_FACTORIES:
-                continue
             if self.settings.get(f"{spec.name}.enabled", True):
                 port = self.settings[f"{spec.name}.port"] + self.options.port_offset
                 wanted[spec.name] = (spec, hosts, port)
@@ -221,12 +221,23 @@ class Daemon:
     def _make_listener(self, spec: ServiceSpec, hosts: list[str], port: int) -> Listener:
         if spec.kind == "smtp":
             config = ListenerConfig(
-                name=spec.name, host=hosts if len(hosts) > 1 else hosts[0],  # type: ignore[arg-type]
-                port=port, implicit_tls=spec.tls == "implicit", starttls=True,
+                name=spec.name, implicit_tls=spec.tls == "implicit", starttls=True,
                 auth_required=spec.auth_required,
             )
             return SmtpListener(self.smtp_context(), config, self._limits(), self.tls_context)
-        return LISTENER_FACTORIES[spec.kind](self, spec, hosts, port)
+        common: dict[str, Any] = {
+            "hostname": self.settings["hostname"],
+            "tls_context": self.tls_context,
+            "implicit_tls": spec.tls == "implicit",
+            "allow_plaintext_from_loopback": self.settings["auth.plaintext_from_loopback"],
+        }
+        if spec.kind == "imap":
+            return ImapServer(self.store, self.authenticate, quota_of=self._quota_of, **common)
+        return PopServer(self.store, self.authenticate, **common)
+
+    def _quota_of(self, address: str) -> int:
+        account = self.state.account(address)
+        return account.quota_bytes if account else 0
 
     async def _start_listener(self, name: str, spec: ServiceSpec, hosts: list[str],
                               port: int) -> None:
@@ -234,7 +245,7 @@ class Daemon:
         self.running[name] = running
         try:
             listener = self._make_listener(spec, hosts, port)
-            await listener.start()
+            await listener.start(hosts if len(hosts) > 1 else hosts[0], port)
         except OSError as exc:
             running.state, running.error = "failed", str(exc)
             log.error("%s: cannot listen on %s port %d: %s", name, ",".join(hosts), port, exc)
@@ -245,10 +256,13 @@ class Daemon:
                  ", ".join(f"{h}:{p}" for h, p in listener.sockets))
         self.events.publish("service", {"name": name, "state": "running"})
 
-    async def _stop_listener(self, name: str) -> None:
+    async def _stop_listener(self, name: str, *, end_sessions: bool = False) -> None:
         running = self.running.pop(name, None)
         if running and running.listener:
             await running.listener.stop()
+            close = getattr(running.listener, "close_sessions", None)
+            if end_sessions and close is not None:
+                await close()
             self.events.publish("service", {"name": name, "state": "stopped"})
 
     # -- life cycle -------------------------------------------------------
@@ -271,7 +285,7 @@ class Daemon:
     async def stop(self) -> None:
         log.info("daemon stopping")
         for name in list(self.running):
-            await self._stop_listener(name)
+            await self._stop_listener(name, end_sessions=True)
         await self.queue.stop()
         self._stats_task.cancel()
         self.stats.flush()

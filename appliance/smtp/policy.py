@@ -52,7 +52,7 @@ def check_sender(path: str) -> tuple[str, str | None]:
         return f"501 5.1.7 Bad sender address syntax ({exc})", None
     if addr is None:
         return "250 2.1.0 Ok", ""
-    return "250 2.1.0 Ok", f"{addr.local}@{addr.domain}"
+    return "250 2.1.0 Ok", _plain(addr)
 
 
 def check_recipient(

@@ -47,8 +47,6 @@ _MAX_HOPS = 50
 @dataclass(frozen=True)
 class ListenerConfig:
     name: str  # smtp, submission, smtps
-    host: str
-    port: int
     implicit_tls: bool = False
     starttls: bool = True
     auth_required: bool = False
@@ -440,12 +438,12 @@ class SmtpListener:
             loop=asyncio.get_running_loop(),
         )
 
-    async def start(self) -> None:
+    async def start(self, host: str | list[str], port: int) -> None:
         loop = asyncio.get_running_loop()
         self.server = await loop.create_server(
             self._protocol,
-            host=self.config.host,
-            port=self.config.port,
+            host=host,
+            port=port,
             ssl=self.tls_context if self.config.implicit_tls else None,
             reuse_address=True,
             backlog=256,

@@ -165,7 +165,7 @@ class State:
         try:
             value = parse_setting(key, raw)
         except SettingError as exc:
-            raise StateError(str(exc), key) from exc
+            raise StateError(str(exc), key if key in SETTINGS else "key") from exc
         with self._write() as db:
             db.execute(
                 "INSERT INTO settings(key, value) VALUES(?, ?) "
@@ -210,7 +210,13 @@ class State:
     # -- accounts ---------------------------------------------------------
 
     def _local_address(self, text: str, field: str, db: sqlite3.Connection | None = None) -> str:
-        address = _address(text, field)
+        if text.strip().startswith("@"):  # "@domain": the domain's catch-all alias
+            domain = normalize_domain(text.strip()[1:])
+            if not is_valid_domain(domain):
+                raise StateError(f"not a valid domain: {domain!r}", field)
+            address = f"@{domain}"
+        else:
+            address = _address(text, field)
         domain = address.rpartition("@")[2]
         conn = db or self._db
         with self._lock:
@@ -251,6 +257,8 @@ class State:
 
     def add_account(self, address: str, password: str, quota_bytes: int = 0) -> str:
         addr = self._local_address(address, "address")
+        if addr.startswith("@"):
+            raise StateError("an account needs a user name before the @", "address")
         self._check_password(password)
         if quota_bytes < 0:
             raise StateError("quota must not be negative", "quota")
@@ -278,6 +286,16 @@ class State:
         with self._write() as db:
             addr = self._existing_account(address, db)
             db.execute("DELETE FROM aliases WHERE target=?", (addr,))
+            # Forwards of other accounts that name it lose that target.
+            for account, targets in db.execute(
+                "SELECT account, targets FROM forwards WHERE account != ?", (addr,)
+            ).fetchall():
+                kept = [t for t in json.loads(targets) if t != addr]
+                if not kept:
+                    db.execute("DELETE FROM forwards WHERE account=?", (account,))
+                elif len(kept) != len(json.loads(targets)):
+                    db.execute("UPDATE forwards SET targets=? WHERE account=?",
+                               (json.dumps(kept), account))
             db.execute("DELETE FROM accounts WHERE address=?", (addr,))
 
     def set_password(self, address: str, password: str) -> None:

@@ -110,6 +110,16 @@ SETTINGS: dict[str, Setting] = {
         _S("smtp.max_connections", int, 200, "simultaneous SMTP sessions", _positive),
         _S("smtp.max_connections_per_ip", int, 50, "simultaneous sessions from one IP",
            _positive),
+        _S("pop3.enabled", bool, True, "POP3 listener (STLS)"),
+        _S("pop3.port", int, 110, "POP3 port", _port),
+        _S("pop3s.enabled", bool, True, "POP3S listener (implicit TLS)"),
+        _S("pop3s.port", int, 995, "POP3S port", _port),
+        _S("imap.enabled", bool, True, "IMAP listener (STARTTLS)"),
+        _S("imap.port", int, 143, "IMAP port", _port),
+        _S("imaps.enabled", bool, True, "IMAPS listener (implicit TLS)"),
+        _S("imaps.port", int, 993, "IMAPS port", _port),
+        _S("auth.plaintext_from_loopback", bool, True,
+           "allow POP3/IMAP password login without TLS from this machine"),
         _S("auth.max_failures", int, 10, "failed logins from one IP before a lock-out",
            _positive),
         _S("auth.lockout_seconds", int, 900, "how long a lock-out lasts", _positive),
@@ -160,8 +170,8 @@ def parse_setting(key: str, raw: Any) -> Any:
         else:
             raise SettingError(f"{key} takes yes or no, not {raw!r}")
     elif spec.kind is int:
-        if isinstance(raw, bool):
-            raise SettingError(f"{key} takes a number")
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise SettingError(f"{key} takes a whole number")
         try:
             value = int(raw)
         except (TypeError, ValueError) as exc:

@@ -1,0 +1,56 @@
+"""IMAP4rev1 server (RFC 3501) over the indexed Maildir store.
+
+Extensions: IDLE, UIDPLUS, MOVE, UNSELECT, NAMESPACE, ID, ENABLE, LITERAL+,
+SASL-IR, CHILDREN, LIST-EXTENDED (selection/return options that clients
+use), SPECIAL-USE, QUOTA (RFC 9208, STORAGE). One ``ImapServer`` serves one
+listener: the daemon makes one for 143 (STARTTLS) and one for 993
+(``implicit_tls=True``).
+
+Wiring::
+
+    server = ImapServer(store, authenticate, hostname="mail.example.test",
+                        tls_context=ctx, implicit_tls=False, quota_of=quota_of)
+    await server.start("0.0.0.0", 143)
+    ...
+    await server.stop()            # stop listening
+    await server.close_sessions()  # and, at shutdown, end the sessions
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+
+from appliance.imap.listener import Authenticate, Connection, Listener
+from appliance.imap.session import ImapSession
+from appliance.store import Mailstore
+
+__all__ = ["ImapServer"]
+
+
+class ImapServer(Listener):
+    def __init__(
+        self,
+        store: Mailstore,
+        authenticate: Authenticate,
+        *,
+        hostname: str,
+        tls_context: ssl.SSLContext | None,
+        implicit_tls: bool,
+        allow_plaintext_from_loopback: bool = True,
+        timeout: float = 1800,
+        max_line: int = 65536,
+        max_literal: int = 64 * 1024 * 1024,
+        quota_of: Callable[[str], int] | None = None,
+    ) -> None:
+        super().__init__(tls_context=tls_context, implicit_tls=implicit_tls, timeout=timeout,
+                         max_line=max_line)
+        self.store = store
+        self.authenticate = authenticate
+        self.hostname = hostname
+        self.allow_plaintext_from_loopback = allow_plaintext_from_loopback
+        self.max_literal = max_literal
+        self.quota_of = quota_of
+
+    async def serve(self, conn: Connection) -> None:
+        await ImapSession(self, conn).run()

@@ -1,0 +1,146 @@
+"""What the IMAP and POP3 servers share: listening, TLS, line reading under limits.
+
+POP3 imports this from here rather than from a package of its own: it is
+the same thirty lines of listener code for both mail-reading protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import ssl
+from collections.abc import Awaitable, Callable
+
+__all__ = ["Authenticate", "Connection", "LineTooLong", "Listener", "is_loopback"]
+
+Authenticate = Callable[[str, str, str], Awaitable[str | None]]
+
+
+class LineTooLong(Exception):
+    pass
+
+
+def is_loopback(ip: str) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
+        addr = addr.ipv4_mapped
+    return addr.is_loopback
+
+
+class Connection:
+    """One client connection: reads lines within limits, writes bytes, upgrades to TLS."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 *, timeout: float, max_line: int) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.timeout = timeout
+        self.max_line = max_line
+        peer = writer.get_extra_info("peername")
+        self.client_ip = peer[0] if isinstance(peer, tuple) else "127.0.0.1"
+        self.tls = writer.get_extra_info("sslcontext") is not None
+
+    async def readline(self, timeout: float | None = None) -> bytes:
+        """A line with its CRLF/LF removed; raises EOFError, TimeoutError, LineTooLong."""
+        try:
+            async with asyncio.timeout(timeout or self.timeout):
+                line = await self.reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:
+            raise EOFError from exc
+        except asyncio.LimitOverrunError as exc:
+            raise LineTooLong from exc
+        if len(line) > self.max_line:
+            raise LineTooLong
+        return line.rstrip(b"\r\n") if line.endswith(b"\r\n") else line[:-1]
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self.reader.readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            raise EOFError from exc
+
+    def write(self, data: bytes) -> None:
+        self.writer.write(data)
+
+    async def drain(self) -> None:
+        async with asyncio.timeout(self.timeout):
+            await self.writer.drain()
+
+    async def start_tls(self, context: ssl.SSLContext) -> None:
+        await self.drain()
+        await self.writer.start_tls(context)
+        self.tls = True
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
+            async with asyncio.timeout(5):
+                await self.writer.wait_closed()
+
+
+class Listener:
+    """A TCP listener whose sessions run ``self.serve(conn)``."""
+
+    def __init__(self, *, tls_context: ssl.SSLContext | None, implicit_tls: bool,
+                 timeout: float, max_line: int) -> None:
+        if implicit_tls and tls_context is None:
+            raise ValueError("implicit TLS needs a TLS context")
+        self.tls_context = tls_context
+        self.implicit_tls = implicit_tls
+        self.timeout = timeout
+        self.max_line = max_line
+        self._server: asyncio.AbstractServer | None = None
+        self._sessions: set[asyncio.Task[None]] = set()
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await asyncio.start_server(
+            self._accept,
+            host,
+            port,
+            ssl=self.tls_context if self.implicit_tls else None,
+            limit=self.max_line + 2,
+        )
+
+    async def stop(self) -> None:
+        """Stop listening; sessions already running may finish."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    async def close_sessions(self) -> None:
+        """End every running session now (daemon shutdown, tests)."""
+        tasks = list(self._sessions)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+
+    @property
+    def sockets(self) -> list[tuple[str, int]]:
+        if self._server is None:
+            return []
+        return [s.getsockname()[:2] for s in self._server.sockets]
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._sessions.add(task)
+        conn = Connection(reader, writer, timeout=self.timeout, max_line=self.max_line)
+        try:
+            await self.serve(conn)
+        except (EOFError, ConnectionError, TimeoutError, ssl.SSLError, LineTooLong):
+            pass
+        except asyncio.CancelledError:
+            pass  # close_sessions(): ending quietly is the point
+        finally:
+            self._sessions.discard(task)
+            await conn.close()
+
+    async def serve(self, conn: Connection) -> None:
+        raise NotImplementedError

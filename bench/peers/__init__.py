@@ -1,0 +1,1 @@
+"""Servers the benchmarks run side by side: Mailroom, Postfix, a bare aiosmtpd."""

@@ -1,0 +1,171 @@
+"""The naive Python baseline: a bare aiosmtpd handler that writes Maildir files.
+
+`handle_DATA` writes the message into the Maildir's tmp/, fsyncs the file,
+renames it into new/, fsyncs new/, and only then answers 250 - the same
+durability promise Mailroom makes - all inline on the event loop, as a
+first attempt would.  It accepts any recipient and delivers every message
+to MAIL_ROOT/bench/Maildir/.
+
+The server runs in its own process (aiosmtpd's Controller thread in a child
+Python), so it does not share the load client's interpreter.  Run by hand:
+
+    python -m peers.bare_aiosmtpd --port 2600 --maildir /tmp/x/Maildir   # from bench/
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from peers.base import (
+    HOST,
+    Server,
+    ServerError,
+    free_port,
+    proc_status_kb,
+    tail,
+    terminate_process,
+    wait_for_smtp,
+    with_descendants,
+)
+
+
+class MaildirHandler:
+    """aiosmtpd handler: durable Maildir delivery, then 250."""
+
+    def __init__(self, maildir: Path) -> None:
+        self.maildir = maildir
+        for sub in ("tmp", "new", "cur"):
+            (maildir / sub).mkdir(parents=True, exist_ok=True)
+        self.tmp = maildir / "tmp"
+        self.new = maildir / "new"
+        self.hostname = socket.gethostname().replace("/", "\\057").replace(":", "\\072")
+        self.pid = os.getpid()
+        self.counter = itertools.count()
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        body = content.replace(b"\r\n", b"\n")
+        header = f"Return-Path: <{envelope.mail_from}>\n".encode()
+        now = time.time()
+        name = (
+            f"{int(now)}.M{int(now % 1 * 1e6)}P{self.pid}Q{next(self.counter)}"
+            f".{self.hostname},S={len(header) + len(body)}"
+        )
+        tmp_path = self.tmp / name
+        fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, header)
+            view = memoryview(body)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp_path, self.new / name)
+        dir_fd = os.open(self.new, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return "250 2.0.0 Ok: delivered"
+
+
+def serve(port: int, maildir: Path) -> None:
+    """Run the Controller until SIGTERM or SIGINT."""
+    controller = Controller(
+        MaildirHandler(maildir),
+        hostname=HOST,
+        port=port,
+        server_hostname="bare-aiosmtpd.example.test",
+        ready_timeout=30,
+    )
+    stop = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    controller.start()
+    print(f"ready on {HOST}:{port}", flush=True)
+    try:
+        while not stop:
+            signal.pause()
+    finally:
+        controller.stop()
+
+
+class BareAiosmtpd(Server):
+    """Starts `serve()` above in a child Python process."""
+
+    name = "bare"
+    rss_kind = "VmHWM"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = self.workdir / "server.log"
+
+    @property
+    def mail_root(self) -> Path:
+        return self.workdir / "mail"
+
+    def start(self) -> None:
+        self.port = free_port()
+        bench_dir = Path(__file__).resolve().parent.parent
+        env = dict(os.environ, PYTHONPATH=str(bench_dir))
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "peers.bare_aiosmtpd",
+                    "--port",
+                    str(self.port),
+                    "--maildir",
+                    str(self.mail_root / "bench" / "Maildir"),
+                ],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_for_smtp(self.port, timeout=30, alive=self.proc)
+        except ServerError as e:
+            raise ServerError(f"bare aiosmtpd: {e}\n{tail(self.log)}") from None
+
+    def pids(self) -> list[int]:
+        return with_descendants(self.proc.pid) if self.proc else []
+
+    def peak_rss_kb(self) -> int | None:
+        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
+
+    def stop(self) -> None:
+        terminate_process(self.proc)
+        self.proc = None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--maildir", type=Path, required=True)
+    args = parser.parse_args()
+    serve(args.port, args.maildir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""A private Dovecot instance (IMAP + POP3) on loopback high ports, for read benchmarks.
+
+Set up as ``../shared/PEERS.md`` describes: its own config file, base and
+state directories inside one work directory, a passwd-file with a plain
+password, a static userdb (mail owned by ``nobody``), ``ssl = no``. Never
+on a standard port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from bench.peers.base import HOST, ServerError, free_port, proc_status_kb, with_descendants
+
+__all__ = ["Dovecot", "dovecot_available"]
+
+_UID = _GID = 65534  # nobody/nogroup: Dovecot refuses to serve mail as root
+
+
+def dovecot_available() -> bool:
+    return shutil.which("dovecot") is not None or Path("/usr/sbin/dovecot").exists()
+
+
+class Dovecot:
+    name = "dovecot"
+
+    def __init__(self, workdir: Path, user: str, password: str) -> None:
+        self.workdir = workdir
+        self.user = user
+        self.password = password
+        self.imap_port = free_port()
+        self.pop3_port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.peak_kb = 0
+
+    @property
+    def maildir(self) -> Path:
+        return self.workdir / "home" / self.user / "Maildir"
+
+    def start(self) -> None:
+        w = self.workdir
+        for sub in ("run", "state", "home"):
+            (w / sub).mkdir(parents=True, exist_ok=True)
+        w.chmod(0o755)
+        (w / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
+        conf = w / "dovecot.conf"
+        conf.write_text(
+            f"""
+base_dir = {w}/run
+state_dir = {w}/state
+log_path = {w}/dovecot.log
+listen = 127.0.0.1
+protocols = imap pop3
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+first_valid_uid = 1
+mail_location = maildir:{w}/home/%u/Maildir
+pop3_uidl_format = %08Xu%08Xv
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {w}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={_UID} gid={_GID} home={w}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    port = {self.pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+"""
+        )
+        for root, dirs, files in os.walk(w / "home"):
+            for name in dirs + files:
+                os.chown(os.path.join(root, name), _UID, _GID)
+        os.chown(w / "home", _UID, _GID)
+        binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+        self.proc = subprocess.Popen([binary, "-F", "-c", str(conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise ServerError(f"dovecot exited: {err}")
+            with contextlib.suppress(OSError), socket.create_connection(
+                (HOST, self.imap_port), timeout=2
+            ) as s:
+                if s.recv(100).startswith(b"* OK"):
+                    return
+            time.sleep(0.1)
+        raise ServerError("dovecot did not start")
+
+    def sample_rss(self) -> None:
+        if self.proc is None:
+            return
+        total = sum(proc_status_kb(pid, "VmRSS") or 0 for pid in with_descendants(self.proc.pid))
+        self.peak_kb = max(self.peak_kb, total)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None

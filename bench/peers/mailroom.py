@@ -1,0 +1,128 @@
+"""Mailroom itself, driven exactly as an admin would, through its CLI.
+
+    export MAILROOM_HOME=$(mktemp -d)
+    python main.py init --hostname mail.example.test --domain example.test
+    printf 'PASSWORD\\n' | python main.py account add bench@example.test --password-stdin
+    python main.py serve --listen 127.0.0.1 --port-offset OFFSET
+
+SMTP listens on 25+OFFSET; OFFSET is chosen so that every standard mail
+port plus OFFSET is free on 127.0.0.1.  Mail for bench@example.test lands in
+$MAILROOM_HOME/mail/example.test/bench/new/.  Peak memory is the daemon's
+VmHWM; the daemon is stopped with SIGTERM.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+from peers.base import (
+    DOMAIN,
+    HOST,
+    RECIPIENT,
+    STANDARD_MAIL_PORTS,
+    Server,
+    ServerError,
+    port_is_free,
+    proc_status_kb,
+    tail,
+    terminate_process,
+    wait_for_smtp,
+    with_descendants,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
+MAIN_PY = PROJECT_DIR / "main.py"
+PASSWORD = "bench-password-1"  # never used to log in; long enough for the policy
+
+
+def available() -> bool:
+    return MAIN_PY.exists()
+
+
+def pick_port_offset() -> int:
+    """An offset in 30000-40000 for which every standard mail port is free."""
+    for _ in range(200):
+        offset = random.randrange(30000, 40000)
+        if all(port_is_free(p + offset) for p in STANDARD_MAIL_PORTS):
+            return offset
+    raise ServerError("no port offset in 30000-40000 with all mail ports free")
+
+
+class Mailroom(Server):
+    name = "mailroom"
+    rss_kind = "VmHWM"
+
+    def __init__(self, python: str = sys.executable) -> None:
+        super().__init__()
+        self.python = python
+        self.home = self.workdir / "home"
+        self.home.mkdir()
+        self.log = self.workdir / "serve.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.env = dict(os.environ, MAILROOM_HOME=str(self.home))
+
+    @property
+    def mail_root(self) -> Path:
+        return self.home / "mail"
+
+    def _cli(self, *args: str, stdin: str | None = None) -> None:
+        cmd = [self.python, str(MAIN_PY), *args]
+        try:
+            result = subprocess.run(
+                cmd,
+                cwd=PROJECT_DIR,
+                env=self.env,
+                input=stdin if stdin is not None else "",
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+        except subprocess.TimeoutExpired:
+            raise ServerError(f"`main.py {' '.join(args)}` took over 120 s") from None
+        if result.returncode != 0:
+            output = (result.stderr.strip() or result.stdout.strip())[-3000:]
+            raise ServerError(f"`main.py {' '.join(args)}` exited {result.returncode}:\n{output}")
+
+    def start(self) -> None:
+        if not available():
+            raise ServerError(f"{MAIN_PY} does not exist yet")
+        self._cli("init", "--hostname", f"mail.{DOMAIN}", "--domain", DOMAIN)
+        self._cli("account", "add", RECIPIENT, "--password-stdin", stdin=PASSWORD + "\n")
+        offset = pick_port_offset()
+        self.port = 25 + offset
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    self.python,
+                    str(MAIN_PY),
+                    "serve",
+                    "--listen",
+                    HOST,
+                    "--port-offset",
+                    str(offset),
+                ],
+                cwd=PROJECT_DIR,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_for_smtp(self.port, timeout=60, alive=self.proc)
+        except ServerError as e:
+            raise ServerError(f"mailroom serve: {e}\n{tail(self.log, 30)}") from None
+
+    def pids(self) -> list[int]:
+        return with_descendants(self.proc.pid) if self.proc else []
+
+    def peak_rss_kb(self) -> int | None:
+        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
+
+    def stop(self) -> None:
+        terminate_process(self.proc)
+        self.proc = None

@@ -36,12 +36,15 @@ class DaemonHooks(Protocol):
     def status(self) -> dict[str, Any]: ...
     async def reload(self) -> dict[str, Any]: ...
     def queue_changed(self, qid: str | None, action: str) -> None: ...
+    def state_changed(self) -> None: ...
     def set_paused(self, paused: bool) -> None: ...
     @property
     def stats(self) -> Stats: ...
 
 
 OPERATIONS: dict[str, Callable[..., Any]] = {}
+# Operations after which the daemon's cached lookups must be dropped.
+_CHANGES_DIRECTORY = ("account.", "alias", "domain.", "forward.", "relay.", "settings.")
 
 
 def op(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -90,6 +93,8 @@ class Operations:
             raise StateError(f"bad arguments for {name}: {exc}") from exc
         if hasattr(result, "__await__"):
             result = await result
+        if self.daemon is not None and name.startswith(_CHANGES_DIRECTORY):
+            self.daemon.state_changed()
         return result
 
     # -- settings ---------------------------------------------------------
@@ -379,6 +384,177 @@ class Operations:
     @op("ping")
     def ping(self) -> dict[str, Any]:
         return {"time": time.time(), "daemon": self.daemon is not None}
+
+    # -- for the desktop program (appended) -------------------------------
+
+    @op("settings.set_many")
+    async def settings_set_many(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Change several settings at once: all are checked first, or none is stored."""
+        from appliance.state.settings import SettingError, parse_setting
+
+        for key, raw in values.items():
+            try:
+                parse_setting(key, raw)
+            except SettingError as exc:
+                raise StateError(str(exc), key if key in SETTINGS else "key") from exc
+        stored = {key: mask(key, self.state.set_setting(key, raw))
+                  for key, raw in values.items()}
+        if self.daemon is not None and stored:
+            await self.daemon.reload()
+        return stored
+
+    @op("relay.set")
+    def relay_set(self, networks: list[str]) -> list[str]:
+        """Make the relay networks exactly ``networks``: all are checked before any change."""
+        from appliance.control.setup import check_networks
+
+        wanted = check_networks(networks)
+        current = self.state.relay_networks()
+        for cidr in wanted:
+            if cidr not in current:
+                self.state.add_relay(cidr)
+        for cidr in current:
+            if cidr not in wanted:
+                self.state.delete_relay(cidr)
+        return self.state.relay_networks()
+
+    @op("domain.set")
+    def domain_set(self, names: list[str]) -> list[str]:
+        """Make the domains exactly ``names``: all are checked before any change."""
+        from appliance.addresses import is_valid_domain, normalize_domain
+
+        wanted = []
+        for name in names:
+            domain = normalize_domain(name.strip())
+            if not is_valid_domain(domain):
+                raise StateError(f"not a valid domain name: {name!r}", "domain")
+            if domain not in wanted:
+                wanted.append(domain)
+        if not wanted:
+            raise StateError("keep at least one domain", "domain")
+        current = self.state.domains()
+        in_use = {a.domain for a in self.state.accounts()}
+        for domain in current:
+            if domain not in wanted and domain in in_use:
+                raise StateError(f"domain {domain} still has accounts; delete them first",
+                                 "domain")
+        for domain in wanted:
+            if domain not in current:
+                self.state.add_domain(domain)
+        for domain in current:
+            if domain not in wanted:
+                self.state.delete_domain(domain)
+        return self.state.domains()
+
+    @op("dns.show")
+    def dns_records(self, address: str = "") -> dict[str, Any]:
+        from appliance.control.setup import dns_records, format_records
+
+        records = dns_records(self.state.get_setting("hostname"), self.state.domains(), address)
+        return {"records": records, "text": format_records(records)}
+
+    @op("network.show")
+    def network_guess(self) -> dict[str, Any]:
+        from appliance.control.setup import default_gateways, guess_networks
+
+        return {"networks": guess_networks(), "gateways": default_gateways()}
+
+    @op("status.dashboard")
+    async def dashboard(self, check_dns: bool = True) -> dict[str, Any]:
+        """Everything the GUI's first page shows, in one call."""
+        import asyncio
+
+        from appliance.control.setup import relay_gateway_warnings
+
+        status = self.daemon.status() if self.daemon is not None else None
+        since = time.strftime("%Y-%m-%d %H", time.localtime(time.time() - 23 * 3600))
+        hourly = summarize(self._stats().rows(since), "hour")
+        today = time.strftime("%Y-%m-%d")
+        kinds = ("received", "delivered", "deferred", "bounced", "rejected")
+        counters = dict.fromkeys(kinds, 0)
+        hours: dict[str, dict[str, int]] = {}
+        for row in hourly:
+            slot = hours.setdefault(row["period"], dict.fromkeys(kinds, 0))
+            for k in kinds:
+                slot[k] += row[k]
+                if row["period"].startswith(today):
+                    counters[k] += row[k]
+        queue = status["queue"] if status else {
+            q: len(self.spool.ids(q)) for q in ("active", "deferred", "hold")}
+        warnings = relay_gateway_warnings(self.state.relay_networks())
+        warnings += self._certificate_warnings()
+        domains = self.state.domains()
+        if check_dns:
+            loop = asyncio.get_running_loop()
+            found = await loop.run_in_executor(None, self._mx_warnings, domains)
+            warnings += found
+        if status:
+            for svc in status["services"]:
+                if svc["state"] != "running":
+                    warnings.append(f"{svc['name']} is {svc['state']}: {svc['error']}".rstrip(": "))
+            if status["paused"]:
+                warnings.append("incoming mail is paused")
+        return {
+            "daemon": status is not None,
+            "status": status,
+            "hostname": self.state.get_setting("hostname"),
+            "domains": domains,
+            "today": counters,
+            "hours": [{"hour": h, **v} for h, v in sorted(hours.items())],
+            "queue": queue,
+            "queue_total": sum(queue.values()),
+            "warnings": warnings,
+        }
+
+    def _certificate_warnings(self) -> list[str]:
+        from appliance.tls import certificate_expiry
+
+        cert = Path(self.state.get_setting("tls.cert") or self.home.tls / "cert.pem")
+        if not cert.exists():
+            return [f"no TLS certificate at {cert}"]
+        try:
+            expiry = certificate_expiry(cert)
+        except (ValueError, OSError) as exc:
+            return [f"cannot read the TLS certificate {cert}: {exc}"]
+        left = (expiry.timestamp() - time.time()) / 86400
+        if left < 0:
+            return [f"the TLS certificate expired on {expiry:%Y-%m-%d}"]
+        if left < 30:
+            return [f"the TLS certificate expires in {int(left)} days ({expiry:%Y-%m-%d})"]
+        return []
+
+    def _mx_warnings(self, domains: list[str]) -> list[str]:
+        """One lookup per domain, remembered for 10 minutes; never slower than ~2 s."""
+        import dns.exception
+        import dns.resolver
+
+        from appliance.dns.mx import parse_nameserver
+
+        servers = self.state.get_setting("dns.nameservers")
+        cache: dict[Any, tuple[float, str]] = self.__dict__.setdefault("_mx_cache", {})
+        out = []
+        for domain in domains:
+            key = (domain, tuple(servers))
+            hit = cache.get(key)
+            if hit is None or time.time() - hit[0] > 600:
+                resolver = dns.resolver.Resolver(configure=not servers)
+                if servers:
+                    parsed = [parse_nameserver(s) for s in servers]
+                    resolver.nameservers = [h for h, _ in parsed]
+                    resolver.port = parsed[0][1]
+                resolver.lifetime = 1.5
+                try:
+                    resolver.resolve(domain, "MX")
+                    verdict = ""
+                except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+                    verdict = f"no MX record published for {domain}"
+                except (dns.exception.DNSException, OSError, ValueError):
+                    verdict = f"could not check the MX record of {domain} (DNS not answering)"
+                hit = (time.time(), verdict)
+                cache[key] = hit
+            if hit[1]:
+                out.append(hit[1])
+        return out
 
 
 def import_aliases(

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
+import queue
 import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["setup_logging", "get_logger", "follow", "tail", "LogBus"]
+__all__ = ["setup_logging", "stop_logging", "get_logger", "follow", "tail", "LogBus"]
 
 _DATEFMT = "%b %d %H:%M:%S"
 
@@ -56,8 +57,8 @@ class _Formatter(logging.Formatter):
         msg = record.getMessage()
         if record.levelno >= logging.WARNING and not msg.startswith(("warning:", "fatal:")):
             msg = f"{'fatal' if record.levelno >= logging.CRITICAL else 'warning'}: {msg}"
-        if record.exc_info:
-            msg += " " + self.formatException(record.exc_info).replace("\n", " | ")
+        if record.exc_text:
+            msg += " " + record.exc_text.replace("\n", " | ")
         return f"{when} {self.hostname} mailroom/{service}[{record.process}]: {msg}"
 
 
@@ -81,16 +82,45 @@ def setup_logging(
         log_file, maxBytes=max_bytes, backupCount=keep, encoding="utf-8"
     )
     bus = LogBus()
-    for handler in (file_handler, bus):
-        handler.setFormatter(fmt)
-        root.addHandler(handler)
+    handlers: list[logging.Handler] = [file_handler, bus]
     if to_stderr:
-        stream = logging.StreamHandler(sys.stderr)
-        stream.setFormatter(fmt)
-        root.addHandler(stream)
+        handlers.append(logging.StreamHandler(sys.stderr))
+    for handler in handlers:
+        handler.setFormatter(fmt)
+    # Formatting and file writes happen on a logging thread, never on the
+    # event loop that serves SMTP sessions.
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    root.addHandler(_DeferredQueueHandler(records))
+    _listener = logging.handlers.QueueListener(records, *handlers)
+    _listener.start()
     # Library chatter (aiosmtpd logs every command at INFO) stays out of the mail log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     return bus
+
+
+_listener: logging.handlers.QueueListener | None = None
+
+
+class _DeferredQueueHandler(logging.handlers.QueueHandler):
+    """Queues the record as it is: the listener thread formats it."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if record.exc_info:
+            # Tracebacks hold frames; render them now, while they are valid.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        return record
+
+
+def stop_logging() -> None:
+    """Write out every queued line (at daemon shutdown)."""
+    global _listener
+    if _listener is not None:
+        _listener.stop()
+        _listener = None
 
 
 def get_logger(service: str) -> logging.Logger:

@@ -107,6 +107,36 @@ class QueueManager:
     def submit(self, qid: str) -> None:
         self._ready.put_nowait(qid)
 
+    def accept(self, qid: str) -> None:
+        """A new queue file is on disk: deliver it now if it is all local (blocking).
+
+        Runs on the thread that wrote the file, so that the common case, mail
+        for local mailboxes, costs no further hand-offs; anything for outside
+        recipients goes on to the asynchronous workers.
+        """
+        try:
+            done = self._deliver_now(qid)
+        except Exception:
+            log.exception("%s: immediate delivery failed; queued for the workers", qid)
+            done = False
+        if not done:
+            self._loop.call_soon_threadsafe(self.submit, qid)
+
+    def _deliver_now(self, qid: str) -> bool:
+        self._busy.add(qid)
+        try:
+            prepared = self._prepare_and_deliver(qid)
+            if prepared is None:
+                return True
+            env, data, status = prepared
+            if any(not self._is_local(r.address) for r in status.pending()):
+                self.spool.write_status(qid, status)  # the local part is done
+                return False
+            self._finish(env, data, status)
+            return True
+        finally:
+            self._busy.discard(qid)
+
     def flush(self) -> None:
         """Retry every deferred message now."""
         self._flush_all = True

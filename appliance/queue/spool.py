@@ -16,9 +16,11 @@ small status file that is replaced atomically.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -84,15 +86,25 @@ class QueueStatus:
         return [r for r in self.recipients if r.state in ("queued", "deferred")]
 
 
-def new_queue_id() -> str:
-    """A Postfix-like queue ID: time-ordered, 12 characters, unambiguous."""
-    n = time.time_ns() // 1000
+def _base(n: int, width: int) -> str:
     digits = []
-    for _ in range(8):
+    for _ in range(width):
         n, r = divmod(n, len(_ID_ALPHABET))
         digits.append(_ID_ALPHABET[r])
-    rand = "".join(secrets.choice(_ID_ALPHABET) for _ in range(4))
-    return "".join(reversed(digits)) + rand
+    return "".join(reversed(digits))
+
+
+# A counter from a random start: unique within the process, and the time
+# part keeps IDs of different processes (daemon, sendmail) apart.
+_sequence = itertools.count(secrets.randbelow(len(_ID_ALPHABET) ** 4))
+_sequence_lock = threading.Lock()
+
+
+def new_queue_id() -> str:
+    """A Postfix-like queue ID: time-ordered, 12 characters, unambiguous."""
+    with _sequence_lock:
+        seq = next(_sequence)
+    return _base(time.time_ns() // 1000, 8) + _base(seq, 4)
 
 
 class Spool:

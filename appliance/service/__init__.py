@@ -26,12 +26,13 @@ from appliance.delivery.remote import RemoteConfig, Smarthost
 from appliance.durable import DirectorySync
 from appliance.home import Home
 from appliance.imap import ImapServer
-from appliance.logs import get_logger, setup_logging
+from appliance.logs import get_logger, setup_logging, stop_logging
 from appliance.pop3 import PopServer
 from appliance.queue.manager import QueueManager, QueuePolicy
 from appliance.queue.spool import Spool
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
 from appliance.state import State
+from appliance.state.cache import DirectoryCache
 from appliance.stats import Stats
 from appliance.store import Mailstore
 from appliance.tls import make_self_signed, server_context
@@ -111,12 +112,17 @@ class Daemon:
         self.events = EventHub()
         self.bus.subscribe(lambda line: self.events.publish("log", {"line": line}))
         self.executor = ThreadPoolExecutor(max_workers=48, thread_name_prefix="mailroom-io")
+        # Accepting mail has its own threads: a backlog of deliveries must
+        # never delay the 250 a client is waiting for.
+        self.intake_executor = ThreadPoolExecutor(max_workers=32,
+                                                  thread_name_prefix="mailroom-intake")
         self.dirsync = DirectorySync()
         self.spool = Spool(home.queue, self.dirsync)
         self.store = Mailstore(home.mail, self.settings["hostname"], self.dirsync)
         self.lockout = LockoutTracker(self.settings["auth.max_failures"],
                                       self.settings["auth.lockout_seconds"])
         self.authenticate = Authenticator(self.state, self.executor, self.lockout)
+        self.directory = DirectoryCache(self.state)
         self.stats = Stats(home.db)
         self.remote = RemoteDispatcher(
             self.remote_config,
@@ -124,7 +130,7 @@ class Daemon:
             max_per_destination=self.settings["delivery.max_per_destination"],
         )
         self.queue = QueueManager(
-            self.spool, self.store, self.state,
+            self.spool, self.store, self.directory,
             hostname=self.settings["hostname"], executor=self.executor,
             policy=self._policy(), remote=self.remote, on_event=self._delivery_event,
         )
@@ -170,7 +176,7 @@ class Daemon:
         )
 
     def _delivery_event(self, kind: str, data: dict[str, Any]) -> None:
-        local = self.state.is_local_domain(str(data.get("to", "")).rpartition("@")[2])
+        local = self.directory.is_local_domain(str(data.get("to", "")).rpartition("@")[2])
         self.stats.count("in" if local else "out", kind.removeprefix("message."))
         self.events.publish(kind, data)
 
@@ -196,12 +202,12 @@ class Daemon:
     def smtp_context(self) -> SmtpContext:
         return SmtpContext(
             hostname=self.settings["hostname"],
-            directory=self.state,
+            directory=self.directory,
             spool=self.spool,
-            executor=self.executor,
+            executor=self.intake_executor,
             relay_networks=self.relay_networks,
             authenticate=self.authenticate,
-            accepted=self.queue.submit,
+            accepted=self.queue.accept,
             usage_of=lambda address: self.store.usage(address)[0],
             paused=lambda: self.paused,
             count=self.count,
@@ -236,7 +242,7 @@ class Daemon:
         return PopServer(self.store, self.authenticate, **common)
 
     def _quota_of(self, address: str) -> int:
-        account = self.state.account(address)
+        account = self.directory.account(address)
         return account.quota_bytes if account else 0
 
     async def _start_listener(self, name: str, spec: ServiceSpec, hosts: list[str],
@@ -292,9 +298,11 @@ class Daemon:
         await self.control.stop()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.home.run / "mailroom.pid")
+        self.intake_executor.shutdown(wait=True, cancel_futures=False)
         self.executor.shutdown(wait=True, cancel_futures=False)
         self.state.close()
         log.info("daemon stopped")
+        stop_logging()
 
     async def run(self) -> None:
         await self.start()
@@ -369,6 +377,11 @@ class Daemon:
         log.info("reload: configuration applied%s",
                  f"; restarted {', '.join(sorted(set(changed)))}" if changed else "")
         return {"restarted": sorted(set(changed))}
+
+    def state_changed(self) -> None:
+        """Called by the control API after any operation: drop cached lookups."""
+        self.directory.invalidate()
+        self._relay_cache = (0.0, [])
 
     def queue_changed(self, qid: str | None, action: str) -> None:
         if action == "flush":

@@ -72,7 +72,8 @@ class SmtpContext:
     executor: Executor
     relay_networks: Callable[[], list[str]]
     authenticate: Callable[[str, str, str], Awaitable[str | None]]
-    accepted: Callable[[str], None]  # hand a queue ID to the queue manager
+    # Called on an intake thread once a queue file is on disk (blocking is fine).
+    accepted: Callable[[str], None]
     usage_of: Callable[[str], int] | None = None
     paused: Callable[[], bool] = lambda: False
     count: Callable[[str, str], None] = lambda direction, kind: None  # statistics
@@ -341,20 +342,39 @@ class _Handler:
             origin=self.config.name,
         )
         loop = asyncio.get_running_loop()
+        spooled: asyncio.Future[None] = loop.create_future()
+
+        def settle(error: BaseException | None) -> None:
+            if spooled.done():
+                return  # the client went away meanwhile
+            if error is None:
+                spooled.set_result(None)
+            else:
+                spooled.set_exception(error)
+
+        def spool_and_hand_over() -> None:
+            try:
+                self.ctx.spool.enqueue(queued, [*added, content])
+            except BaseException as exc:
+                loop.call_soon_threadsafe(settle, exc)
+                return
+            sasl = f", sasl_username={user}" if user else ""
+            log.info("%s: client=[%s]%s", qid, ip, sasl)
+            log.info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)",
+                     qid, queued.sender, queued.size, len(queued.recipients))
+            loop.call_soon_threadsafe(settle, None)
+            # Still on this thread, after the client has its answer: local
+            # mail is delivered at once, without another trip through the loop.
+            self.ctx.accepted(qid)
+
+        self.ctx.executor.submit(spool_and_hand_over)
         try:
-            await loop.run_in_executor(
-                self.ctx.executor, self.ctx.spool.enqueue, queued, [*added, content]
-            )
+            await spooled
         except OSError as exc:
             log.error("%s: cannot write queue file: %s", qid, exc)
             return "451 4.3.0 Error: queue file write error; try again later"
-        sasl = f", sasl_username={user}" if user else ""
-        log.info("%s: client=[%s]%s", qid, ip, sasl)
-        log.info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)",
-                 qid, queued.sender, queued.size, len(queued.recipients))
         outbound = user is not None or self.config.auth_required
         self.ctx.count("out" if outbound else "in", "received")
-        self.ctx.accepted(qid)
         return f"250 2.0.0 Ok: queued as {qid}"
 
     def _received(

@@ -300,3 +300,23 @@ def test_log_lines_carry_queue_ids(mailroom: Mailroom) -> None:
                and ": from=<x@outside.test>" in line)
     assert f"{qid}: to=<alice@example.test>, relay=local, status=sent" in log
     assert f"{qid}: removed" in log
+
+
+def test_reload_moves_a_listener_without_dropping_sessions(mailroom: Mailroom) -> None:
+    m = mailroom
+    with smtp(m) as s:
+        s.ehlo("client.test")
+        s.mail("<x@outside.test>")
+        s.rcpt("<alice@example.test>")
+        new_port = m.port("smtp") + 1
+        # settings.set through the running daemon applies the change at once.
+        m.cli("settings", "set", "smtp.port", str(new_port - m.offset))
+        status = m.cli("status").stdout
+        assert f"127.0.0.1:{new_port}" in status
+        code, _ = s.data(message("across a reload"))
+        assert code == 250  # the session in progress was not dropped
+    with smtplib.SMTP("127.0.0.1", new_port, timeout=10) as s:
+        s.sendmail("x@outside.test", ["alice@example.test"], message("on the new port"))
+    m.wait_for_mail("alice@example.test", 2)
+    with pytest.raises(OSError):
+        smtplib.SMTP("127.0.0.1", m.port("smtp"), timeout=5)

@@ -111,7 +111,10 @@ def cmd_settings(client: ControlClient, args: argparse.Namespace) -> int:
     elif args.action == "get":
         print(_fmt_value(client.call("settings.get", key=args.key)))
     else:
-        value = client.call("settings.set", key=args.key, value=args.value)
+        raw = args.value
+        if raw == "-":  # secrets stay off the command line (and out of ps)
+            raw = sys.stdin.readline().rstrip("\r\n")
+        value = client.call("settings.set", key=args.key, value=raw)
         print(f"{args.key} = {_fmt_value(value)}")
     return 0
 
@@ -408,7 +411,7 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     g.add_argument("key")
     s = a.add_parser("set", parents=[common], help="change one setting")
     s.add_argument("key")
-    s.add_argument("value")
+    s.add_argument("value", help="the new value, or - to read it from stdin")
 
     p = add("domain", cmd_domain, "mail domains this server receives for")
     a = actions(p)

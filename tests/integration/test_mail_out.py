@@ -200,9 +200,9 @@ def test_smarthost_with_starttls_and_auth(out: Mailroom, far_port: int, tmp_path
     with sink("127.0.0.5", far_port, handler, tls_context=server_context(
             tmp_path / "c.pem", tmp_path / "k.pem"), require_starttls=True, auth_required=True,
             authenticator=_authenticator):
+        m.cli("settings", "set", "smarthost.password", "-", input="isp-secret-pw\n")
         for key, value in (("smarthost.port", str(far_port)), ("smarthost.tls", "starttls"),
                            ("smarthost.username", "office"),
-                           ("smarthost.password", "isp-secret-pw"),
                            ("smarthost.verify", "no"), ("smarthost.host", "relay.isp.test")):
             m.cli("settings", "set", key, value)
         sendmail(m, "-f", "alice@example.test", "someone@far.test")

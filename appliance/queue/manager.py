@@ -140,9 +140,11 @@ class QueueManager:
     def flush(self) -> None:
         """Retry every deferred message now."""
         self._flush_all = True
+        self._flushes += 1
         self._wake.set()
 
     _flush_all = False
+    _flushes = 0  # counts flush requests, so in-flight messages notice one
 
     async def wait_idle(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -213,6 +215,7 @@ class QueueManager:
             if qid in self._busy:
                 continue
             self._busy.add(qid)
+            flushes = self._flushes
             try:
                 await self._process(qid)
             except Exception:
@@ -223,6 +226,11 @@ class QueueManager:
                     )
             finally:
                 self._busy.discard(qid)
+            if flushes != self._flushes:
+                # A flush came while this one was in flight (perhaps with the
+                # old settings): it is owed another try now.
+                with contextlib.suppress(OSError):
+                    self.retry_now(qid)
 
     def _defer_whole(self, qid: str) -> None:
         status = self.spool.status(qid) or QueueStatus()

@@ -345,7 +345,12 @@ class Daemon:
 
     async def reload(self) -> dict[str, Any]:
         """Apply changed settings: restart only the listeners whose address changed."""
+        before = self.remote_config()
         self.settings = self.state.settings()
+        if self.remote_config() != before:
+            # The way out changed (DNS, smarthost...): what waited for a
+            # retry may well go through now, as after `postqueue -f`.
+            self.queue.flush()
         cert, key = ensure_tls(self.home, self.state)
         self.tls_context = server_context(cert, key)
         self.queue.policy = self._policy()

@@ -107,32 +107,34 @@ class QueueManager:
     def submit(self, qid: str) -> None:
         self._ready.put_nowait(qid)
 
-    def accept(self, qid: str) -> None:
+    def accept(self, env: Envelope, data: bytes) -> None:
         """A new queue file is on disk: deliver it now if it is all local (blocking).
 
         Runs on the thread that wrote the file, so that the common case, mail
         for local mailboxes, costs no further hand-offs; anything for outside
         recipients goes on to the asynchronous workers.
         """
+        qid = env.id
         try:
-            done = self._deliver_now(qid)
+            done = self._deliver_now(env, data)
         except Exception:
             log.exception("%s: immediate delivery failed; queued for the workers", qid)
             done = False
         if not done:
             self._loop.call_soon_threadsafe(self.submit, qid)
 
-    def _deliver_now(self, qid: str) -> bool:
+    def _deliver_now(self, env: Envelope, data: bytes) -> bool:
+        qid = env.id
         self._busy.add(qid)
         try:
-            prepared = self._prepare_and_deliver(qid)
+            prepared = self._prepare_and_deliver(qid, (env, data))
             if prepared is None:
                 return True
             env, data, status = prepared
             if any(not self._is_local(r.address) for r in status.pending()):
                 self.spool.write_status(qid, status)  # the local part is done
                 return False
-            self._finish(env, data, status)
+            self._finish(env, data, status, fresh=True)
             return True
         finally:
             self._busy.discard(qid)
@@ -260,14 +262,23 @@ class QueueManager:
     def _is_local(self, address: str) -> bool:
         return self.directory.is_local_domain(address.rpartition("@")[2])
 
-    def _prepare_and_deliver(self, qid: str) -> tuple[Envelope, bytes, QueueStatus] | None:
-        found = self.spool.locate(qid)
-        if found is None or found[0] != "active":
-            return None
-        env, data = self.spool.read(found[1])
-        status = self.spool.status(qid)
-        if status is None:
+    def _prepare_and_deliver(
+        self, qid: str, fresh: tuple[Envelope, bytes] | None = None
+    ) -> tuple[Envelope, bytes, QueueStatus] | None:
+        """Deliver the local recipients (blocking).
+
+        ``fresh`` is a message just spooled, handed over with its bytes: it
+        has no status file yet and need not be read back from disk.
+        """
+        if fresh is not None:
+            env, data = fresh
             status = self._expand(env)
+        else:
+            found = self.spool.locate(qid)
+            if found is None or found[0] != "active":
+                return None
+            env, data = self.spool.read(found[1])
+            status = self.spool.status(qid) or self._expand(env)
         status.last_try = time.time()
         for rcpt in status.pending():
             if self._is_local(rcpt.address):
@@ -335,7 +346,9 @@ class QueueManager:
             rcpt.status_code, rcpt.remote_host = res.status_code, res.remote_host
             self._event(res.status, env, rcpt)
 
-    def _finish(self, env: Envelope, data: bytes, status: QueueStatus) -> None:
+    def _finish(
+        self, env: Envelope, data: bytes, status: QueueStatus, *, fresh: bool = False
+    ) -> None:
         now = time.time()
         failed = [r for r in status.recipients if r.state == "bounced"]
         pending = status.pending()
@@ -359,7 +372,10 @@ class QueueManager:
             self._bounce(env, data, pending, "delay")
             status.warned = True
         if not pending:
-            self.spool.remove(env.id)
+            if fresh:
+                self.spool.remove(env.id, queue="active", status=False)
+            else:
+                self.spool.remove(env.id)
             log.info("%s: removed", env.id)
             return
         status.attempts += 1

@@ -194,9 +194,14 @@ class Spool:
             os.rename(path, self.root / to_queue / qid)
             self.dirsync.sync(self.root / to_queue)
 
-    def remove(self, qid: str) -> None:
-        found = self.locate(qid)
-        if found is not None:
-            os.unlink(found[1])
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.root / "status" / f"{qid}.json")
+    def remove(self, qid: str, *, queue: str | None = None, status: bool = True) -> None:
+        """Delete a queue file; ``queue`` and ``status=False`` spare the look-ups."""
+        if queue is not None:
+            os.unlink(self.root / queue / qid)
+        else:
+            found = self.locate(qid)
+            if found is not None:
+                os.unlink(found[1])
+        if status:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.root / "status" / f"{qid}.json")

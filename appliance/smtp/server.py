@@ -73,7 +73,7 @@ class SmtpContext:
     relay_networks: Callable[[], list[str]]
     authenticate: Callable[[str, str, str], Awaitable[str | None]]
     # Called on an intake thread once a queue file is on disk (blocking is fine).
-    accepted: Callable[[str], None]
+    accepted: Callable[[QueueEnvelope, bytes], None]
     usage_of: Callable[[str], int] | None = None
     paused: Callable[[], bool] = lambda: False
     count: Callable[[str, str], None] = lambda direction, kind: None  # statistics
@@ -353,8 +353,9 @@ class _Handler:
                 spooled.set_exception(error)
 
         def spool_and_hand_over() -> None:
+            chunks = [*added, content]
             try:
-                self.ctx.spool.enqueue(queued, [*added, content])
+                self.ctx.spool.enqueue(queued, chunks)
             except BaseException as exc:
                 loop.call_soon_threadsafe(settle, exc)
                 return
@@ -365,7 +366,7 @@ class _Handler:
             loop.call_soon_threadsafe(settle, None)
             # Still on this thread, after the client has its answer: local
             # mail is delivered at once, without another trip through the loop.
-            self.ctx.accepted(qid)
+            self.ctx.accepted(queued, b"".join(chunks))
 
         self.ctx.executor.submit(spool_and_hand_over)
         try:

@@ -316,3 +316,17 @@ def test_sendmail_options_and_links(out: Mailroom, far: SinkHandler, tmp_path: P
     assert result.returncode == 0 and "Mail queue is empty" in result.stdout
     bad = m.cli("sendmail", "-X", input="", check=False)
     assert bad.returncode == 64
+
+
+def test_failed_bounce_goes_to_postmaster_once(out: Mailroom, far: SinkHandler) -> None:
+    m = out
+    # The message bounces (null MX); its bounce to nobody@far.test is refused
+    # too; the double bounce goes to the postmaster (alice, the first account).
+    sendmail(m, "-f", "nobody@far.test", "dan@nullmx.test")
+    files = m.wait_for_mail("alice@example.test")
+    wait(lambda: m.mailq() == [], what="empty queue")
+    time.sleep(1)
+    assert len(m.maildir_files("alice@example.test")) == 1
+    assert "double bounce" in m.log_text()
+    report = parse(files[0])
+    assert report.get_content_type() == "multipart/report"

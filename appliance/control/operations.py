@@ -8,7 +8,6 @@ caller gets the same JSON-able result or the same ``StateError``.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import time
 from collections.abc import Callable
@@ -621,7 +620,3 @@ def import_aliases(
     entries = {n: t for n, t in entries.items() if t}
     state.replace_aliases(entries)
     return {"imported": len(entries), "warnings": warnings, "domain": domain}
-
-
-def dump(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False)

@@ -9,7 +9,7 @@ from a listed network or an authenticated client.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from appliance.addresses import Address, AddressError, parse_path
@@ -60,7 +60,7 @@ def check_recipient(
     *,
     directory: Directory,
     may_relay: bool,
-    usage_of: object = None,
+    usage_of: Callable[[str], int] | None = None,
 ) -> Verdict:
     """Decide RCPT TO. ``may_relay``: the client is in a relay network or authenticated."""
     try:
@@ -88,7 +88,7 @@ def check_recipient(
         code, _, text = reply.partition(" ")
         return Verdict(f"{code} {_with_address(text, shown)}")
     account = directory.account(address)
-    if account is not None and account.quota_bytes and callable(usage_of):
+    if account is not None and account.quota_bytes and usage_of is not None:
         used = usage_of(address)
         if used >= account.quota_bytes:
             return Verdict(f"452 4.2.2 {shown}: Mailbox full")

@@ -9,6 +9,7 @@ checked off the event loop, and the DATA hand-off into the durable spool.
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import ssl
 import time
@@ -109,7 +110,6 @@ class _Protocol(SMTP):
             super().__init__(handler, **kwargs)
         self._mr = handler
         self._errors = 0
-        self._counted: str | None = None
 
     async def push(self, status: Any) -> None:
         raw = status.encode("utf-8") if isinstance(status, str) else status
@@ -171,7 +171,6 @@ class _Protocol(SMTP):
             if self.transport is not None:
                 self.transport.close()
             return
-        self._counted = ip
         log.info("connect from [%s] to %s", ip, self._mr.config.name)
         try:
             await super()._handle_client()
@@ -186,8 +185,6 @@ class _Protocol(SMTP):
                 return AuthResult(success=False, handled=True)
         else:
             try:
-                import base64
-
                 blob = base64.b64decode(args[1].encode(), validate=True)
             except ValueError:
                 await self.push("501 5.5.2 Cannot decode base64")
@@ -203,8 +200,6 @@ class _Protocol(SMTP):
             login = await self.challenge_auth(self.AuthLoginUsernameChallenge)
         else:
             try:
-                import base64
-
                 login = base64.b64decode(args[1].encode(), validate=True)
             except ValueError:
                 await self.push("501 5.5.2 Cannot decode base64")

@@ -74,6 +74,7 @@ class QueueManager:
         self.remote = remote
         self.on_event = on_event
         self._ready: asyncio.Queue[str] = asyncio.Queue()
+        self._handoff: dict[str, QueueStatus] = {}  # expanded at intake, not yet on disk
         self._busy: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
@@ -132,7 +133,12 @@ class QueueManager:
                 return True
             env, data, status = prepared
             if any(not self._is_local(r.address) for r in status.pending()):
-                self.spool.write_status(qid, status)  # the local part is done
+                if any(r.state != "queued" for r in status.recipients):
+                    # Something is already delivered or bounced: that must
+                    # survive a crash, or a retry would deliver it twice.
+                    self.spool.write_status(qid, status)
+                else:
+                    self._handoff[qid] = status  # nothing done yet: memory will do
                 return False
             self._finish(env, data, status, fresh=True)
             return True
@@ -278,7 +284,7 @@ class QueueManager:
             if found is None or found[0] != "active":
                 return None
             env, data = self.spool.read(found[1])
-            status = self.spool.status(qid) or self._expand(env)
+            status = self._handoff.pop(qid, None) or self.spool.status(qid) or self._expand(env)
         status.last_try = time.time()
         for rcpt in status.pending():
             if self._is_local(rcpt.address):

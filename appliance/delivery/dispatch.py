@@ -4,6 +4,11 @@ One queue file's outside recipients are grouped by domain; each group is one
 SMTP conversation through ``appliance.delivery.remote.deliver``. Parallel
 conversations are capped per destination and in total, as Postfix's
 ``default_destination_concurrency_limit`` and process limit do.
+
+Connections are reused: after a good transaction the connection stays open
+for a few seconds (``ConnectionCache``) and the next message to the same host
+goes through it. An idle connection counts toward no limit; ``close()``
+hangs them all up when the daemon stops.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 
+from appliance.delivery.connections import ConnectionCache
 from appliance.delivery.remote import RecipientResult, RemoteConfig, deliver
 from appliance.logs import get_logger
 from appliance.queue.spool import Envelope
@@ -28,12 +34,18 @@ class RemoteDispatcher:
         *,
         max_total: int = 50,
         max_per_destination: int = 10,
+        connections: ConnectionCache | None = None,
     ) -> None:
         self.config = config
+        self.connections = connections if connections is not None else ConnectionCache()
         self.max_per_destination = max_per_destination
         self._total = asyncio.Semaphore(max_total)
         self._per_destination: dict[str, asyncio.Semaphore] = {}
         self.active: dict[str, int] = defaultdict(int)  # connections now open, by domain
+
+    async def close(self) -> None:
+        """Close the idle cached connections (QUIT); call when the daemon stops."""
+        await self.connections.close()
 
     def _slot(self, destination: str) -> asyncio.Semaphore:
         sem = self._per_destination.get(destination)
@@ -64,6 +76,7 @@ class RemoteDispatcher:
                 return await deliver(
                     domain=domain, sender=env.sender, recipients=rcpts, message=message,
                     config=config, log=lambda line: log.info("%s: %s", env.id, line),
+                    connections=self.connections, arrival=env.arrival,
                 )
             finally:
                 self.active[destination] -= 1

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import hashlib
 import os
 import ssl
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -22,6 +24,7 @@ from typing import Literal
 import aiosmtplib
 
 from appliance.bounce import RecipientStatus, enhanced_code_from_reply
+from appliance.delivery.connections import CachedConnection, ConnectionCache
 from appliance.dns import (
     DnsPermanentError,
     DnsTemporaryError,
@@ -31,6 +34,7 @@ from appliance.dns import (
 )
 
 __all__ = [
+    "ConnectionCache",
     "RecipientResult",
     "RemoteConfig",
     "Smarthost",
@@ -119,6 +123,14 @@ def soften(code: str) -> str:
     return "4" + code[1:] if code[:1] == "5" else code
 
 
+def format_delay(seconds: float) -> str:
+    """Postfix's style: 0.12, 1.2, 12, 1234."""
+    seconds = max(seconds, 0.0)
+    if seconds >= 10:
+        return str(round(seconds))
+    return f"{seconds:.2g}"
+
+
 def _reason(exc: BaseException) -> str:
     """Short Postfix-like words for a network failure ("Connection refused")."""
     cause: BaseException | None = exc
@@ -161,6 +173,33 @@ class _TlsFailed(_MoveOn):
     pass
 
 
+class _Stale(Exception):  # noqa: N818 - a signal, not an error for callers
+    """A cached connection failed before the message went out: use a fresh one."""
+
+
+def _connection_key(target: _Target, config: RemoteConfig, use_tls: bool) -> Hashable:
+    """What a cached connection must match to carry the next message."""
+    sh = target.smarthost
+    if sh is None:
+        # Any MX name at this address will do: opportunistic TLS checks no name.
+        return ("mx", target.address, target.port, config.helo_name, use_tls)
+    # A changed smarthost setting (password included) must not ride an old
+    # session; the key holds a digest, so no password sits in it in clear.
+    secret = hashlib.sha256((sh.password or "").encode()).hexdigest()
+    return (
+        "smarthost",
+        target.name,
+        target.address,
+        target.port,
+        config.helo_name,
+        sh.tls,
+        sh.username,
+        secret,
+        sh.cafile,
+        sh.verify,
+    )
+
+
 def _opportunistic_context() -> ssl.SSLContext:
     # RFC 7435: without DANE or MTA-STS, unauthenticated encryption beats plaintext.
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -194,6 +233,9 @@ class _Session:
         message: bytes,
         log: Callable[[str], None],
         use_tls: bool,
+        connections: ConnectionCache | None = None,
+        cached: CachedConnection | None = None,
+        arrival: float | None = None,
     ) -> None:
         self.t = target
         self.config = config
@@ -202,7 +244,14 @@ class _Session:
         self.message = message if message.endswith(b"\n") else message + b"\r\n"
         self.log = log
         self.use_tls = use_tls
+        self.connections = connections
+        self.key = _connection_key(target, config, use_tls)
+        self.cached = cached
+        self.use = cached.uses + 1 if cached is not None else 1  # Postfix's conn_use
+        self.arrival = arrival
         self.results: dict[str, RecipientResult] = {}
+        self.data_started = False  # past this point a retry elsewhere risks a duplicate
+        self.reusable = False  # the transaction ended cleanly; the connection may be kept
 
     def _decide(self, rcpt: str, status: Status, reply: str, code: str) -> None:
         self.results[rcpt] = RecipientResult(rcpt, status, reply, self.t.name, code)
@@ -212,43 +261,72 @@ class _Session:
             if status == "delivered" or not reply[:3].isdigit()
             else (f"host {self.t.name}[{self.t.address}] said: {reply}")
         )
-        self.log(f"to=<{rcpt}>, relay={self.t.relay}, dsn={code}, status={word} ({said})")
+        extra = f", conn_use={self.use}" if self.use > 1 else ""
+        if self.arrival is not None:
+            extra += f", delay={format_delay(time.time() - self.arrival)}"
+        self.log(f"to=<{rcpt}>, relay={self.t.relay}{extra}, dsn={code}, status={word} ({said})")
 
     def _decide_all(self, rcpts: list[str], status: Status, reply: str, code: str) -> None:
         for rcpt in rcpts:
             self._decide(rcpt, status, reply, code)
 
     async def run(self) -> dict[str, RecipientResult]:
+        """One transaction; on a cached connection RSET first, else connect afresh.
+
+        Raises _Stale when a cached connection fails before the message was
+        sent (nothing was delivered through it, so a fresh one may retry).
+        """
+        cached = self.cached
         smarthost = self.t.smarthost
         implicit = smarthost is not None and smarthost.tls == "implicit"
-        client = aiosmtplib.SMTP(
-            hostname=self.t.address,
-            port=self.t.port,
-            local_hostname=self.config.helo_name,
-            timeout=self.config.command_timeout,
-            use_tls=False,
-            start_tls=False,
-        )
+        if cached is not None:
+            client = cached.client
+        else:
+            client = aiosmtplib.SMTP(
+                hostname=self.t.address,
+                port=self.t.port,
+                local_hostname=self.config.helo_name,
+                timeout=self.config.command_timeout,
+                use_tls=False,
+                start_tls=False,
+            )
+        born = time.monotonic()
+        keep = False
         try:
-            await self._connect(client, implicit)
-            await self._hello(client)
-            await self._secure(client)
-            await self._authenticate(client)
+            if cached is not None:
+                await client.rset()
+            else:
+                await self._connect(client, implicit)
+                await self._hello(client)
+                await self._secure(client)
+                await self._authenticate(client)
             await self._transaction(client)
-        except _MoveOn:
+            keep = self.reusable
+        except _MoveOn as exc:
+            if cached is not None and not self.data_started:
+                raise _Stale(exc.reason) from exc
             raise
         except aiosmtplib.SMTPResponseException as exc:
+            if cached is not None and not self.data_started:
+                raise _Stale(str(exc)) from exc
             # 421 and friends: the server is shutting the door on us.
             reply = format_reply(exc.code, exc.message)
             code = soften(enhanced_code_from_reply(exc.code, exc.message))
             raise _MoveOn(f"host {self.t.relay} said: {reply}", code) from exc
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            if cached is not None and not self.data_started:
+                raise _Stale(_reason(exc)) from exc
             raise _MoveOn(f"lost connection with {self.t.relay}: {_reason(exc)}", "4.4.2") from exc
         finally:
-            with contextlib.suppress(Exception):
-                if client.is_connected:
-                    await client.quit(timeout=min(self.config.command_timeout, 5))
-            client.close()
+            if keep and self.connections is not None and client.is_connected:
+                conn = cached or CachedConnection(client, born=born)
+                conn.uses = self.use
+                self.connections.put(self.key, conn)
+            else:
+                with contextlib.suppress(Exception):
+                    if client.is_connected:
+                        await client.quit(timeout=min(self.config.command_timeout, 5))
+                client.close()
         return self.results
 
     async def _connect(self, client: aiosmtplib.SMTP, implicit: bool) -> None:
@@ -307,7 +385,11 @@ class _Session:
                 # Fail closed: never send credentials or mail in the clear
                 # when the admin asked for TLS.
                 raise _TlsFailed(f"{self.t.relay} does not offer STARTTLS", "4.7.4")
-            self.log(f"no TLS with {self.t.relay}: STARTTLS not offered")
+            # Said once an hour per host, not with every message.
+            if self.connections is None or self.connections.first_notice(
+                ("no-starttls", self.t.relay)
+            ):
+                self.log(f"no TLS with {self.t.relay}: STARTTLS not offered")
             return
         if not self.use_tls:
             self.log(f"no TLS with {self.t.relay}: retrying in plaintext after a TLS failure")
@@ -378,15 +460,18 @@ class _Session:
         if utf8 and not client.supports_extension("smtputf8"):
             reply = f"{self.t.name} does not support SMTPUTF8, needed for this address"
             self._decide_all(pending, "bounced", reply, "5.6.7")
+            self.reusable = True
             return
         if eight_bit and not client.supports_extension("8bitmime"):
             reply = f"{self.t.name} does not support 8BITMIME, needed for this 8-bit message"
             self._decide_all(pending, "bounced", reply, "5.6.3")
+            self.reusable = True
             return
         limit = self._size_limit(client)
         if limit and len(self.message) > limit:
             reply = f"message size {len(self.message)} exceeds {self.t.name}'s limit of {limit}"
             self._decide_all(pending, "bounced", reply, "5.3.4")
+            self.reusable = True
             return
 
         encoding = "utf-8" if utf8 else "ascii"
@@ -399,6 +484,7 @@ class _Session:
             code = enhanced_code_from_reply(exc.code, exc.message)
             if 500 <= exc.code < 600:
                 self._decide_all(pending, "bounced", reply, code)
+                self.reusable = True
                 return
             raise _MoveOn(f"host {self.t.relay} said: {reply}", code) from exc
 
@@ -418,8 +504,10 @@ class _Session:
         if not accepted:
             with contextlib.suppress(aiosmtplib.SMTPException):
                 await client.rset()
+                self.reusable = True
             return
 
+        self.data_started = True
         try:
             response = await client.data(self.message)
         except aiosmtplib.SMTPDataError as exc:
@@ -427,6 +515,7 @@ class _Session:
             code = enhanced_code_from_reply(exc.code, exc.message)
             status = "bounced" if 500 <= exc.code < 600 else "deferred"
             self._decide_all(accepted, status, reply, code)
+            self.reusable = True
             return
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             # The far side may or may not have the message now; trying another
@@ -437,6 +526,7 @@ class _Session:
         reply = format_reply(response.code, response.message)
         code = enhanced_code_from_reply(response.code, response.message)
         self._decide_all(accepted, "delivered", reply, code)
+        self.reusable = True
 
 
 async def _targets(domain: str, config: RemoteConfig) -> list[_Target]:
@@ -462,20 +552,29 @@ async def deliver(
     message: bytes,
     config: RemoteConfig,
     log: Callable[[str], None] | None = None,
+    connections: ConnectionCache | None = None,
+    arrival: float | None = None,
 ) -> list[RecipientResult]:
     """Try once to deliver ``message`` to ``recipients`` (all at ``domain``).
 
-    Returns one result per recipient, in the order given.
+    Returns one result per recipient, in the order given. With
+    ``connections``, a connection left idle by an earlier delivery to the
+    same host is used again, and this one's is kept for the next. With
+    ``arrival`` (the message's queue time) the log lines carry Postfix's
+    ``delay=``.
     """
     say: Callable[[str], None] = log or (lambda _line: None)
     if not recipients:
         return []
 
+    def delay() -> str:
+        return "" if arrival is None else f", delay={format_delay(time.time() - arrival)}"
+
     def everyone(status: Status, reply: str, code: str, host: str | None) -> list[RecipientResult]:
         relay = host or "none"
         word = {"delivered": "sent", "deferred": "deferred", "bounced": "bounced"}[status]
         for rcpt in recipients:
-            say(f"to=<{rcpt}>, relay={relay}, dsn={code}, status={word} ({reply})")
+            say(f"to=<{rcpt}>, relay={relay}{delay()}, dsn={code}, status={word} ({reply})")
         return [RecipientResult(r, status, reply, host, code) for r in recipients]
 
     try:
@@ -493,7 +592,11 @@ async def deliver(
     last_reason, last_code, last_host = f"no address to try for {domain}", "4.4.3", None
     for target in targets:
         use_tls = True
+        fresh = False  # a cached connection failed: the retry must use a new one
         while True:
+            cached = None
+            if connections is not None and not fresh:
+                cached = connections.take(_connection_key(target, config, use_tls))
             session = _Session(
                 target,
                 config=config,
@@ -502,10 +605,21 @@ async def deliver(
                 message=message,
                 log=say,
                 use_tls=use_tls,
+                connections=connections,
+                cached=cached,
+                arrival=arrival,
             )
             try:
                 decided.update(await session.run())
                 pending = []
+            except _Stale:
+                # The far side dropped the idle connection (or it went bad)
+                # before any message data went through it: once more, afresh.
+                decided.update(session.results)
+                pending = [r for r in pending if r not in decided]
+                if pending:
+                    fresh = True
+                    continue
             except _TlsFailed as exc:
                 decided.update(session.results)
                 pending = [r for r in pending if r not in decided]
@@ -523,6 +637,6 @@ async def deliver(
             break
 
     for rcpt in pending:
-        say(f"to=<{rcpt}>, relay=none, dsn={last_code}, status=deferred ({last_reason})")
+        say(f"to=<{rcpt}>, relay=none{delay()}, dsn={last_code}, status=deferred ({last_reason})")
         decided[rcpt] = RecipientResult(rcpt, "deferred", last_reason, last_host, last_code)
     return [decided[r] for r in recipients]

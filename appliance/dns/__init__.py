@@ -5,27 +5,33 @@ the operations pages is a separate concern.
 """
 
 from appliance.dns.mx import (
+    AnswerCache,
     DnsPermanentError,
     DnsTemporaryError,
     MxHost,
     NullMxError,
+    flush_cache,
     make_resolver,
     order_mx,
     parse_domain_literal,
     parse_nameserver,
     resolve_addresses,
     resolve_mx,
+    shared_resolver,
 )
 
 __all__ = [
+    "AnswerCache",
     "DnsPermanentError",
     "DnsTemporaryError",
     "MxHost",
     "NullMxError",
+    "flush_cache",
     "make_resolver",
     "order_mx",
     "parse_domain_literal",
     "parse_nameserver",
     "resolve_addresses",
     "resolve_mx",
+    "shared_resolver",
 ]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import random
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -12,7 +15,17 @@ import dns.asyncresolver
 import dns.exception
 import dns.name
 import dns.nameserver
+import dns.rcode
 import dns.resolver
+
+# Answers are kept no longer than this, whatever their TTL says: a changed MX
+# shows up within minutes (Postfix relies on the local resolver, whose
+# max-cache-ttl plays this part).
+MAX_TTL = 300.0
+# NXDOMAIN and "no such record" answers (RFC 2308), kept briefly: a typo'd
+# domain costs one lookup a minute, and a freshly fixed zone is seen soon.
+MAX_NEGATIVE_TTL = 60.0
+CACHE_SIZE = 10_000  # answers per nameserver configuration
 
 
 @dataclass
@@ -67,7 +80,37 @@ def parse_domain_literal(domain: str) -> str | None:
         raise DnsPermanentError(f"{domain}: malformed address literal") from exc
 
 
+class AnswerCache(dns.resolver.LRUCache):
+    """dnspython's bounded LRU answer cache, with TTLs capped.
+
+    dnspython caches what a name server answered (positive answers, NODATA
+    and NXDOMAIN, for their TTL or the SOA minimum) and never a timeout or
+    SERVFAIL, which is the RFC 2308 behaviour wanted here; this only caps
+    how long an answer is believed.
+    """
+
+    def __init__(
+        self,
+        max_size: int = CACHE_SIZE,
+        *,
+        max_ttl: float = MAX_TTL,
+        max_negative_ttl: float = MAX_NEGATIVE_TTL,
+    ) -> None:
+        super().__init__(max_size)
+        self.max_ttl = max_ttl
+        self.max_negative_ttl = max_negative_ttl
+
+    def put(self, key: tuple[dns.name.Name, int, int], value: dns.resolver.Answer) -> None:
+        now = time.time()
+        negative = value.rrset is None or value.response.rcode() == dns.rcode.NXDOMAIN
+        cap = self.max_negative_ttl if negative else self.max_ttl
+        value.expiration = min(value.expiration, now + cap)
+        if value.expiration > now:  # TTL 0 means "do not cache"
+            super().put(key, value)
+
+
 def make_resolver(nameservers: list[str] | None, timeout: float) -> dns.asyncresolver.Resolver:
+    """A new resolver without a cache; :func:`shared_resolver` is the one to use."""
     if nameservers is None:
         resolver = dns.asyncresolver.Resolver()
     else:
@@ -79,6 +122,63 @@ def make_resolver(nameservers: list[str] | None, timeout: float) -> dns.asyncres
     # Several tries fit inside the lifetime, so one lost UDP packet is not a failure.
     resolver.timeout = max(min(2.0, timeout / 2), 0.1)
     return resolver
+
+
+_RESOLV_CONF = "/etc/resolv.conf"
+_lock = threading.Lock()
+_caches: dict[object, AnswerCache] = {}
+_resolvers: dict[tuple[object, float], dns.asyncresolver.Resolver] = {}
+
+
+def _system_stamp() -> object:
+    # The system configuration is re-read when resolv.conf changes (DHCP,
+    # a new network), and its answers are forgotten with it.
+    try:
+        st = os.stat(_RESOLV_CONF)
+    except OSError:
+        return ("system", None)
+    return ("system", st.st_mtime_ns, st.st_ino, st.st_size)
+
+
+def _is_system(config: object) -> bool:
+    return isinstance(config, tuple) and config[:1] == ("system",)
+
+
+def shared_resolver(nameservers: list[str] | None, timeout: float) -> dns.asyncresolver.Resolver:
+    """The resolver for this nameserver configuration, with its answer cache.
+
+    One resolver (and one cache) per configuration for the life of the
+    process, so repeated deliveries to a domain cost no DNS queries until the
+    answers expire. A different ``nameservers`` list gets its own cache.
+    """
+    config: object = _system_stamp() if nameservers is None else tuple(nameservers)
+    key = (config, timeout)
+    resolver = _resolvers.get(key)
+    if resolver is not None:
+        return resolver
+    with _lock:
+        resolver = _resolvers.get(key)
+        if resolver is None:
+            if nameservers is None:
+                # resolv.conf changed: forget the old configuration and its answers.
+                for k in [k for k in _caches if _is_system(k) and k != config]:
+                    del _caches[k]
+                for rk in [rk for rk in _resolvers if _is_system(rk[0]) and rk[0] != config]:
+                    del _resolvers[rk]
+            resolver = make_resolver(nameservers, timeout)
+            cache = _caches.get(config)
+            if cache is None:
+                cache = _caches[config] = AnswerCache()
+            resolver.cache = cache
+            _resolvers[key] = resolver
+    return resolver
+
+
+def flush_cache() -> None:
+    """Forget every cached answer (for tests, and after the admin fixes DNS)."""
+    with _lock:
+        for cache in _caches.values():
+            cache.flush()
 
 
 def order_mx(records: Iterable[tuple[int, str]], rng: random.Random) -> list[tuple[int, str]]:
@@ -145,7 +245,7 @@ async def resolve_addresses(
         return [str(ipaddress.ip_address(name))]
     except ValueError:
         pass
-    resolver = make_resolver(nameservers, timeout)
+    resolver = shared_resolver(nameservers, timeout)
     addresses, temporary = await _addresses(resolver, _to_name(name))
     if addresses:
         return addresses
@@ -170,7 +270,7 @@ async def resolve_mx(
     if literal is not None:
         return [MxHost(0, literal, [literal])]
     rng = rng or random.Random()
-    resolver = make_resolver(nameservers, timeout)
+    resolver = shared_resolver(nameservers, timeout)
     qname = _to_name(domain)
 
     try:

@@ -293,6 +293,7 @@ class Daemon:
         for name in list(self.running):
             await self._stop_listener(name, end_sessions=True)
         await self.queue.stop()
+        await self.remote.close()  # QUIT the idle cached SMTP connections
         self._stats_task.cancel()
         self.stats.flush()
         await self.control.stop()

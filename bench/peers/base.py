@@ -111,11 +111,11 @@ class Server(ABC):
 # --------------------------------------------------------------- helpers
 
 
-def free_port() -> int:
-    """A currently free TCP port on the loopback address (never a mail port)."""
+def free_port(host: str = HOST) -> int:
+    """A currently free TCP port on a loopback address (never a mail port)."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind((HOST, 0))
+            s.bind((host, 0))
             port = s.getsockname()[1]
         if port not in STANDARD_MAIL_PORTS and port > 1024:
             return port
@@ -132,9 +132,12 @@ def port_is_free(port: int) -> bool:
 
 
 def wait_for_smtp(
-    port: int, timeout: float = 60.0, alive: subprocess.Popen[bytes] | None = None
+    port: int,
+    timeout: float = 60.0,
+    alive: subprocess.Popen[bytes] | None = None,
+    host: str = HOST,
 ) -> None:
-    """Wait until 127.0.0.1:`port` sends an SMTP 220 greeting.
+    """Wait until `host`:`port` (default 127.0.0.1) sends an SMTP 220 greeting.
 
     `alive`, when given, is a process that must not exit in the meantime.
     """
@@ -144,7 +147,7 @@ def wait_for_smtp(
         if alive is not None and alive.poll() is not None:
             raise ServerError(f"process exited with status {alive.returncode} before listening")
         try:
-            with socket.create_connection((HOST, port), timeout=5) as s:
+            with socket.create_connection((host, port), timeout=5) as s:
                 greeting = s.recv(512)
                 if greeting.startswith(b"220"):
                     with contextlib.suppress(OSError):

@@ -56,9 +56,13 @@ class Mailroom(Server):
     name = "mailroom"
     rss_kind = "VmHWM"
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(
+        self, python: str = sys.executable, settings: dict[str, str] | None = None
+    ) -> None:
         super().__init__()
         self.python = python
+        # `main.py settings set KEY VALUE` for each, after init, before serve.
+        self.settings = dict(settings or {})
         self.home = self.workdir / "home"
         self.home.mkdir()
         self.log = self.workdir / "serve.log"
@@ -92,6 +96,8 @@ class Mailroom(Server):
             raise ServerError(f"{MAIN_PY} does not exist yet")
         self._cli("init", "--hostname", f"mail.{DOMAIN}", "--domain", DOMAIN)
         self._cli("account", "add", RECIPIENT, "--password-stdin", stdin=PASSWORD + "\n")
+        for key, value in self.settings.items():
+            self._cli("settings", "set", key, value)
         offset = pick_port_offset()
         self.port = 25 + offset
         with open(self.log, "wb") as log:

@@ -134,8 +134,18 @@ class Postfix(Server):
     name = "postfix"
     rss_kind = "sum RSS"
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        main_cf: dict[str, str] | None = None,
+        etc_files: dict[str, str] | None = None,
+    ) -> None:
+        """`main_cf`: parameters set over the defaults above (`postconf -e`);
+        `etc_files`: extra files (name -> text) written into DIR/etc, which
+        main.cf can name as `$config_directory/NAME` (e.g. a texthash map).
+        """
         super().__init__()
+        self.main_cf = dict(main_cf or {})
+        self.etc_files = dict(etc_files or {})
         self.etc = self.workdir / "etc"
         self.maillog = self.workdir / "maillog"
         self.master_pid: int | None = None
@@ -178,6 +188,19 @@ class Postfix(Server):
         (self.etc / "master.cf").write_text(MASTER_CF.format(**params))
         # Trailing slash: Maildir format, relative to virtual_mailbox_base.
         (self.etc / "vmailbox").write_text(f"{RECIPIENT} bench/Maildir/\n")
+        for name, text in self.etc_files.items():
+            (self.etc / name).write_text(text)
+        if self.main_cf:
+            result = subprocess.run(
+                ["postconf", "-c", str(self.etc), "-e"]
+                + [f"{key}={value}" for key, value in self.main_cf.items()],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=subprocess.DEVNULL,
+            )
+            if result.returncode != 0:
+                raise ServerError(f"postconf -e exited {result.returncode}: {result.stderr}")
         # postfix(1) chdirs into the queue before it creates the rest; the
         # queue must belong to root, the data directory to mail_owner.
         (self.workdir / "queue").mkdir(mode=0o755)

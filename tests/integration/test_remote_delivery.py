@@ -16,11 +16,15 @@ import random
 import ssl
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
 import dns.resolver
 import pytest
 from aiosmtpd.controller import Controller
@@ -31,7 +35,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from appliance.delivery.dispatch import RemoteDispatcher
 from appliance.delivery.remote import (
+    ConnectionCache,
     RecipientResult,
     RemoteConfig,
     Smarthost,
@@ -42,10 +48,13 @@ from appliance.dns import (
     DnsPermanentError,
     DnsTemporaryError,
     NullMxError,
+    flush_cache,
     order_mx,
     parse_nameserver,
     resolve_mx,
+    shared_resolver,
 )
+from appliance.queue.spool import Envelope as QueuedEnvelope
 from tests.support.dnsserver import DnsServer
 from tests.support.sink import SinkHandler, port_free_on, sink
 
@@ -69,6 +78,15 @@ ZONE: dict[str, dict[str, Any]] = {
 
 
 # ---- far side: sinks (tests/support/sink.py) ----
+
+
+@pytest.fixture(autouse=True)
+def fresh_dns_cache() -> Iterator[None]:
+    # Answers are cached per nameserver address; a later test's server may get
+    # an earlier one's port, with a different zone.
+    flush_cache()
+    yield
+    flush_cache()
 
 
 @pytest.fixture
@@ -614,3 +632,297 @@ async def test_resolver_that_denies_everything_defers_instead_of_bouncing() -> N
     async with DnsServer({".": None}) as broken:
         with pytest.raises(DnsTemporaryError, match="root zone"):
             await resolve_mx("far.test", nameservers=[broken.nameserver], timeout=2)
+
+
+# ---- DNS answer cache ----
+
+
+async def test_dns_answers_are_cached(dns_server: DnsServer) -> None:
+    ns = [dns_server.nameserver]
+    first = await resolve_mx("far.test", nameservers=ns, timeout=2)
+    asked = len(dns_server.queries)
+    assert asked == 5  # MX, then A and AAAA of both hosts
+    for _ in range(5):
+        again = await resolve_mx("far.test", nameservers=ns, timeout=2)
+        assert [(h.name, h.addresses) for h in again] == [(h.name, h.addresses) for h in first]
+    assert len(dns_server.queries) == asked  # all from the cache
+    # Same nameservers, another timeout: the same answers.
+    await resolve_mx("far.test", nameservers=ns, timeout=3)
+    assert len(dns_server.queries) == asked
+    # Equal preferences are still shuffled per call, from cached answers.
+    orders = {
+        tuple(h.name for h in await resolve_mx("even.test", nameservers=ns, timeout=2))
+        for _ in range(30)
+    }
+    assert len(orders) == 2
+
+
+async def test_dns_cache_respects_ttl() -> None:
+    async with DnsServer(ZONE, ttl=1) as short:
+        ns = [short.nameserver]
+        await resolve_mx("far.test", nameservers=ns, timeout=2)
+        await resolve_mx("far.test", nameservers=ns, timeout=2)
+        assert short.queries.count(("far.test", "MX")) == 1
+        await asyncio.sleep(1.1)
+        await resolve_mx("far.test", nameservers=ns, timeout=2)
+        assert short.queries.count(("far.test", "MX")) == 2
+
+
+async def test_dns_cache_caps_long_ttls() -> None:
+    async with DnsServer(ZONE, ttl=86400) as srv:
+        ns = [srv.nameserver]
+        await resolve_mx("far.test", nameservers=ns, timeout=2)
+        with pytest.raises(DnsPermanentError):
+            await resolve_mx("nx.test", nameservers=ns, timeout=2)
+        cache = shared_resolver(ns, 2).cache
+        now = time.time()
+        key = (dns.name.from_text("far.test."), dns.rdatatype.MX, dns.rdataclass.IN)
+        positive = cache.get(key)
+        assert positive is not None and now + 290 < positive.expiration <= now + 300
+        key = (dns.name.from_text("nx.test."), dns.rdatatype.ANY, dns.rdataclass.IN)
+        negative = cache.get(key)
+        assert negative is not None and negative.expiration <= now + 60
+
+
+async def test_negative_answers_cached_failures_not(dns_server: DnsServer) -> None:
+    ns = [dns_server.nameserver]
+    for _ in range(3):
+        with pytest.raises(DnsPermanentError, match="NXDOMAIN"):
+            await resolve_mx("nx.test", nameservers=ns, timeout=2)
+    assert dns_server.queries.count(("nx.test", "MX")) == 1
+    for _ in range(3):
+        with pytest.raises(DnsPermanentError, match="no MX and no A"):
+            await resolve_mx("nomx-noaddr.test", nameservers=ns, timeout=2)
+    assert dns_server.queries.count(("nomx-noaddr.test", "MX")) == 1
+    # SERVFAIL and timeouts are never cached: the next try asks again.
+    dns_server.servfail.add("broken.test")
+    for _ in range(3):
+        with pytest.raises(DnsTemporaryError):
+            await resolve_mx("broken.test", nameservers=ns, timeout=2)
+    assert dns_server.queries.count(("broken.test", "MX")) == 3
+    dns_server.servfail.clear()
+    hosts = await resolve_mx("broken.test", nameservers=ns, timeout=2)
+    assert hosts[0].addresses == ["127.0.0.9"]
+
+
+async def test_deliveries_share_the_dns_cache(dns_server: DnsServer, port: int) -> None:
+    config = make_config(dns_server, port)
+    with sink(MX1, port, SinkHandler()) as far:
+        for i in range(5):
+            results, _ = await send(config, [f"u{i}@far.test"])
+            assert results[0].status == "delivered"
+    assert len(far.received) == 5
+    assert dns_server.queries.count(("far.test", "MX")) == 1
+
+
+# ---- connection reuse ----
+
+
+class CountingSink(SinkHandler):
+    """Counts SMTP connections (one EHLO each; no STARTTLS offered)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.sessions: list[Session] = []  # kept alive, so ids stay distinct
+        self.servers: list[SMTPServer] = []
+
+    async def handle_EHLO(  # noqa: N802
+        self,
+        server: SMTPServer,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        if all(s is not session for s in self.sessions):
+            self.sessions.append(session)
+            self.servers.append(server)
+        return await super().handle_EHLO(server, session, envelope, hostname, responses)
+
+    @property
+    def connections(self) -> int:
+        return len(self.sessions)
+
+
+def tokens(handler: SinkHandler) -> list[str]:
+    return [r.recipients[0] for r in handler.received]
+
+
+async def test_connection_reused_for_messages_in_sequence(dns_server: DnsServer, port: int) -> None:
+    config = make_config(dns_server, port)
+    cache = ConnectionCache()
+    lines: list[str] = []
+    with sink(MX1, port, CountingSink()) as far:
+        for i in range(10):
+            results = await deliver(
+                domain="far.test",
+                sender="alice@example.test",
+                recipients=[f"u{i}@far.test"],
+                message=MESSAGE,
+                config=config,
+                log=lines.append,
+                connections=cache,
+                arrival=time.time() - 2.5,
+            )
+            assert results[0].status == "delivered"
+        assert len(cache) == 1  # idle now, kept for the next message
+        await cache.close()
+        assert len(cache) == 0
+    assert tokens(far) == [f"u{i}@far.test" for i in range(10)]
+    assert far.connections == 1
+    assert cache.reused == 9
+    sent = [s for s in lines if "status=sent" in s]
+    assert sent[0].startswith(f"to=<u0@far.test>, relay=mx1.far.test[{MX1}]:{port}, delay=2.5,")
+    assert sent[9].startswith(
+        f"to=<u9@far.test>, relay=mx1.far.test[{MX1}]:{port}, conn_use=10, delay=2.5, dsn=2.0.0,"
+    )
+    # "no TLS" is said once, not with every message.
+    assert sum("no TLS with" in s for s in lines) == 1
+
+
+async def test_dispatcher_reuses_connections_and_closes_them(
+    dns_server: DnsServer, port: int
+) -> None:
+    config = make_config(dns_server, port)
+    dispatcher = RemoteDispatcher(lambda: config, max_per_destination=3)
+    with sink(MX1, port, CountingSink()) as far:
+        for round_ in range(4):  # 4 rounds of 6 parallel messages, at most 3 at once
+            envs = [
+                QueuedEnvelope(
+                    id=f"Q{round_}{i}",
+                    sender="alice@example.test",
+                    recipients=[f"r{round_}-{i}@far.test"],
+                    arrival=time.time(),
+                )
+                for i in range(6)
+            ]
+            batches = await asyncio.gather(
+                *(dispatcher(env, MESSAGE, env.recipients) for env in envs)
+            )
+            assert all(b[0].status == "delivered" for b in batches)
+        assert 1 <= len(dispatcher.connections) <= 3
+        await dispatcher.close()
+        assert len(dispatcher.connections) == 0
+        await asyncio.sleep(0.2)
+        assert all(s.transport is None or s.transport.is_closing() for s in far.servers)
+    assert sorted(tokens(far)) == sorted(f"r{r}-{i}@far.test" for r in range(4) for i in range(6))
+    assert far.connections <= 3  # 24 messages, never more than the destination's limit
+
+
+async def test_connection_use_limit(dns_server: DnsServer, port: int) -> None:
+    config = make_config(dns_server, port)
+    cache = ConnectionCache(max_uses=3)
+    with sink(MX1, port, CountingSink()) as far:
+        for i in range(7):
+            results, _ = await send_cached(config, cache, f"u{i}@far.test")
+            assert results[0].status == "delivered"
+        await cache.close()
+    assert far.connections == 3  # 3 + 3 + 1
+    assert len(far.received) == 7
+
+
+async def test_idle_connection_expires(dns_server: DnsServer, port: int) -> None:
+    config = make_config(dns_server, port)
+    cache = ConnectionCache(idle_timeout=0.2)
+    with sink(MX1, port, CountingSink()) as far:
+        await send_cached(config, cache, "a@far.test")
+        assert len(cache) == 1
+        await asyncio.sleep(0.5)
+        assert len(cache) == 0
+        await send_cached(config, cache, "b@far.test")
+        await cache.close()
+    assert far.connections == 2
+    assert tokens(far) == ["a@far.test", "b@far.test"]
+
+
+async def send_cached(
+    config: RemoteConfig, cache: ConnectionCache, rcpt: str
+) -> tuple[list[RecipientResult], list[str]]:
+    lines: list[str] = []
+    results = await deliver(
+        domain=rcpt.rpartition("@")[2],
+        sender="alice@example.test",
+        recipients=[rcpt],
+        message=MESSAGE,
+        config=config,
+        log=lines.append,
+        connections=cache,
+    )
+    return results, lines
+
+
+class DroppingSink(CountingSink):
+    """Drops a connection when asked to RSET it, as a server that timed it out would."""
+
+    async def handle_RSET(  # noqa: N802
+        self, server: SMTPServer, session: Session, envelope: Envelope
+    ) -> str:
+        assert server.transport is not None
+        server.transport.close()
+        return "421 4.4.2 idle too long, closing connection"
+
+
+async def test_dropped_idle_connection_falls_back_to_a_fresh_one(
+    dns_server: DnsServer, port: int
+) -> None:
+    config = make_config(dns_server, port)
+    cache = ConnectionCache()
+    with sink(MX1, port, DroppingSink()) as far:
+        for i in range(3):
+            results, lines = await send_cached(config, cache, f"u{i}@far.test")
+            assert [(r.status, r.remote_host) for r in results] == [
+                ("delivered", "mx1.far.test")
+            ], lines
+            assert sum("status=sent" in s for s in lines) == 1
+        await cache.close()
+    assert tokens(far) == ["u0@far.test", "u1@far.test", "u2@far.test"]  # each exactly once
+    assert far.connections == 3
+
+
+async def test_silently_closed_idle_connection_is_not_used(
+    dns_server: DnsServer, port: int
+) -> None:
+    config = make_config(dns_server, port)
+    cache = ConnectionCache()
+    handler = CountingSink()
+    controller = Controller(handler, hostname=MX1, port=port, ready_timeout=5)
+    controller.start()
+    try:
+        await send_cached(config, cache, "a@far.test")
+        # The far side hangs up the idle connection without a word.
+        controller.loop.call_soon_threadsafe(handler.servers[0].transport.close)
+        await asyncio.sleep(0.2)
+        results, _ = await send_cached(config, cache, "b@far.test")
+        # ...and once more where the client cannot have noticed yet.
+        controller.loop.call_soon_threadsafe(handler.servers[1].transport.close)
+        results2, _ = await send_cached(config, cache, "c@far.test")
+        await cache.close()
+    finally:
+        controller.stop()
+    assert results[0].status == "delivered" and results2[0].status == "delivered"
+    assert tokens(handler) == ["a@far.test", "b@far.test", "c@far.test"]
+
+
+async def test_lost_connection_during_data_on_reused_connection_is_not_retried(
+    dns_server: DnsServer, port: int
+) -> None:
+    class DieInData(CountingSink):
+        calls = 0
+
+        async def handle_DATA(  # noqa: N802
+            self, server: SMTPServer, session: Session, envelope: Envelope
+        ) -> str:
+            self.calls += 1
+            if self.calls == 2:
+                assert server.transport is not None
+                server.transport.abort()  # the far side may or may not have it now
+            return await super().handle_DATA(server, session, envelope)
+
+    config = make_config(dns_server, port)
+    cache = ConnectionCache()
+    with sink(MX1, port, DieInData()) as far:
+        await send_cached(config, cache, "a@far.test")
+        results, _ = await send_cached(config, cache, "b@far.test")
+        await cache.close()
+    assert [(r.status, r.status_code) for r in results] == [("deferred", "4.4.2")]
+    assert far.connections == 1  # no second try elsewhere: that risks a duplicate

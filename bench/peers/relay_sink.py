@@ -1,0 +1,201 @@
+"""The far side of a relay benchmark: an SMTP sink that accepts everything.
+
+An aiosmtpd Controller in a child Python process (so it does not share the
+load client's interpreter) listening on SINK_HOST (127.0.0.4) and a high
+port.  It accepts every sender and recipient, does not offer STARTTLS, keeps
+nothing in memory, and for every message it accepts appends one line
+
+    TOKEN RCPT[,RCPT...]\\n
+
+to a file (one unbuffered O_APPEND write, no fsync) before answering 250.
+TOKEN is the message's X-Bench-Token header, or `-` if it has none.  The
+benchmark counts lines to know how many messages arrived, and checks the
+tokens for loss and duplicates afterwards.
+
+Run by hand (from bench/):
+
+    python -m peers.relay_sink --port 2600 --out /tmp/received.txt
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from types import TracebackType
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from peers.base import (
+    ServerError,
+    free_port,
+    proc_status_kb,
+    tail,
+    terminate_process,
+    wait_for_smtp,
+    with_descendants,
+)
+
+SINK_HOST = "127.0.0.4"
+TOKEN_RE = re.compile(rb"^X-Bench-Token: *(\S+)", re.MULTILINE)
+
+
+class CountingHandler:
+    """aiosmtpd handler: one line per accepted message, then 250."""
+
+    def __init__(self, out: Path) -> None:
+        self.fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        content = envelope.original_content or b""
+        head = content.split(b"\r\n\r\n", 1)[0]
+        match = TOKEN_RE.search(head)
+        token = match.group(1).decode("ascii", "replace") if match else "-"
+        line = f"{token} {','.join(envelope.rcpt_tos)}\n".encode()
+        os.write(self.fd, line)  # one write: a line is never torn or interleaved
+        return "250 2.0.0 Ok: received"
+
+
+def serve(host: str, port: int, out: Path) -> None:
+    """Run the Controller until SIGTERM or SIGINT."""
+    controller = Controller(
+        CountingHandler(out),
+        hostname=host,
+        port=port,
+        server_hostname="sink.far.test",
+        ready_timeout=30,
+    )
+    stop = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    controller.start()
+    print(f"sink ready on {host}:{port}", flush=True)
+    try:
+        while not stop:
+            signal.pause()
+    finally:
+        controller.stop()
+
+
+class RelaySink:
+    """Starts `serve()` above in a child process; counts what it received.
+
+    A context manager: leaving it stops the process and removes its
+    temporary directory, also on exceptions and Ctrl-C.
+    """
+
+    def __init__(self, host: str = SINK_HOST) -> None:
+        self.host = host
+        self.port = 0
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-sink-"))
+        self.out = self.workdir / "received.txt"
+        self.log = self.workdir / "sink.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._read = 0  # bytes of `out` already counted
+        self._lines = 0
+
+    def start(self) -> None:
+        self.port = free_port(self.host)
+        self.out.touch()
+        bench_dir = Path(__file__).resolve().parent.parent
+        env = dict(os.environ, PYTHONPATH=str(bench_dir))
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "peers.relay_sink",
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(self.port),
+                    "--out",
+                    str(self.out),
+                ],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_for_smtp(self.port, timeout=30, alive=self.proc, host=self.host)
+        except ServerError as e:
+            raise ServerError(f"relay sink: {e}\n{tail(self.log)}") from None
+
+    def count(self) -> int:
+        """Messages received so far (reads only what was appended since last call)."""
+        with open(self.out, "rb") as f:
+            f.seek(self._read)
+            chunk = f.read()
+        # Count whole lines only; a write in progress is never half-visible
+        # (one write per line), but be safe.
+        end = chunk.rfind(b"\n") + 1
+        self._lines += chunk.count(b"\n", 0, end)
+        self._read += end
+        return self._lines
+
+    def tokens(self) -> Counter[str]:
+        """How often each token arrived."""
+        seen: Counter[str] = Counter()
+        with open(self.out, "rb") as f:
+            for line in f:
+                seen[line.split(b" ", 1)[0].decode("ascii", "replace")] += 1
+        return seen
+
+    def pids(self) -> list[int]:
+        return with_descendants(self.proc.pid) if self.proc else []
+
+    def peak_rss_kb(self) -> int | None:
+        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
+
+    def stop(self) -> None:
+        terminate_process(self.proc)
+        self.proc = None
+
+    def cleanup(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> RelaySink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=SINK_HOST)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(args.host, args.port, args.out)
+
+
+if __name__ == "__main__":
+    main()

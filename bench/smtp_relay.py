@@ -1,0 +1,709 @@
+#!/usr/bin/env python3
+"""SMTP relay benchmark: Mailroom beside Postfix, relaying to a remote sink.
+
+What it measures
+    End-to-end relay throughput: N messages (default 2000 x ~4 KB) are
+    submitted over C concurrent, persistent SMTP sessions (default 20;
+    aiosmtplib client, RSET between messages) from 127.0.0.1 to the server
+    under test, each for one recipient userI@far.test - a REMOTE domain, so
+    the server must queue it and deliver it onward by SMTP.  The far side is
+    one sink (bench/peers/relay_sink.py: aiosmtpd in its own process on
+    127.0.0.4:HIGHPORT, accepts everything, no fsync, no STARTTLS) which
+    appends one line per message to a file.  The clock runs from the first
+    client connection until the sink has received all N messages (the file
+    is polled every 20 ms) - not until the last 250 at submission.  Also
+    shown: when the client had finished submitting ("submit s"), i.e. how
+    far the outgoing queue fell behind.
+
+    Every message carries a unique X-Bench-Token header; after each run the
+    sink's record is checked: every accepted token arrived exactly once, no
+    foreign tokens (a 1 s settle time, outside the timing, lets late
+    duplicates show up).
+
+    Servers, each started fresh in its own temporary directory per run, with
+    a fresh sink per run:
+      mailroom  the product via its CLI (init, account add, `settings set
+                dns.nameservers 127.0.0.1:DNSPORT`, `settings set
+                delivery.remote_port SINKPORT`, serve --port-offset).  A
+                real DNS server (tests/support/dnsserver.py, own process) says
+                far.test MX 10 mx.far.test, mx.far.test A 127.0.0.4.
+                Peak RSS = the daemon's VmHWM.
+      postfix   a private instance (bench/peers/postfix.py) relaying:
+                mynetworks = 127.0.0.0/8, relay_domains empty,
+                transport_maps = texthash: "far.test smtp:[127.0.0.4]:SINKPORT",
+                smtp_dns_support_level = disabled, smtp_tls_security_level =
+                none, default_destination_concurrency_limit = 10.  Peak RSS =
+                sum of VmRSS over master + children, sampled every 100 ms.
+      postfix-nocache  (only with --servers) the same with
+                smtp_connection_cache_on_demand = no: one connection per
+                message, as Mailroom does.
+      direct    (only with --servers) the client straight into the sink:
+                the ceiling the sink and client allow, no relay at all.
+    Peak PSS summed over all the server's processes (sampled every 100 ms)
+    is the fair memory figure across one-process and many-process servers.
+    The DNS server and the sink are not counted in any server's memory.
+
+Fairness caveats (read before quoting a ratio)
+    - Route lookup is asymmetric: Mailroom does a real MX + A/AAAA lookup
+      over UDP to the loopback DNS server (answers cached by TTL, so once
+      per domain in a run); Postfix is pointed at [127.0.0.4] by its
+      transport map and looks up nothing.
+    - Connection reuse: both keep connections to a destination open and
+      send many messages over each (Postfix's connection cache on demand;
+      Mailroom's 5 s idle cache).  `--servers mailroom,postfix,
+      postfix-nocache` shows how much reuse is worth to Postfix.
+    - Concurrency: both are limited to 10 parallel connections to far.test
+      (Mailroom's delivery.max_per_destination default is 10; Postfix's own
+      default_destination_concurrency_limit is 20, set to 10 here).  Postfix
+      starts a destination at initial_destination_concurrency = 5 and ramps up.
+    - TLS: Mailroom tries opportunistic STARTTLS, Postfix is set to
+      smtp_tls_security_level = none; the sink offers no STARTTLS, so both
+      send in plain text and Mailroom pays only an EHLO-reply check.
+    - Durability: both fsync the queue file before answering 250 at
+      submission; neither waits for the sink to fsync (it does not).
+    - Safety: Postfix keeps default_transport = error from the ingest setup,
+      so only far.test (routed by the transport map) can leave it; Mailroom
+      can only reach what the loopback DNS server names.  Everything binds
+      127.0.0.x high ports.
+
+    Reported: msg/s (median over --repeat runs), ratio Mailroom/peer paired
+    within each repeat (> 1 means Mailroom is faster), peak RSS and PSS, and
+    counts of deferrals, bounces and warnings/errors found in each server's
+    log.  Absolute rates on a shared machine drift; compare the ratios.
+
+How to run (from the project root, with the project's venv; as root for Postfix)
+    .venv/bin/python bench/smtp_relay.py
+    .venv/bin/python bench/smtp_relay.py --repeat 3
+    .venv/bin/python bench/smtp_relay.py -n 500 --servers mailroom,postfix,postfix-nocache,direct
+    .venv/bin/python bench/smtp_relay.py --repeat 3 --json > relay.json
+
+Processes (servers, DNS server, sink) and temp dirs are cleaned up on exit,
+errors, Ctrl-C, SIGTERM and SIGHUP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+from peers import mailroom, postfix
+from peers.base import (
+    RECIPIENT,
+    Server,
+    ServerError,
+    tail,
+    terminate_process,
+)
+from peers.relay_sink import SINK_HOST, RelaySink
+from smtp_ingest import CLIENT_HELO, LoadStats, build_messages, log, mb
+
+REMOTE_DOMAIN = "far.test"
+MX_NAME = f"mx.{REMOTE_DOMAIN}"
+SENDER = RECIPIENT  # a local address of both servers (bench@example.test)
+POLL_INTERVAL = 0.02
+RSS_SAMPLE_EVERY = 5  # polls, i.e. every 100 ms
+SETTLE_SECONDS = 1.0
+PROJECT_DIR = mailroom.PROJECT_DIR
+
+
+def recipient(i: int) -> str:
+    return f"user{i}@{REMOTE_DOMAIN}"
+
+
+# ----------------------------------------------------------- DNS server
+
+
+class DnsServerProcess:
+    """tests/support/dnsserver.py in its own process on 127.0.0.1, a free port."""
+
+    def __init__(self, zone: dict[str, Any]) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="bench-dns-"))
+        self.zone_file = self.workdir / "zone.json"
+        self.zone_file.write_text(json.dumps(zone))
+        self.log = self.workdir / "dns.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def start(self) -> None:
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.support.dnsserver",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",  # it picks a port free for UDP and TCP and prints it
+                    "--zone",
+                    str(self.zone_file),
+                ],
+                cwd=PROJECT_DIR,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.log.read_text())
+            if match:
+                self.port = int(match.group(1))
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise ServerError(f"DNS test server did not start:\n{tail(self.log)}")
+
+    def cleanup(self) -> None:
+        try:
+            terminate_process(self.proc)
+            self.proc = None
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+# ----------------------------------------------------------- servers under test
+
+
+@dataclass
+class Setup:
+    """One server under test plus what it needs; `server` is None for direct."""
+
+    server: Server | None
+    host: str
+    port: int
+    log_path: Path | None = None
+
+
+def start_mailroom(stack: contextlib.ExitStack, sink: RelaySink) -> Setup:
+    dns = DnsServerProcess(
+        {
+            REMOTE_DOMAIN: {"MX": [[10, MX_NAME]]},
+            MX_NAME: {"A": [sink.host]},
+        }
+    )
+    stack.callback(dns.cleanup)
+    dns.start()
+    server = stack.enter_context(
+        mailroom.Mailroom(
+            settings={
+                "dns.nameservers": f"127.0.0.1:{dns.port}",
+                "delivery.remote_port": str(sink.port),
+            }
+        )
+    )
+    server.start()
+    return Setup(server, server.host, server.port, server.home / "logs" / "mailroom.log")
+
+
+def postfix_relay_config(sink: RelaySink, conn_cache: bool) -> tuple[dict[str, str], str]:
+    main_cf = {
+        "mynetworks": "127.0.0.0/8",
+        "relay_domains": "",
+        # Only far.test is routed anywhere; everything else stays `error`.
+        "transport_maps": "texthash:$config_directory/transport",
+        "smtp_dns_support_level": "disabled",
+        "smtp_tls_security_level": "none",
+        "default_destination_concurrency_limit": "10",
+    }
+    if not conn_cache:
+        main_cf["smtp_connection_cache_on_demand"] = "no"
+    transport = f"{REMOTE_DOMAIN} smtp:[{sink.host}]:{sink.port}\n"
+    return main_cf, transport
+
+
+def start_postfix(stack: contextlib.ExitStack, sink: RelaySink, conn_cache: bool = True) -> Setup:
+    main_cf, transport = postfix_relay_config(sink, conn_cache)
+    server = stack.enter_context(
+        postfix.Postfix(main_cf=main_cf, etc_files={"transport": transport})
+    )
+    server.start()
+    return Setup(server, server.host, server.port, server.maillog)
+
+
+def start_direct(stack: contextlib.ExitStack, sink: RelaySink) -> Setup:
+    return Setup(None, sink.host, sink.port)
+
+
+SERVERS: dict[
+    str, tuple[Callable[[contextlib.ExitStack, RelaySink], Setup], Callable[[], bool]]
+] = {
+    "mailroom": (start_mailroom, mailroom.available),
+    "postfix": (start_postfix, postfix.available),
+    "postfix-nocache": (
+        lambda stack, sink: start_postfix(stack, sink, conn_cache=False),
+        postfix.available,
+    ),
+    "direct": (start_direct, lambda: True),
+}
+DEFAULT_SERVERS = ("mailroom", "postfix")
+
+
+# ----------------------------------------------------------- log analysis
+
+
+def scan_log(server_name: str, path: Path | None) -> dict[str, Any]:
+    """Deferrals, bounces and warnings/errors in the server's log."""
+    if path is None:
+        return {}
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return {"log": f"unreadable: {path}"}
+    lines = text.splitlines()
+    if server_name.startswith("postfix"):
+        bad = [ln for ln in lines if re.search(r"\b(warning|error|fatal|panic):", ln)]
+    else:
+        bad = [ln for ln in lines if re.search(r"\b(WARNING|ERROR|CRITICAL)\b|Traceback", ln)]
+    return {
+        "sent": sum("status=sent" in ln for ln in lines),
+        "deferred": sum("status=deferred" in ln for ln in lines),
+        "bounced": sum("status=bounced" in ln for ln in lines),
+        "problems": len(bad),
+        "problem_samples": list(dict.fromkeys(re.sub(r"^\S+ \S+ ", "", ln) for ln in bad))[:3],
+        "deferred_samples": [ln for ln in lines if "status=deferred" in ln][:2],
+    }
+
+
+# ----------------------------------------------------------- load client
+
+
+async def relay_load(
+    host: str,
+    port: int,
+    messages: list[bytes],
+    tokens: list[str],
+    concurrency: int,
+    stats: LoadStats,
+    submitted: list[float],
+) -> None:
+    """`concurrency` persistent sessions pull message indices from one iterator.
+
+    Message i goes to user{i}@far.test, from the local sender.
+    """
+    pending = iter(range(len(messages)))
+
+    async def session() -> None:
+        smtp: aiosmtplib.SMTP | None = None
+        used = False
+        try:
+            for i in pending:
+                try:
+                    if smtp is None or not smtp.is_connected:
+                        smtp = aiosmtplib.SMTP(
+                            hostname=host,
+                            port=port,
+                            local_hostname=CLIENT_HELO,
+                            use_tls=False,
+                            start_tls=False,
+                            timeout=120,
+                        )
+                        await smtp.connect()
+                        used = False
+                    elif used:
+                        await smtp.rset()
+                except (aiosmtplib.SMTPException, OSError) as e:
+                    stats.fail(f"session: {type(e).__name__}: {e}")
+                    if smtp is not None:
+                        smtp.close()
+                    smtp = None
+                    continue
+                used = True
+                try:
+                    errors, _ = await smtp.sendmail(SENDER, [recipient(i)], messages[i])
+                except aiosmtplib.SMTPException as e:
+                    stats.fail(f"{type(e).__name__}: {e}")
+                    continue
+                if errors:
+                    stats.fail(f"recipients refused: {errors}")
+                else:
+                    stats.ok(tokens[i])
+            if smtp is not None and smtp.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException):
+                    await smtp.quit()
+        finally:
+            if smtp is not None:
+                smtp.close()
+
+    try:
+        await asyncio.gather(*(session() for _ in range(concurrency)))
+    finally:
+        submitted.append(time.perf_counter())
+        stats.finished = True
+
+
+# ----------------------------------------------------------- one run
+
+
+@dataclass
+class RunResult:
+    server: str
+    repeat: int
+    messages: int
+    received: int = 0
+    seconds: float | None = None
+    submit_seconds: float | None = None
+    rate: float | None = None
+    peak_rss_kb: int | None = None
+    rss_kind: str = ""
+    peak_pss_kb: int | None = None
+    log: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+async def timed_run(
+    setup: Setup,
+    sink: RelaySink,
+    messages: list[bytes],
+    tokens: list[str],
+    concurrency: int,
+    timeout: float,
+) -> tuple[float | None, float | None, LoadStats, str | None]:
+    """Start the load, poll the sink every 20 ms; (seconds, submit_seconds, stats, error)."""
+    n = len(messages)
+    stats = LoadStats()
+    submitted: list[float] = []
+    start = time.perf_counter()
+    task = asyncio.create_task(
+        relay_load(setup.host, setup.port, messages, tokens, concurrency, stats, submitted)
+    )
+    error: str | None = None
+    elapsed: float | None = None
+    polls = 0
+    try:
+        while True:
+            received = sink.count()
+            now = time.perf_counter()
+            if received >= n:
+                elapsed = now - start
+                break
+            if task.done() and task.exception() is not None:
+                exc = task.exception()
+                error = f"load client crashed: {type(exc).__name__}: {exc}"
+                break
+            if stats.finished and stats.failed and received >= stats.accepted_count:
+                error = f"{stats.failed} of {n} messages refused or failed"
+                break
+            if now - start > timeout:
+                error = f"timeout after {timeout:g} s: {received} of {n} received by the sink"
+                break
+            if polls % RSS_SAMPLE_EVERY == 0 and setup.server is not None:
+                setup.server.sample_rss()
+            polls += 1
+            await asyncio.sleep(POLL_INTERVAL)
+    finally:
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    if stats.errors and error is None:
+        error = f"{stats.failed} of {n} messages refused or failed"
+    if error and stats.errors:
+        error += "; errors seen: " + " | ".join(stats.errors)
+    submit = submitted[0] - start if submitted else None
+    return elapsed, submit, stats, error
+
+
+def check_tokens(sink: RelaySink, accepted: set[str]) -> str | None:
+    """None if every accepted token arrived exactly once, else what is wrong."""
+    seen = sink.tokens()
+    untokened = seen.pop("-", 0)
+    problems = []
+    if missing := accepted - seen.keys():
+        problems.append(f"{len(missing)} accepted but never received (e.g. {min(missing)})")
+    if dups := sum(c - 1 for c in seen.values() if c > 1):
+        problems.append(f"{dups} duplicate deliveries")
+    if foreign := seen.keys() - accepted:
+        problems.append(f"{len(foreign)} unexpected tokens")
+    if untokened:
+        problems.append(f"{untokened} messages without a token (bounces or warnings?)")
+    return "; ".join(problems) or None
+
+
+def run_one(args: argparse.Namespace, server_name: str, rep: int) -> RunResult:
+    n = args.n
+    result = RunResult(server=server_name, repeat=rep, messages=n)
+    start_server, _ = SERVERS[server_name]
+    messages, tokens = build_messages(n, args.size, SENDER, secrets.token_hex(4))
+    setup: Setup | None = None
+    try:
+        with contextlib.ExitStack() as stack:
+            sink = stack.enter_context(RelaySink(SINK_HOST))
+            sink.start()
+            setup = start_server(stack, sink)
+            if setup.server is not None:
+                result.rss_kind = setup.server.rss_kind
+            elapsed, submit, stats, error = asyncio.run(
+                timed_run(setup, sink, messages, tokens, args.concurrency, args.timeout)
+            )
+            if setup.server is not None:
+                result.peak_rss_kb = setup.server.peak_rss_kb()
+                result.peak_pss_kb = setup.server.peak_pss_kb()
+            if error is None:
+                time.sleep(SETTLE_SECONDS)  # let late duplicates arrive
+                problem = check_tokens(sink, stats.accepted)
+                if problem:
+                    error = f"delivery check failed: {problem}"
+            result.received = sink.count()
+            result.submit_seconds = submit
+            result.log = scan_log(server_name, setup.log_path)
+            if args.keep_logs and setup.log_path is not None and setup.log_path.exists():
+                args.keep_logs.mkdir(parents=True, exist_ok=True)
+                shutil.copy(setup.log_path, args.keep_logs / f"{server_name}-{rep + 1}.log")
+            if error is None and elapsed:
+                result.seconds = elapsed
+                result.rate = n / elapsed
+            result.error = error
+            if error and setup.log_path is not None:
+                log(f"--- last lines of {server_name}'s log ---\n{tail(setup.log_path, 15)}")
+    except ServerError as e:
+        result.error = f"server did not start: {e}"
+    except Exception as e:  # report it and go on with the other servers
+        result.error = f"{type(e).__name__}: {e}"
+    return result
+
+
+# ----------------------------------------------------------- report
+
+
+def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    rate = {(r.server, r.repeat): r.rate for r in results if r.rate}
+    for server in servers:
+        runs = [r for r in results if r.server == server]
+        if not runs:
+            continue
+        good = [r for r in runs if r.rate is not None]
+        rss = [r.peak_rss_kb for r in runs if r.peak_rss_kb]
+        pss = [r.peak_pss_kb for r in runs if r.peak_pss_kb]
+        submits = [r.submit_seconds for r in good if r.submit_seconds]
+        ratios = [
+            rate[("mailroom", r.repeat)] / r.rate
+            for r in good
+            if server != "mailroom" and r.rate and ("mailroom", r.repeat) in rate
+        ]
+        rows.append(
+            {
+                "server": server,
+                "messages": runs[0].messages,
+                "runs_ok": len(good),
+                "runs": len(runs),
+                "seconds": statistics.median(r.seconds for r in good) if good else None,  # type: ignore[misc]
+                "submit_seconds": statistics.median(submits) if submits else None,
+                "rate": statistics.median(r.rate for r in good) if good else None,  # type: ignore[misc]
+                "rates": [round(r.rate, 1) for r in good if r.rate],
+                "ratio_mailroom_over": statistics.median(ratios) if ratios else None,
+                "ratios_mailroom_over": [round(x, 3) for x in ratios],
+                "peak_rss_kb": max(rss) if rss else None,
+                "rss_kind": runs[0].rss_kind,
+                "peak_pss_kb": max(pss) if pss else None,
+                "deferred": sum(r.log.get("deferred", 0) for r in runs),
+                "bounced": sum(r.log.get("bounced", 0) for r in runs),
+                "log_problems": sum(r.log.get("problems", 0) for r in runs),
+                "log_samples": list(
+                    dict.fromkeys(
+                        s
+                        for r in runs
+                        for s in r.log.get("problem_samples", [])
+                        + r.log.get("deferred_samples", [])
+                    )
+                )[:4],
+                "errors": [r.error for r in runs if r.error],
+            }
+        )
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    print(
+        f"relay: {args.n} msgs x {args.size} B to user*@{REMOTE_DOMAIN}, "
+        f"{args.concurrency} persistent sessions, end to end (until the sink has all)"
+    )
+    head = (
+        f"{'server':<16} {'msgs':>5} {'ok':>5} {'seconds':>8} {'submit s':>8} {'msg/s':>7} "
+        f"{'ratio(mailroom/x)':>17}  {'peak RSS':<20} {'peak PSS':>9} {'defer':>5} {'logerr':>6}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        seconds = f"{r['seconds']:.2f}" if r["seconds"] else "FAILED"
+        submit = f"{r['submit_seconds']:.2f}" if r["submit_seconds"] else "-"
+        rate = f"{r['rate']:.1f}" if r["rate"] else "-"
+        if r["server"] == "mailroom":
+            ratio = "1.00" if r["rate"] else "-"
+        else:
+            ratio = f"{r['ratio_mailroom_over']:.2f}" if r["ratio_mailroom_over"] else "-"
+        rss = f"{mb(r['peak_rss_kb'])} ({r['rss_kind']})" if r["peak_rss_kb"] else "-"
+        print(
+            f"{r['server']:<16} {r['messages']:>5} {r['runs_ok']}/{r['runs']:<3} {seconds:>8} "
+            f"{submit:>8} {rate:>7} {ratio:>17}  {rss:<20} {mb(r['peak_pss_kb']):>9} "
+            f"{r['deferred']:>5} {r['log_problems']:>6}"
+        )
+    if args.repeat > 1:
+        print(
+            f"(seconds, msg/s: median of {args.repeat} runs; ratio: median of the per-run "
+            "ratios; memory: largest run; defer/logerr: summed over runs)"
+        )
+    print(
+        "(peak PSS: sum over all the server's processes, sampled every 100 ms; "
+        "submit s: when the client had its last 250)"
+    )
+    print(
+        "(caveats: Mailroom resolves MX+A over loopback DNS (cached), Postfix's "
+        f"transport map names [{SINK_HOST}] with no lookup; both reuse connections; "
+        "both capped at 10 per destination - Mailroom's default, Postfix set from its 20)"
+    )
+    samples = [(r["server"], s) for r in rows for s in r["log_samples"]]
+    if samples:
+        print("\nfrom the servers' logs:")
+        for server, s in samples:
+            print(f"  {server}: {s[:220]}")
+    failures = [(r, e) for r in rows for e in r["errors"]]
+    if failures:
+        print("\nfailures:")
+        for r, e in failures:
+            print(f"  {r['server']}: {e}")
+
+
+# ----------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="SMTP relay throughput, end to end into a remote sink, Mailroom vs Postfix.",
+        epilog="See the module docstring for what exactly is measured and the caveats.",
+    )
+    parser.add_argument("-n", type=int, default=2000, help="messages per run (default 2000)")
+    parser.add_argument(
+        "-c", "--concurrency", type=int, default=20, help="concurrent SMTP sessions (default 20)"
+    )
+    parser.add_argument(
+        "--size", type=int, default=4096, help="message size in bytes (default 4096)"
+    )
+    parser.add_argument(
+        "--servers",
+        default=None,
+        help=f"comma list of {','.join(SERVERS)} (default: those of "
+        f"{','.join(DEFAULT_SERVERS)} available)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per server; report the median")
+    parser.add_argument(
+        "--timeout", type=float, default=300, help="seconds per run before it counts as failed"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    parser.add_argument(
+        "--keep-logs",
+        type=Path,
+        metavar="DIR",
+        help="copy each run's server log (mailroom.log, Postfix maillog) into DIR",
+    )
+    args = parser.parse_args(argv)
+    if args.n < 1 or args.concurrency < 1 or args.repeat < 1 or args.size < 512:
+        parser.error("-n, -c and --repeat must be >= 1, --size >= 512")
+    if args.servers is None:
+        args.servers = [name for name in DEFAULT_SERVERS if SERVERS[name][1]()]
+        skipped = [name for name in DEFAULT_SERVERS if name not in args.servers]
+        if skipped:
+            log(f"skipping unavailable: {', '.join(skipped)}")
+    else:
+        args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+        for name in args.servers:
+            if name not in SERVERS:
+                parser.error(f"unknown server {name!r}; choose from {', '.join(SERVERS)}")
+            if not SERVERS[name][1]():
+                parser.error(f"server {name!r} is not available on this machine")
+    return args
+
+
+def on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Ctrl-C, kill and hangup all unwind through every cleanup (ExitStack).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.signal(signal.SIGHUP, on_sigterm)
+    log(
+        f"smtp_relay: {args.n} msgs x {args.size} B to {REMOTE_DOMAIN}, "
+        f"{args.concurrency} sessions, servers {','.join(args.servers)}, repeat {args.repeat}; "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
+    )
+    results: list[RunResult] = []
+    try:
+        for rep in range(args.repeat):
+            # Rotate the server order each repeat so no server always goes first.
+            k = rep % len(args.servers)
+            for name in args.servers[k:] + args.servers[:k]:
+                r = run_one(args, name, rep)
+                results.append(r)
+                what = f"[{rep + 1}/{args.repeat}] {name:<16}"
+                d = r.log
+                logged = (
+                    f", log: {d.get('sent', 0)} sent {d.get('deferred', 0)} deferred "
+                    f"{d.get('bounced', 0)} bounced {d.get('problems', 0)} warnings/errors"
+                    if d
+                    else ""
+                )
+                if r.rate:
+                    log(
+                        f"{what} {r.messages} msgs in {r.seconds:.2f} s "
+                        f"(submitted in {r.submit_seconds or 0:.2f} s) = {r.rate:.1f} msg/s, "
+                        f"RSS {mb(r.peak_rss_kb)}, PSS {mb(r.peak_pss_kb)}{logged}"
+                    )
+                else:
+                    log(f"{what} FAILED: {r.error}{logged}")
+    except KeyboardInterrupt:
+        log("interrupted; servers, DNS server and sinks stopped, temp dirs removed")
+        if not results:
+            return 130
+
+    rows = summarize(results, args.servers)
+    if args.json:
+        doc = {
+            "benchmark": "smtp_relay",
+            "params": {
+                "messages": args.n,
+                "size": args.size,
+                "concurrency": args.concurrency,
+                "servers": args.servers,
+                "repeat": args.repeat,
+                "remote_domain": REMOTE_DOMAIN,
+                "sink": SINK_HOST,
+            },
+            "machine": {
+                "cpus": os.cpu_count(),
+                "kernel": platform.release(),
+                "python": platform.python_version(),
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+            "summary": rows,
+            "runs": [asdict(r) for r in results],
+        }
+        print(json.dumps(doc, indent=2))
+    else:
+        print_table(rows, args)
+    return 0 if all(r["runs_ok"] == r["runs"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

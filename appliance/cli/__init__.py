@@ -70,36 +70,12 @@ Handler = Callable[[ControlClient, argparse.Namespace], int | None]
 
 
 def cmd_init(client: ControlClient, args: argparse.Namespace) -> int:
-    from appliance.control.client import ensure_secret
-    from appliance.service import ensure_tls
-    from appliance.state import State
+    from appliance.control.setup import initialize
 
     home = client.home
     if home.initialized():
         raise CliError(f"{home.root} is already set up (change it with: mailroom settings set)")
-    # Validate before creating anything, so a typo leaves no half-made directory.
-    from appliance.addresses import is_valid_domain, normalize_domain
-
-    for label, value in (("host name", args.hostname), ("domain", args.domain)):
-        if not is_valid_domain(normalize_domain(value)):
-            raise CliError(f"not a valid {label}: {value!r}")
-    home.create()
-    state = State(home.db)
-    try:
-        state.set_setting("hostname", args.hostname)
-        state.add_domain(args.domain)
-        if args.cert or args.key:
-            if not (args.cert and args.key):
-                raise CliError("give both --cert and --key")
-            state.set_setting("tls.cert", str(Path(args.cert).resolve()))
-            state.set_setting("tls.key", str(Path(args.key).resolve()))
-        ensure_secret(home)
-        ensure_tls(home, state)
-    except BaseException:
-        state.close()
-        home.db.unlink(missing_ok=True)
-        raise
-    state.close()
+    initialize(home, args.hostname, args.domain, args.cert, args.key)
     print(f"Mailroom set up in {home.root} for {args.domain} (host {args.hostname})")
     return 0
 

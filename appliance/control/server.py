@@ -28,6 +28,9 @@ __all__ = ["ControlServer", "EventHub"]
 log = get_logger("control")
 
 
+_CLOSED: dict[str, Any] = {"type": "closed"}
+
+
 class EventHub:
     """Fans out events (log lines, service and queue changes) to API subscribers."""
 
@@ -49,6 +52,11 @@ class EventHub:
         for queue in list(self._queues):
             if queue.qsize() < 10000:  # a stalled reader must not eat memory
                 queue.put_nowait(event)
+
+    def close(self) -> None:
+        """Tell every subscriber that no more events will come."""
+        for queue in list(self._queues):
+            queue.put_nowait(_CLOSED)
 
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -113,8 +121,10 @@ class ControlServer:
                     event = await asyncio.wait_for(queue.get(), timeout=15)
                 except TimeoutError:
                     event = {"type": "keepalive"}
+                if event is _CLOSED:
+                    break  # the daemon is stopping: end the stream cleanly
                 await response.write(json.dumps(event).encode() + b"\n")
-        except (ConnectionResetError, asyncio.CancelledError):
+        except ConnectionResetError:
             pass
         finally:
             self.events.unsubscribe(queue)
@@ -124,7 +134,8 @@ class ControlServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/api/{name}", self._call)
         app.router.add_get("/api/events", self._events)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                     shutdown_timeout=3.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -138,6 +149,9 @@ class ControlServer:
         self.port = port
 
     async def stop(self) -> None:
+        # Event streams never end by themselves; a stopping daemon ends them.
+        self.events.close()
+        await asyncio.sleep(0)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.home.run / "control.json")
         if self._runner is not None:

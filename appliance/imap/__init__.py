@@ -29,6 +29,8 @@ __all__ = ["ImapServer"]
 
 
 class ImapServer(Listener):
+    refusal = b"* BYE [UNAVAILABLE] too many connections, try again later\r\n"
+
     def __init__(
         self,
         store: Mailstore,
@@ -42,9 +44,12 @@ class ImapServer(Listener):
         max_line: int = 65536,
         max_literal: int = 64 * 1024 * 1024,
         quota_of: Callable[[str], int] | None = None,
+        max_connections: int = 500,
+        max_connections_per_ip: int = 50,
     ) -> None:
         super().__init__(tls_context=tls_context, implicit_tls=implicit_tls, timeout=timeout,
-                         max_line=max_line)
+                         max_line=max_line, max_connections=max_connections,
+                         max_connections_per_ip=max_connections_per_ip)
         self.store = store
         self.authenticate = authenticate
         self.hostname = hostname

@@ -7,6 +7,7 @@ the same thirty lines of listener code for both mail-reading protocols.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures.thread  # noqa: F401  (to_thread's pool: loaded now, not mid-command)
 import contextlib
 import ipaddress
 import ssl
@@ -84,18 +85,30 @@ class Connection:
 
 
 class Listener:
-    """A TCP listener whose sessions run ``self.serve(conn)``."""
+    """A TCP listener whose sessions run ``self.serve(conn)``.
+
+    ``max_connections`` (all clients) and ``max_connections_per_ip`` cap the
+    sessions running at once (0: no cap); a client past either cap gets
+    ``self.refusal`` and is disconnected. Both are plain attributes, so a
+    settings change applies to the next connection.
+    """
+
+    refusal = b"too many connections\r\n"
 
     def __init__(self, *, tls_context: ssl.SSLContext | None, implicit_tls: bool,
-                 timeout: float, max_line: int) -> None:
+                 timeout: float, max_line: int, max_connections: int = 500,
+                 max_connections_per_ip: int = 50) -> None:
         if implicit_tls and tls_context is None:
             raise ValueError("implicit TLS needs a TLS context")
         self.tls_context = tls_context
         self.implicit_tls = implicit_tls
         self.timeout = timeout
         self.max_line = max_line
+        self.max_connections = max_connections
+        self.max_connections_per_ip = max_connections_per_ip
         self._server: asyncio.AbstractServer | None = None
         self._sessions: set[asyncio.Task[None]] = set()
+        self._per_ip: dict[str, int] = {}
 
     async def start(self, host: str, port: int) -> None:
         self._server = await asyncio.start_server(
@@ -127,11 +140,28 @@ class Listener:
             return []
         return [s.getsockname()[:2] for s in self._server.sockets]
 
+    @property
+    def connections(self) -> int:
+        """Sessions running now."""
+        return len(self._sessions)
+
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._sessions.add(task)
         conn = Connection(reader, writer, timeout=self.timeout, max_line=self.max_line)
+        ip = conn.client_ip
+        if (self.max_connections and len(self._sessions) >= self.max_connections) or (
+            self.max_connections_per_ip
+            and self._per_ip.get(ip, 0) >= self.max_connections_per_ip
+        ):
+            with contextlib.suppress(Exception):
+                conn.write(self.refusal)
+                async with asyncio.timeout(5):
+                    await conn.writer.drain()
+            await conn.close()
+            return
+        self._sessions.add(task)
+        self._per_ip[ip] = self._per_ip.get(ip, 0) + 1
         try:
             await self.serve(conn)
         except (EOFError, ConnectionError, TimeoutError, ssl.SSLError, LineTooLong):
@@ -140,6 +170,11 @@ class Listener:
             pass  # close_sessions(): ending quietly is the point
         finally:
             self._sessions.discard(task)
+            left = self._per_ip.get(ip, 1) - 1
+            if left > 0:
+                self._per_ip[ip] = left
+            else:
+                self._per_ip.pop(ip, None)
             await conn.close()
 
     async def serve(self, conn: Connection) -> None:

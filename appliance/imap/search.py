@@ -155,7 +155,7 @@ def _day(ts: float) -> tuple[int, int, int]:
     return (t.tm_year, t.tm_mon, t.tm_mday)
 
 
-_DATE_LINE = re.compile(r"^date:(.*)$", re.M)
+_DATE_LINE = re.compile(r"^date[ \t]*:(.*)$", re.M)
 
 
 def _sent_day(search: str) -> tuple[int, int, int] | None:
@@ -200,7 +200,7 @@ def compile_search(
         return lambda m: not m.recent
     if kind == "header":
         name, needle = node[1], node[2]
-        pattern = re.compile(r"^" + re.escape(name) + r":[^\n]*" + re.escape(needle), re.M)
+        pattern = re.compile(r"^" + re.escape(name) + r"[ \t]*:[^\n]*" + re.escape(needle), re.M)
         return lambda m: pattern.search(m.search) is not None
     if kind == "body":
         needle = node[1]

@@ -18,7 +18,9 @@ import asyncio
 import base64
 import binascii
 import bisect
+import contextlib
 import logging
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -40,7 +42,13 @@ from appliance.imap.parser import (
 )
 from appliance.imap.search import SearchMessage, compile_search, needs, parse_search
 from appliance.store import SPECIAL_USE, Account, FolderError, QuotaExceeded
-from appliance.store.mime import imap_string, parse_message, section_bytes, to_crlf
+from appliance.store.mime import (
+    header_fields,
+    imap_string,
+    parse_message,
+    section_bytes,
+    to_crlf,
+)
 from appliance.store.names import (
     SEPARATOR,
     BadFolderName,
@@ -58,7 +66,9 @@ __all__ = ["ImapSession"]
 log = logging.getLogger("mailroom.imap")
 
 _LITERAL = re.compile(rb"\{(\d+)(\+?)\}$")
-_FETCH_BATCH = 256
+_FIRST_BATCH = 32
+_FETCH_BATCH = 1024  # messages per batch, index data only
+_BODY_BATCH = 32  # messages per batch when files are read (memory: two batches in flight)
 _IDLE_POLL = 15.0  # seconds between checks for changes made outside this process
 _MAX_BAD = 20
 _MAX_AUTH_FAILURES = 3
@@ -439,7 +449,7 @@ class ImapSession:
         state = await asyncio.to_thread(acct.open, name, claim_recent=not readonly)
         sel = Selected(name, readonly, state.uidvalidity, state.uidnext, state.modseq,
                        state.uids, state.flags, state.recent_from)
-        keywords = sorted({f for fl in state.flags.values() for f in fl.split()
+        keywords = sorted({f for fl in set(state.flags.values()) for f in fl.split()
                            if not f.startswith("\\")})
         flags = " ".join([*_SYSTEM_FLAGS, *keywords])
         self.send(b"* FLAGS (" + flags.encode() + b")")
@@ -700,98 +710,67 @@ class ImapSession:
                 sel.flags.update(changed)
                 if not any(i.name == "FLAGS" for i in items):
                     items.append(FetchItem("FLAGS"))
-        columns = []
-        for item in items:
-            col = {"RFC822.SIZE": "vsize", "INTERNALDATE": "internaldate", "ENVELOPE": "envelope",
-                   "BODYSTRUCTURE": "structure", "BODY": "body", "RFC822.HEADER": "header"}.get(
-                item.name if item.section is None else "RFC822.HEADER")
-            if col and col not in columns:
-                columns.append(col)
+        columns, render = _renderer(items)
         read_file = any(i.needs_file for i in items)
-        for start in range(0, len(uids), _FETCH_BATCH):
-            batch = uids[start : start + _FETCH_BATCH]
-            lines = await asyncio.to_thread(
-                self._fetch_batch, acct, sel, batch, items, tuple(columns), read_file
-            )
-            if self.selected is not sel:
-                break
-            for line in lines:
-                self.conn.write(line)
-            await self.conn.drain()
+        # Pipelined: batch k+1 is built in a worker thread while batch k drains
+        # to the client. Batches grow so the first response goes out at once.
+        size = _FIRST_BATCH
+        limit = _BODY_BATCH if read_file else _FETCH_BATCH
+        batches = []
+        pos = 0
+        while pos < len(uids):
+            batches.append(uids[pos : pos + size])
+            pos += size
+            size = min(size * 2, limit)
+        columns_t = tuple(columns)
+        pending: asyncio.Future[list[bytes]] | None = None
+        try:
+            for k, batch in enumerate(batches):
+                if pending is None:
+                    pending = asyncio.ensure_future(asyncio.to_thread(
+                        self._fetch_batch, acct, sel, batch, render, columns_t, read_file))
+                lines = await pending
+                pending = None
+                if self.selected is not sel:
+                    break
+                if k + 1 < len(batches):
+                    pending = asyncio.ensure_future(asyncio.to_thread(
+                        self._fetch_batch, acct, sel, batches[k + 1], render, columns_t,
+                        read_file))
+                if lines:
+                    self.conn.write(b"".join(lines))
+                await self.conn.drain()
+        finally:
+            if pending is not None:
+                with contextlib.suppress(Exception):
+                    await pending
         await self.ok(tag, ("UID " if uid_mode else "") + "FETCH completed", "FETCH")
 
     def _fetch_batch(self, acct: Account, sel: Selected, uids: list[int],
-                     items: list[FetchItem], columns: tuple[str, ...],
-                     read_file: bool) -> list[bytes]:
+                     render: Callable[[Selected, int, tuple, bytes | None], bytes],
+                     columns: tuple[str, ...], read_file: bool) -> list[bytes]:
         """FETCH responses for ``uids`` (runs in a worker thread)."""
         if read_file:
             columns = (*columns, "name")
-        rows = acct.meta(sel.name, uids, columns) if columns else {u: () for u in uids}
-        col_index = {c: i for i, c in enumerate(columns)}
-        folder_dir = acct.path / folder_dirname(sel.name)
+        rows = acct.meta(sel.name, uids, columns) if columns else dict.fromkeys(uids, ())
+        folder_dir = str(acct.path / folder_dirname(sel.name)) + "/"
+        seq_of = sel.seq_of
         out = []
         for uid in uids:
             row = rows.get(uid)
             if row is None:
                 continue  # expunged by someone else; reported later
-            seq = sel.seq_of(uid)
+            seq = seq_of(uid)
             if not seq:
                 continue
-            data = _read_file(folder_dir / row[-1]) if read_file else None
-            if read_file and data is None:
-                data = acct.read(sel.name, uid)  # renamed meanwhile: ask the index again
-            if read_file and data is None:
-                continue
-            root = None
-            parts = []
-            for item in items:
-                name = item.name
-                if item.section is None:
-                    if name == "UID":
-                        parts.append(b"UID %d" % uid)
-                    elif name == "FLAGS":
-                        parts.append(b"FLAGS " + _flag_list(sel.flags.get(uid, ""),
-                                                            uid in sel.recent))
-                    elif name == "RFC822.SIZE":
-                        parts.append(b"RFC822.SIZE %d" % row[col_index["vsize"]])
-                    elif name == "INTERNALDATE":
-                        parts.append(b"INTERNALDATE "
-                                     + format_internaldate(row[col_index["internaldate"]]))
-                    elif name == "ENVELOPE":
-                        parts.append(b"ENVELOPE " + row[col_index["envelope"]])
-                    elif name == "BODYSTRUCTURE":
-                        parts.append(b"BODYSTRUCTURE " + row[col_index["structure"]])
-                    elif name == "BODY":
-                        parts.append(b"BODY " + row[col_index["body"]])
-                    elif name == "RFC822.HEADER":
-                        block = row[col_index["header"]] + b"\n"
-                        parts.append(b"RFC822.HEADER " + _literal(to_crlf(block)))
-                    elif name == "RFC822":
-                        parts.append(b"RFC822 " + _literal(to_crlf(data or b"")))
-                    elif name == "RFC822.TEXT":
-                        root = root or parse_message(data or b"")
-                        parts.append(b"RFC822.TEXT " + _literal(to_crlf(
-                            section_bytes(data or b"", root, [], "TEXT") or b"")))
+            data = None
+            if read_file:
+                data = _read_file(folder_dir + row[-1])
+                if data is None:
+                    data = acct.read(sel.name, uid)  # renamed meanwhile: ask the index again
+                if data is None:
                     continue
-                if item.needs_file:
-                    assert data is not None
-                    root = root or parse_message(data)
-                    content = section_bytes(data, root, item.numbers, item.text, item.fields)
-                else:
-                    block = row[col_index["header"]]
-                    if item.text == "HEADER":
-                        content = block + b"\n"
-                    else:
-                        from appliance.store.mime import header_fields
-
-                        content = header_fields(block, item.fields,
-                                                negate=item.text.endswith(".NOT"))
-                body = to_crlf(content) if content is not None else b""
-                if item.partial is not None:
-                    offset, length = item.partial
-                    body = body[offset : offset + length if length is not None else None]
-                parts.append(item.response_name() + b" " + _literal(body))
-            out.append(b"* %d FETCH (" % seq + b" ".join(parts) + b")\r\n")
+            out.append(b"* %d FETCH (%b)\r\n" % (seq, render(sel, uid, row, data)))
         return out
 
     async def cmd_uid_fetch(self, tag: bytes, args: list) -> None:
@@ -947,13 +926,110 @@ class _Logout(Exception):
     pass
 
 
-def _read_file(path: Path) -> bytes | None:
+def _read_file(path: Path | str) -> bytes | None:
+    """A message file's bytes with LF line ends, or None if it is gone."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
+    try:
+        size = os.fstat(fd).st_size
+        data = os.read(fd, size + 1)
+        while len(data) <= size:  # grew meanwhile, or a short read
+            more = os.read(fd, 1 << 20)
+            if not more:
+                break
+            data += more
+    finally:
+        os.close(fd)
     return data.replace(b"\r\n", b"\n") if b"\r" in data else data
+
+
+def _crlf(data: bytes) -> bytes:
+    """LF bytes (as ``_read_file`` returns them) to CRLF."""
+    return data.replace(b"\n", b"\r\n") if b"\r" not in data else to_crlf(data)
+
+
+Render = Callable[[Selected, int, tuple, "bytes | None"], bytes]
+
+
+def _renderer(items: list[FetchItem]) -> tuple[list[str], Render]:
+    """(index columns needed, a function that renders the FETCH data items of one
+    message): decided once per command, not once per message and item."""
+    columns: list[str] = []
+    for item in items:
+        col = {"RFC822.SIZE": "vsize", "INTERNALDATE": "internaldate", "ENVELOPE": "envelope",
+               "BODYSTRUCTURE": "structure", "BODY": "body", "RFC822.HEADER": "header"}.get(
+            item.name if item.section is None else "RFC822.HEADER")
+        if col and col not in columns:
+            columns.append(col)
+    at = {c: i for i, c in enumerate(columns)}
+    parts: list[Render] = []
+    for item in items:
+        parts.append(_item_renderer(item, at))
+    if len(parts) == 1:
+        return columns, parts[0]
+    return columns, lambda sel, uid, row, data: b" ".join([p(sel, uid, row, data)
+                                                           for p in parts])
+
+
+def _item_renderer(item: FetchItem, at: dict[str, int]) -> Render:
+    name = item.name
+    if item.section is None:
+        if name == "UID":
+            return lambda sel, uid, row, data: b"UID %d" % uid
+        if name == "FLAGS":
+            return lambda sel, uid, row, data: b"FLAGS " + _flag_list(
+                sel.flags.get(uid, ""), uid in sel.recent)
+        if name in ("RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY"):
+            i = at[{"RFC822.SIZE": "vsize", "ENVELOPE": "envelope", "BODYSTRUCTURE": "structure",
+                    "BODY": "body"}[name]]
+            if name == "RFC822.SIZE":
+                return lambda sel, uid, row, data: b"RFC822.SIZE %d" % row[i]
+            prefix = name.encode() + b" "
+            return lambda sel, uid, row, data: prefix + row[i]
+        if name == "INTERNALDATE":
+            i = at["internaldate"]
+            return lambda sel, uid, row, data: b"INTERNALDATE " + format_internaldate(row[i] or 0)
+        if name == "RFC822.HEADER":
+            i = at["header"]
+            return lambda sel, uid, row, data: b"RFC822.HEADER " + _literal(
+                to_crlf(row[i] + b"\n"))
+        if name == "RFC822":
+            return lambda sel, uid, row, data: b"RFC822 " + _literal(_crlf(data or b""))
+        if name == "RFC822.TEXT":
+            def text(sel: Selected, uid: int, row: tuple, data: bytes | None) -> bytes:
+                data = data or b""
+                return b"RFC822.TEXT " + _literal(_crlf(
+                    section_bytes(data, parse_message(data), [], "TEXT") or b""))
+            return text
+        raise Bad(f"unknown FETCH item {name}")
+    prefix = item.response_name() + b" "
+    partial = item.partial
+
+    def finish(body: bytes) -> bytes:
+        if partial is not None:
+            offset, length = partial
+            body = body[offset : offset + length if length is not None else None]
+        return prefix + _literal(body)
+
+    if item.needs_file:
+        if not item.numbers and not item.text:  # BODY[]: the whole message, no parsing
+            return lambda sel, uid, row, data: finish(_crlf(data or b""))
+
+        def section(sel: Selected, uid: int, row: tuple, data: bytes | None) -> bytes:
+            data = data or b""
+            content = section_bytes(data, parse_message(data), item.numbers, item.text,
+                                    item.fields)
+            return finish(_crlf(content) if content is not None else b"")
+        return section
+    i = at["header"]
+    if item.text == "HEADER":
+        return lambda sel, uid, row, data: finish(_crlf(row[i] + b"\n"))
+    negate = item.text.endswith(".NOT")
+    fields = item.fields
+    return lambda sel, uid, row, data: finish(_crlf(header_fields(row[i], fields,
+                                                                  negate=negate)))
 
 
 def _literal(data: bytes) -> bytes:

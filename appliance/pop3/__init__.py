@@ -33,6 +33,8 @@ __all__ = ["PopServer", "dot_stuff", "top_lines", "uidl"]
 _MAX_AUTH_FAILURES = 3
 _MAX_BAD = 20
 _LOCK_FILE = "mailroom-pop3.lock"
+_READ_AHEAD = 16  # messages read per worker-thread call for RETR
+_READ_AHEAD_BYTES = 2 << 20
 
 
 def uidl(uid: int, uidvalidity: int) -> str:
@@ -46,6 +48,24 @@ def dot_stuff(data: bytes) -> bytes:
     if data.startswith(b"."):
         data = b"." + data
     return data.replace(b"\r\n.", b"\r\n..") + b".\r\n"
+
+
+def _dot_stuff_lf(data: bytes) -> bytes:
+    """LF message bytes → the CRLF, dot-stuffed multi-line response body."""
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    if data.startswith(b"."):
+        data = b"." + data
+    return data.replace(b"\n.", b"\n..").replace(b"\n", b"\r\n") + b".\r\n"
+
+
+def _read_lf(path: str) -> bytes | None:
+    try:
+        with open(path, "rb", buffering=0) as f:
+            data = f.readall()
+    except FileNotFoundError:
+        return None
+    return data.replace(b"\r\n", b"\n") if b"\r" in data else data
 
 
 def top_lines(data: bytes, lines: int) -> bytes:
@@ -82,6 +102,9 @@ class PopSession:
         self.retrieved: set[int] = set()
         self.failures = 0
         self.bad = 0
+        self.names: list[str] = []  # file name of message n at n-1
+        self.inbox = ""
+        self._ahead: dict[int, asyncio.Future[dict[int, bytes | None]]] = {}
 
     @property
     def plaintext_ok(self) -> bool:
@@ -117,6 +140,8 @@ class PopSession:
                     await self.conn.drain()
                     return
         finally:
+            for task in set(self._ahead.values()):
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
             self._unlock()
 
     # -- authorization -----------------------------------------------------
@@ -213,13 +238,15 @@ class PopSession:
             return
         try:
             state = await asyncio.to_thread(account.open, "INBOX", claim_recent=True)
-            sizes = await asyncio.to_thread(account.meta, "INBOX", state.uids, ("vsize",))
+            rows = await asyncio.to_thread(account.meta, "INBOX", state.uids, ("vsize", "name"))
         except BaseException:
             self._unlock()
             raise
         self.account = account
         self.validity = state.uidvalidity
-        self.messages = [(uid, sizes[uid][0]) for uid in state.uids if uid in sizes]
+        self.messages = [(uid, rows[uid][0]) for uid in state.uids if uid in rows]
+        self.names = [rows[uid][1] for uid, _ in self.messages]
+        self.inbox = str(account.folder_dir("INBOX")) + "/"
         total = sum(s for _, s in self.messages)
         self.send(f"+OK {len(self.messages)} messages ({total} octets)")
 
@@ -295,11 +322,50 @@ class PopSession:
             data = top_lines(data, lines)
         self.conn.write(b"+OK %d octets\r\n" % size + dot_stuff(to_crlf(data)))
 
+    def _read_ahead(self, n: int) -> None:
+        """Start reading message ``n`` and a few after it in one worker-thread call:
+        clients RETR in order, so the next RETR finds its response ready."""
+        batch: list[int] = []
+        total = 0
+        m = n
+        while m <= len(self.messages) and len(batch) < _READ_AHEAD and total < _READ_AHEAD_BYTES:
+            if m not in self.deleted and m not in self._ahead:
+                batch.append(m)
+                total += self.messages[m - 1][1]
+            m += 1
+        if not batch:
+            return
+        task = asyncio.ensure_future(asyncio.to_thread(self._responses, batch))
+        for m in batch:
+            self._ahead[m] = task
+
+    def _responses(self, numbers: list[int]) -> dict[int, bytes | None]:
+        """RETR responses for ``numbers`` (worker thread)."""
+        assert self.account is not None
+        out: dict[int, bytes | None] = {}
+        for n in numbers:
+            uid, size = self.messages[n - 1]
+            data = _read_lf(self.inbox + self.names[n - 1])
+            if data is None:
+                data = self.account.read("INBOX", uid)  # renamed meanwhile
+            out[n] = None if data is None else b"+OK %d octets\r\n" % size + _dot_stuff_lf(data)
+        return out
+
     async def cmd_retr(self, arg: str) -> None:
         n = self._message(arg)
-        if n is not None:
-            await self._send_message(n, None)
-            self.retrieved.add(n)
+        if n is None:
+            return
+        if n not in self._ahead:
+            self._read_ahead(n)
+        task = self._ahead.pop(n)
+        response = (await task)[n]
+        if n + 1 not in self._ahead:
+            self._read_ahead(n + 1)
+        if response is None:
+            self.send("-ERR message was removed by another session")
+            return
+        self.conn.write(response)
+        self.retrieved.add(n)
 
     async def cmd_top(self, arg: str) -> None:
         parts = arg.split()
@@ -352,6 +418,8 @@ class PopSession:
 
 
 class PopServer(Listener):
+    refusal = b"-ERR [SYS/TEMP] too many connections, try again later\r\n"
+
     def __init__(
         self,
         store: Mailstore,
@@ -363,9 +431,12 @@ class PopServer(Listener):
         allow_plaintext_from_loopback: bool = True,
         timeout: float = 600,
         max_line: int = 8192,
+        max_connections: int = 500,
+        max_connections_per_ip: int = 50,
     ) -> None:
         super().__init__(tls_context=tls_context, implicit_tls=implicit_tls, timeout=timeout,
-                         max_line=max_line)
+                         max_line=max_line, max_connections=max_connections,
+                         max_connections_per_ip=max_connections_per_ip)
         self.store = store
         self.authenticate = authenticate
         self.hostname = hostname

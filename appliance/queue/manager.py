@@ -214,6 +214,7 @@ class QueueManager:
         for rcpt in status.pending():
             rcpt.state = "bounced"
             rcpt.reply = "550 5.0.0 message returned to sender by the administrator"
+            self._event("bounced", env, rcpt)
         log.info("%s: returned to sender by the administrator", qid)
         self._finish(env, data, status)
 

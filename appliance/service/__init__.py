@@ -237,6 +237,8 @@ class Daemon:
             "implicit_tls": spec.tls == "implicit",
             "allow_plaintext_from_loopback": self.settings["auth.plaintext_from_loopback"],
         }
+        common["max_connections"] = self.settings[f"{spec.kind}.max_connections"]
+        common["max_connections_per_ip"] = self.settings[f"{spec.kind}.max_connections_per_ip"]
         if spec.kind == "imap":
             return ImapServer(self.store, self.authenticate, quota_of=self._quota_of, **common)
         return PopServer(self.store, self.authenticate, **common)
@@ -374,6 +376,11 @@ class Daemon:
                 # Same socket, new settings: new sessions get the new limits,
                 # sessions in progress keep theirs.
                 listener = self.running[name].listener
+                if isinstance(listener, ImapServer | PopServer):
+                    listener.tls_context = self.tls_context
+                    listener.max_connections = self.settings[f"{spec.kind}.max_connections"]
+                    listener.max_connections_per_ip = self.settings[
+                        f"{spec.kind}.max_connections_per_ip"]
                 if isinstance(listener, SmtpListener):
                     listener.ctx = self.smtp_context()
                     listener.limits = self._limits()
@@ -399,7 +406,8 @@ class Daemon:
             self.queue.submit(qid)
         elif action == "bounce" and qid:
             self.queue.bounce_now(qid)
-        self.events.publish("queue", {"id": qid, "action": action})
+        size = sum(len(self.spool.ids(q)) for q in ("active", "deferred", "hold"))
+        self.events.publish("queue", {"id": qid, "action": action, "size": size})
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused

@@ -26,6 +26,7 @@ __all__ = [
     "Part",
     "body_and_structure",
     "envelope",
+    "envelope_of_block",
     "header_fields",
     "imap_nstring",
     "imap_string",
@@ -64,7 +65,9 @@ _QUOTE_SAFE = re.compile(rb"[\x01-\x09\x0b\x0c\x0e-\x7f]*")
 def imap_string(value: bytes) -> bytes:
     """A quoted string when possible, else a literal (8-bit, CR, LF, NUL)."""
     if len(value) < 1024 and _QUOTE_SAFE.fullmatch(value):
-        return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+        if b"\\" in value or b'"' in value:
+            value = value.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+        return b'"' + value + b'"'
     return b"{%d}\r\n" % len(value) + value
 
 
@@ -96,29 +99,22 @@ def split_header(data: bytes, start: int = 0, end: int | None = None) -> tuple[i
     return idx + 1, idx + 2
 
 
+_HEADER_LINE = re.compile(rb"^([^ \t\n:][^:\n]*):([^\n]*(?:\n[ \t][^\n]*)*)", re.M)
+
+
 def unfold_headers(block: bytes) -> list[tuple[bytes, bytes]]:
-    """[(lower-case name, unfolded value)] from a raw header block."""
+    """[(lower-case name, unfolded value)] from a raw header block.
+
+    Lines that are not header lines (an mbox ``From `` line, garbage) are
+    skipped with their continuation lines. One regex pass does the scanning.
+    """
     out: list[tuple[bytes, bytes]] = []
-    name = b""
-    value: list[bytes] = []
-    for line in block.split(b"\n"):
-        line = line.rstrip(b"\r")
-        if not line:
-            continue
-        if line[:1] in b" \t":
-            if value:
-                value.append(line.strip(b" \t"))
-            continue
-        if value:
-            out.append((name, b" ".join(value)))
-            value = []
-        colon = line.find(b":")
-        if colon <= 0:
-            continue  # not a header line (mbox "From " line, garbage): skip
-        name = line[:colon].strip().lower()
-        value = [line[colon + 1 :].strip(b" \t")]
-    if value:
-        out.append((name, b" ".join(value)))
+    for name, value in _HEADER_LINE.findall(block):
+        if b"\n" in value:
+            value = b" ".join([v.rstrip(b"\r").strip(b" \t") for v in value.split(b"\n")])
+        else:
+            value = value.rstrip(b"\r").strip(b" \t")
+        out.append((name.strip().lower(), value))
     return out
 
 
@@ -268,9 +264,67 @@ def _split_multipart(data: bytes, start: int, end: int, boundary: bytes) -> list
 # -- ENVELOPE -------------------------------------------------------------
 
 
+_ADDR = rb"([^<>\s\"(),;:\\@\[\]\x00-\x1f\x7f]+)@([^<>\s\"(),;:\\@\[\]\x00-\x1f\x7f]+)"
+_ANGLE_ADDR = re.compile(_ADDR + rb">[ \t]*\Z")
+_PLAIN_NAME = re.compile(rb"[\w .'&!#$%*+/=?^`{|}~\x80-\xff-]*")
+_BARE_ADDR = re.compile(rb"[ \t]*" + _ADDR + rb"[ \t]*\Z")
+_QUOTABLE = re.compile(rb"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
+def _quoted(value: bytes) -> bytes:
+    """imap_string for values that are usually plain ASCII."""
+    if _QUOTABLE.fullmatch(value):
+        return b'"' + value + b'"'
+    return imap_string(value)
+
+
+def _simple_addresses(value: bytes) -> bytes | None:
+    """The ENVELOPE address list for the common shapes (``Name <a@b>``, ``a@b``,
+    comma lists); None when the value needs the full RFC 5322 parser (quotes,
+    comments, groups, routes)."""
+    items: list[bytes] = []
+    for item in value.split(b","):
+        name, angle, rest = item.partition(b"<")
+        if angle:
+            m = _ANGLE_ADDR.match(rest)
+            if m is None or not _PLAIN_NAME.fullmatch(name):
+                return None
+            name = name.strip(b" ")
+            if b"  " in name:
+                name = b" ".join(name.split())
+            items.append(b"(" + (_quoted(name) if name else b"NIL") + b" NIL "
+                         + _quoted(m.group(1)) + b" " + _quoted(m.group(2)) + b")")
+            continue
+        m = _BARE_ADDR.match(item)
+        if m:
+            items.append(b"(NIL NIL " + _quoted(m.group(1)) + b" " + _quoted(m.group(2)) + b")")
+        elif item.strip():
+            return None
+    return b"(" + b"".join(items) + b")" if items else b"NIL"
+
+
+_ADDRESS_CACHE: dict[bytes, bytes] = {}
+_ADDRESS_CACHE_MAX = 8192
+
+
 def _addresses(value: bytes | None) -> bytes:
+    """An ENVELOPE address list. The same From/To/Cc values recur all through a
+    mailbox, so the rendered lists of recent values are kept (bounded)."""
     if value is None:
         return b"NIL"
+    cached = _ADDRESS_CACHE.get(value)
+    if cached is not None:
+        return cached
+    if len(_ADDRESS_CACHE) >= _ADDRESS_CACHE_MAX:
+        _ADDRESS_CACHE.clear()
+    rendered = _ADDRESS_CACHE[value] = _parse_addresses(value)
+    return rendered
+
+
+def _parse_addresses(value: bytes) -> bytes:
+    fast = _simple_addresses(value)
+    if fast is not None:
+        return fast
     text = value.decode("utf-8", "surrogateescape")
     items: list[bytes] = []
     for name, addr in getaddresses([text]):
@@ -296,20 +350,51 @@ def envelope(headers: list[tuple[bytes, bytes]]) -> bytes:
     get: dict[bytes, bytes] = {}
     for key, value in headers:
         get.setdefault(key, value)
-    sender_from = get.get(b"from")
-    fields = [
-        imap_nstring(get.get(b"date")),
-        imap_nstring(get.get(b"subject")),
-        _addresses(sender_from),
-        _addresses(get.get(b"sender", sender_from)),
-        _addresses(get.get(b"reply-to", sender_from)),
+    return _envelope(get)
+
+
+# Anchored on a newline rather than ``^`` with re.M: the regex engine then jumps
+# from newline to newline instead of trying every position.
+_ENVELOPE_FIELD = re.compile(
+    rb"\n(date|subject|from|sender|reply-to|to|cc|bcc|in-reply-to|message-id)[ \t]*:"
+    rb"([^\n]*(?:\n[ \t][^\n]*)*)",
+    re.I,
+)
+
+
+def envelope_of_block(block: bytes) -> bytes:
+    """``envelope(unfold_headers(block))``, looking only at the ten fields it uses."""
+    get: dict[bytes, bytes] = {}
+    for name, value in _ENVELOPE_FIELD.findall(b"\n" + block):
+        name = name.lower()
+        if name in get:
+            continue
+        if b"\n" in value:
+            value = b" ".join([v.rstrip(b"\r").strip(b" \t") for v in value.split(b"\n")])
+        else:
+            value = value.rstrip(b"\r").strip(b" \t")
+        get[name] = value
+    return _envelope(get)
+
+
+def _envelope(get: dict[bytes, bytes]) -> bytes:
+    date, subject = get.get(b"date"), get.get(b"subject")
+    in_reply_to, message_id = get.get(b"in-reply-to"), get.get(b"message-id")
+    sender_from = _addresses(get.get(b"from"))
+    sender = get.get(b"sender")
+    reply_to = get.get(b"reply-to")
+    return b"(" + b" ".join((
+        b"NIL" if date is None else _quoted(date),
+        b"NIL" if subject is None else _quoted(subject),
+        sender_from,
+        sender_from if sender is None else _addresses(sender),
+        sender_from if reply_to is None else _addresses(reply_to),
         _addresses(get.get(b"to")),
         _addresses(get.get(b"cc")),
         _addresses(get.get(b"bcc")),
-        imap_nstring(get.get(b"in-reply-to")),
-        imap_nstring(get.get(b"message-id")),
-    ]
-    return b"(" + b" ".join(fields) + b")"
+        b"NIL" if in_reply_to is None else _quoted(in_reply_to),
+        b"NIL" if message_id is None else _quoted(message_id),
+    )) + b")"
 
 
 # -- BODYSTRUCTURE --------------------------------------------------------

@@ -223,3 +223,50 @@ def test_auth_failures(mail: ReadMail) -> None:
     assert mail.failed_logins == [ALICE]
     assert c.login(ALICE, USERS[ALICE])[0] == "OK"
     c.logout()
+
+
+def test_fetch_many_bodies_in_batches(mail: ReadMail) -> None:
+    """Enough messages for several pipelined batches; every body arrives intact, in order."""
+    mail.quota = 0
+    bodies = {i: f"message {i}\n" + "x" * (i * 37 % 3000) + "\n.dot line\n" for i in range(300)}
+    for i, body in bodies.items():
+        mail.deliver(ALICE, sample_message(f"bulk-{i}", body))
+    c = login(mail)
+    c.select("INBOX", readonly=True)
+    typ, data = c.fetch("1:*", "(UID BODY.PEEK[] BODY.PEEK[]<0.6> RFC822.SIZE)")
+    assert typ == "OK"
+    literals = [d for d in data if isinstance(d, tuple)]  # imaplib: one per literal
+    assert len(literals) == 600
+    for n in range(300):
+        (head, whole), (part_head, part) = literals[2 * n], literals[2 * n + 1]
+        assert head.startswith(f"{n + 1} (UID {n + 1} BODY[] {{".encode())
+        tail = f"message {n}\n" + bodies[n].split("\n", 1)[1]
+        assert whole.endswith(tail.replace("\n", "\r\n").encode())
+        assert part_head.endswith(b"BODY[]<0> {6}") and part == b"Return"
+    assert f"RFC822.SIZE {len(literals[0][1])})".encode() in data[2]
+    _, data = c.fetch("1:*", "(INTERNALDATE)")
+    assert len(data) == 300 and b'INTERNALDATE "' in data[0]
+    c.logout()
+
+
+def test_connection_caps(tmp_path: Path) -> None:
+    rm = ReadMail(tmp_path / "caps")
+    try:
+        rm.imap.max_connections_per_ip = 2
+        first = [login(rm) for _ in range(2)]
+        with socket.create_connection(("127.0.0.1", rm.port(rm.imap)), timeout=5) as s:
+            assert s.recv(200).startswith(b"* BYE [UNAVAILABLE]")
+            assert s.recv(200) == b""  # and hung up
+        first[0].logout()
+        deadline = time.monotonic() + 5
+        while rm.imap.connections >= 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        login(rm).logout()  # a slot is free again
+        first[1].logout()
+        rm.pop3.max_connections = 1
+        with socket.create_connection(("127.0.0.1", rm.port(rm.pop3)), timeout=5) as a:
+            assert a.recv(200).startswith(b"+OK")
+            with socket.create_connection(("127.0.0.1", rm.port(rm.pop3)), timeout=5) as b:
+                assert b.recv(200).startswith(b"-ERR [SYS/TEMP] too many connections")
+    finally:
+        rm.stop()

@@ -135,3 +135,27 @@ def test_bad_login_and_commands(mail: ReadMail) -> None:
         with pytest.raises(poplib.error_proto):
             c._shortcmd(bad)
     c.quit()
+
+
+def test_retr_everything_in_order_with_read_ahead(tmp_path: Path) -> None:
+    rm = ReadMail(tmp_path / "many")
+    try:
+        for i in range(60):
+            filler = ("y" * 70 + "\n") * (i * 97 % 600)
+            rm.deliver(ALICE, sample_message(f"many-{i}", f"body {i}\n" + filler))
+        c = login(rm)
+        assert c.stat()[0] == 60
+        c.dele(5)
+        for n in range(1, 61):
+            if n == 5:
+                with pytest.raises(poplib.error_proto):
+                    c.retr(n)
+                continue
+            _, lines, _ = c.retr(n)
+            assert f"Subject: many-{n - 1}".encode() in lines
+            assert f"body {n - 1}".encode() in lines
+        c.rset()
+        assert b"Subject: many-4" in c.retr(5)[1]
+        c.quit()
+    finally:
+        rm.stop()

@@ -83,7 +83,7 @@ def test_envelope_and_structure() -> None:
     assert b'"ALTERNATIVE"' in s and b'"MIXED" ("boundary" "outer")' in s
     assert b'("MESSAGE" "RFC822" NIL NIL NIL "7BIT"' in s
     assert b'("attachment" NIL)' in s
-    assert "subject:grüsse" in e.search  # decoded and case-folded
+    assert "subject: grüsse" in e.search  # decoded and case-folded
     assert e.vsize == len(to_crlf(MULTI))
 
 
@@ -243,3 +243,69 @@ def test_concurrent_deliveries_get_unique_uids(store: Mailstore) -> None:
     state = store.account(ALICE).open("INBOX")
     assert state.uids == list(range(1, 81))
     assert store.usage(ALICE)[1] == 80
+
+
+def test_first_sight_reads_sizes_from_names_and_dates_lazily(store: Mailstore) -> None:
+    acct = store.account(ALICE)
+    acct.ensure()
+    body = b"Subject: sized\nFrom: A <a@example.org>\n\nline\n"
+    # Sizes in the name, as delivery writes them: trusted without a stat.
+    vsize = len(body) + body.count(b"\n")
+    name = f"100.M1P1.other,S={len(body)},W={vsize}:2,S"
+    (acct.path / "cur" / name).write_bytes(body)
+    os.utime(acct.path / "cur" / name, (1_700_000_000, 1_700_000_000))
+    (acct.path / "new" / "200.M1P1.nosize").write_bytes(body)
+    state = acct.open("INBOX")
+    assert state.uids == [1, 2]
+    rows = acct.meta("INBOX", [1, 2], ["vsize", "internaldate"])
+    assert rows[1] == (len(body) + 4, 1_700_000_000)
+    assert rows[2][0] == len(body) + 4 and rows[2][1] > 1_700_000_000  # mtime, read on demand
+    assert store.usage(ALICE) == (2 * len(body), 2)
+
+
+def test_old_index_is_rebuilt_with_the_same_uids(store: Mailstore) -> None:
+    for i in range(3):
+        store.deliver(ALICE, b"Subject: %d\n\nbody\n" % i, return_path="s@x")
+    acct = store.account(ALICE)
+    before = acct.open("INBOX")
+    acct.db.execute("PRAGMA user_version=1")  # as an index from an older Mailroom
+    store.close()
+    again = Mailstore(store.root, "host.test").account(ALICE).open("INBOX")
+    assert (again.uidvalidity, again.uids) == (before.uidvalidity, before.uids)
+
+
+@pytest.mark.parametrize("value", [
+    "Budget Sender <s1@example.org>", "a@b.example, c@d.example", "J. Smith <j@x.org>",
+    "Foo   Bar <a@b.c>", "=?UTF-8?B?w6k=?= <a@b.c>", "Grüße Sender <a@b.c>", "<a@b.c>",
+    "Foo Bar <a@b.c>,", '"Quoted, Name" <q@x.org>', "x@y (comment)", "Group: a@b.c, d@e.f;",
+    "undisclosed-recipients:;", "plain", "", "Foo <>", "a@b.c <c@d.e>", "O'Brien <o@x.org>",
+])
+def test_fast_address_path_matches_the_full_parser(value: str) -> None:
+    from email.utils import getaddresses
+
+    from appliance.store import mime
+
+    items = []
+    for name, addr in getaddresses([value]):
+        if not addr and not name:
+            continue
+        local, at, host = addr.rpartition("@")
+        if not at:
+            local, host = addr, ""
+        items.append(b"(" + mime.imap_nstring(name.encode() if name else None) + b" NIL "
+                     + mime.imap_nstring(local.encode()) + b" "
+                     + mime.imap_nstring(host.encode() if host else None) + b")")
+    expected = b"(" + b"".join(items) + b")" if items else b"NIL"
+    assert mime._addresses(value.encode()) == expected
+
+
+def test_encoded_words_decoded_for_search() -> None:
+    from appliance.store.account import header_entry
+
+    _, search, env = header_entry(
+        b"Subject: =?UTF-8?B?R3LDvMOfZQ==?= =?utf-8?q?_und_Caf=C3=A9?= x\n"
+        b"From: =?bogus?q?x?= <a@b.c>\nTo: b@c.d\n")
+    assert "subject: grüsse und café x" in search
+    assert "from: =?bogus?q?x?= <a@b.c>" in search
+    assert env.startswith(b'(NIL "=?UTF-8?B?R3LDvMOfZQ==?= =?utf-8?q?_und_Caf=C3=A9?= x" '
+                          b'(("=?bogus?q?x?=" NIL "a" "b.c"))')

@@ -1,0 +1,135 @@
+"""Fixtures for the GUI tests: a real daemon (started by the GUI) and the main window."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from appliance.control.client import ControlClient  # noqa: E402
+from appliance.control.setup import initialize  # noqa: E402
+from appliance.home import Home  # noqa: E402
+from tests.support.daemon import Mailroom, free_offset  # noqa: E402
+from tests.support.dnsserver import DnsServer  # noqa: E402
+from ui.context import AppContext  # noqa: E402
+from ui.secrets import SecretStore  # noqa: E402
+from ui.window import MainWindow  # noqa: E402
+
+
+def wait(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        if predicate():
+            return
+        time.sleep(0.01)
+    QCoreApplication.processEvents()
+    assert predicate(), "condition not met in time"
+
+
+# Outside mail goes to far-away.test, whose MX is 127.0.0.1 on a port where nothing
+# listens: every attempt is refused at once, so messages stay deferred in the queue.
+ZONE = {"far-away.test": {"MX": [(10, "mx.far-away.test")]},
+        "mx.far-away.test": {"A": ["127.0.0.1"]}}
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def dns() -> Iterator[DnsServer]:
+    server = DnsServer(ZONE).start_thread()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def configure(home: Path, nameserver: str) -> None:
+    c = ControlClient(Home(home))
+    try:
+        c.call("settings.set_many", values={"dns.nameservers": nameserver,
+                                            "delivery.remote_port": closed_port(),
+                                            "delivery.connect_timeout": 2})
+    finally:
+        c.close()
+
+
+def seed(home: Path, nameserver: str) -> None:
+    """example.test with alice and bob; outside mail is refused at once (stays queued)."""
+    initialize(Home(home), "mail.example.test", "example.test")
+    c = ControlClient(Home(home))
+    try:
+        c.call("account.add", address="alice@example.test", password="pw-alice-1")
+        c.call("account.add", address="bob@example.test", password="pw-bob-1")
+    finally:
+        c.close()
+    configure(home, nameserver)
+
+
+@dataclass
+class Gui:
+    mailroom: Mailroom
+    ctx: AppContext
+    window: MainWindow
+
+    @property
+    def client(self) -> ControlClient:
+        return ControlClient(Home(self.mailroom.home))
+
+
+def make_context(home: Path, offset: int, tmp: Path) -> AppContext:
+    ctx = AppContext(Home(home), ["--listen", "127.0.0.1", "--port-offset", str(offset)],
+                     secrets=SecretStore(tmp / "secrets.json", use_keyring=False), poll_ms=300)
+    ctx.confirm = lambda *a: True
+    return ctx
+
+
+def teardown(ctx: AppContext) -> None:
+    ctx.events.stop()
+    sup = ctx.supervisor
+    proc = sup.proc
+    if sup.owns_daemon() and proc is not None:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    ctx.shutdown()
+
+
+@pytest.fixture
+def gui(tmp_path: Path, qtbot: object, dns: DnsServer) -> Iterator[Gui]:
+    m = Mailroom(tmp_path / "home")
+    seed(m.home, dns.nameserver)
+    m.offset = free_offset()
+    ctx = make_context(m.home, m.offset, tmp_path)
+    window = MainWindow(ctx)
+    window.ask_unsaved = lambda page: "discard"  # type: ignore[method-assign]
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()
+    ctx.start()
+    wait(lambda: ctx.supervisor.state == "down")
+    assert ctx.supervisor.start()
+    wait(lambda: ctx.supervisor.state == "up", 30)
+    try:
+        yield Gui(m, ctx, window)
+    finally:
+        teardown(ctx)
+        with contextlib.suppress(Exception):
+            m.stop()

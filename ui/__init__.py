@@ -1,0 +1,1 @@
+"""The Mailroom desktop program (PySide6): talks to the daemon through the control API."""

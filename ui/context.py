@@ -1,0 +1,81 @@
+"""What every page shares: the API, the supervisor, the event stream and the log buffer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from appliance.home import Home
+from ui.api import Api
+from ui.events import EventStream
+from ui.models import LogModel
+from ui.secrets import SecretStore
+from ui.supervisor import Supervisor
+from ui.tray_state import TrayState
+
+__all__ = ["AppContext"]
+
+
+class AppContext(QObject):
+    notify = Signal(object)  # a tray_state.Notification
+
+    def __init__(self, home: Home, serve_args: list[str] | None = None,
+                 secrets: SecretStore | None = None, poll_ms: int = 2000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.home = home
+        self.api = Api(home, self)
+        self.supervisor = Supervisor(self.api, serve_args, poll_ms=poll_ms, parent=self)
+        self.events = EventStream(home, self)
+        self.logs = LogModel(parent=self)
+        self.tray_state = TrayState()
+        self.secrets = secrets or SecretStore()
+        self.events.event.connect(self._on_event)
+        self.events.connected.connect(self._on_connected)
+        self.supervisor.statusChanged.connect(self._on_status)
+        self.supervisor.stateChanged.connect(
+            lambda state: self.events.hold(state == "stopping"))
+        self.notifications: list[Any] = []
+        # Replaced by tests: (parent, title, question) -> bool
+        self.confirm: Callable[[QWidget | None, str, str], bool] = self._ask
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "log":
+            self.logs.append(str(event.get("line", "")))
+            return
+        self._notify(self.tray_state.on_event(event))
+
+    def _on_connected(self, connected: bool) -> None:
+        if connected:  # fill what was missed while no stream ran
+            self.api.run("logs.recent", {"lines": 2000}, self.logs.load_history,
+                         lambda e: None)
+
+    def _on_status(self, status: dict[str, Any] | None) -> None:
+        self._notify(self.tray_state.update_status(status))
+
+    def _notify(self, notes: list[Any]) -> None:
+        for note in notes:
+            self.notifications.append(note)
+            self.notify.emit(note)
+
+    def start(self) -> None:
+        self.supervisor.begin()
+        self.events.start()
+        self.api.run("logs.recent", {"lines": 2000}, self.logs.load_history, lambda e: None)
+
+    def shutdown(self) -> None:
+        self.supervisor.timer.stop()
+        self.logs.timer.stop()
+        self.events.stop()
+        self.api.wait_idle(5000)
+
+    @staticmethod
+    def _ask(parent: QWidget | None, title: str, question: str) -> bool:
+        answer = QMessageBox.question(parent, title, question,
+                                      QMessageBox.StandardButton.Yes
+                                      | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes

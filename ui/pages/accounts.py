@@ -1,0 +1,268 @@
+"""Accounts: add, edit, disable; password; quota with a usage bar; forwarding."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+        QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from appliance.control.client import ControlClient
+from ui.context import AppContext
+from ui.models import AccountModel, human_size
+from ui.pages.base import Page
+from ui.widgets import UsageBarDelegate
+
+__all__ = ["AccountsPage"]
+
+MB = 1024 * 1024
+
+
+def split_addresses(text: str) -> list[str]:
+    return [t for t in re.split(r"[\s,;]+", text.strip()) if t]
+
+
+class AccountsPage(Page):
+    title = "Accounts"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.model = AccountModel(self)
+        self.current: dict[str, Any] | None = None  # None: a new account
+        self._new = False
+        split = QSplitter()
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setItemDelegateForColumn(AccountModel.USAGE_COLUMN,
+                                            UsageBarDelegate(AccountModel.usage_fraction, self))
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        self.table.setAccessibleName("Accounts")
+        ll.addWidget(self.table)
+        buttons = QHBoxLayout()
+        self.new_button = QPushButton("&New account")
+        self.delete_button = QPushButton("&Delete account…")
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.delete_button)
+        buttons.addStretch(1)
+        ll.addLayout(buttons)
+        split.addWidget(left)
+
+        editor = QGroupBox("Account")
+        form = QFormLayout(editor)
+        self.address = QLineEdit()
+        self.address.setPlaceholderText("alice@example.com")
+        self._row(form, "&Address:", self.address, "address")
+        self.enabled = QCheckBox("&Enabled (may log in and receive mail)")
+        form.addRow("", self.enabled)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("unchanged")
+        self._row(form, "&Password:", self.password, "password")
+        self.quota = QSpinBox()
+        self.quota.setRange(0, 10_000_000)
+        self.quota.setSuffix(" MB")
+        self.quota.setSpecialValueText("unlimited")
+        self._row(form, "&Quota:", self.quota, "quota", "quota_bytes")
+        self.usage = QProgressBar()
+        self.usage.setFormat("%p%")
+        form.addRow("Usage:", self.usage)
+        self.forward = QLineEdit()
+        self.forward.setPlaceholderText("no forwarding (addresses, comma separated)")
+        self._row(form, "&Forward to:", self.forward, "targets")
+        self.keep_copy = QCheckBox("&Keep a copy in this mailbox")
+        form.addRow("", self.keep_copy)
+        ed_outer = QWidget()
+        el = QVBoxLayout(ed_outer)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addWidget(editor)
+        el.addStretch(1)
+        el.addLayout(self.save_buttons())
+        split.addWidget(ed_outer)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([640, 380])
+        self.outer.addWidget(split, 1)
+
+        for w in (self.address, self.password, self.forward):
+            w.textEdited.connect(self.mark_dirty)
+        self.quota.valueChanged.connect(self.mark_dirty)
+        self.enabled.toggled.connect(self.mark_dirty)
+        self.keep_copy.toggled.connect(self.mark_dirty)
+        self.table.selectionModel().currentRowChanged.connect(self._select)
+        self.new_button.clicked.connect(self.new_account)
+        self.delete_button.clicked.connect(self.delete_account)
+        self._edit(None)
+
+    def _row(self, form: QFormLayout, text: str, widget: QWidget, *fields: str) -> None:
+        label = QLabel(text)
+        label.setBuddy(widget)
+        box = QVBoxLayout()
+        box.setSpacing(2)
+        box.addWidget(widget)
+        box.addWidget(self.error_label(*fields))
+        form.addRow(label, box)
+
+    # -- loading ----------------------------------------------------------
+
+    def load(self) -> None:
+        self.call("account.list", {}, self._fill)
+
+    def _fill(self, rows: list[dict[str, Any]], select: str | None = None) -> None:
+        keep = select or (self.current or {}).get("address")
+        self.model.set_rows(rows)
+        self.loaded = True
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(AccountModel.USAGE_COLUMN, 120)
+        found = next((i for i, r in enumerate(rows) if r["address"] == keep), None)
+        if found is not None:
+            self.select_row(found)
+        elif rows and not self._new:
+            self.select_row(0)
+        else:
+            self._edit(None)
+        self.set_dirty(False)
+
+    def select_row(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self._edit(self.model.row(row))
+
+    def select_address(self, address: str) -> bool:
+        for i, r in enumerate(self.model.rows):
+            if r["address"] == address:
+                self.select_row(i)
+                return True
+        return False
+
+    def _select(self, current: Any, _previous: Any) -> None:
+        if current.isValid() and not getattr(self, "_filling", False):
+            row = self.model.row(current.row())
+            if self.current is None or row["address"] != self.current.get("address"):
+                self._edit(row)
+
+    def _edit(self, row: dict[str, Any] | None) -> None:
+        self._filling = True
+        self.clear_errors()
+        self.current = row
+        new = row is None
+        if not new:
+            self._new = False
+        self.address.setReadOnly(not new)
+        self.address.setText("" if new else row["address"])  # type: ignore[index]
+        self.password.clear()
+        self.password.setPlaceholderText("at least 8 characters" if new else "unchanged")
+        self.enabled.setChecked(True if new else bool(row["enabled"]))  # type: ignore[index]
+        quota = 0 if new else int(row["quota_bytes"])  # type: ignore[index]
+        self.quota.setValue(quota // MB)
+        used = 0 if new else int(row.get("used_bytes", 0))  # type: ignore[union-attr]
+        if quota:
+            self.usage.setRange(0, 1000)
+            self.usage.setValue(min(1000, int(used * 1000 / quota)))
+            self.usage.setFormat(f"{human_size(used)} of {human_size(quota)} (%p%)")
+        else:
+            self.usage.setRange(0, 1)
+            self.usage.setValue(0)
+            self.usage.setFormat(f"{human_size(used)} (no quota)")
+        self.forward.setText("" if new else ", ".join(row["forward"]))  # type: ignore[index]
+        self.keep_copy.setChecked(False if new else bool(row["keep_copy"]))  # type: ignore[index]
+        self.delete_button.setEnabled(not new)
+        self._filling = False
+        self.set_dirty(False)
+
+    def new_account(self) -> None:
+        self._new = True
+        self.table.clearSelection()
+        self._edit(None)
+        self.address.setFocus()
+
+    # -- saving -----------------------------------------------------------
+
+    def save(self) -> None:
+        self.clear_errors()
+        row = self.current
+        address = self.address.text().strip()
+        password = self.password.text()
+        quota = self.quota.value() * MB
+        enabled = self.enabled.isChecked()
+        forward = split_addresses(self.forward.text())
+        keep = self.keep_copy.isChecked()
+
+        def write(c: ControlClient) -> list[dict[str, Any]]:
+            if row is None:
+                addr = c.call("account.add", address=address, password=password,
+                              quota_bytes=quota)
+                if forward:
+                    c.call("forward.set", address=addr, targets=forward, keep_copy=keep)
+                if not enabled:
+                    c.call("account.disable", address=addr)
+            else:
+                addr = row["address"]
+                # The calls that can refuse input come first.
+                if forward and (forward != row["forward"] or keep != row["keep_copy"]):
+                    c.call("forward.set", address=addr, targets=forward, keep_copy=keep)
+                if password:
+                    c.call("account.passwd", address=addr, password=password)
+                if not forward and row["forward"]:
+                    c.call("forward.clear", address=addr)
+                if quota != row["quota_bytes"]:
+                    c.call("account.quota", address=addr, quota_bytes=quota)
+                if enabled != row["enabled"]:
+                    c.call("account.enable" if enabled else "account.disable", address=addr)
+            self._saved_address = addr
+            return list(c.call("account.list"))
+
+        def done(rows: list[dict[str, Any]]) -> None:
+            self.set_dirty(False)
+            self.current = {"address": self._saved_address}
+            self._fill(rows, select=self._saved_address)
+            self.banner.show_message(f"Saved {self._saved_address}.", "info")
+            self.saved.emit()
+
+        self.job(write, done)
+
+    def delete_account(self) -> None:
+        if self.current is None:
+            return
+        addr = self.current["address"]
+        if not self.ctx.confirm(self, "Delete account",
+                                f"Delete {addr}? Its mailbox stays on disk, but it no longer "
+                                "receives mail or logs in."):
+            return
+
+        def done(rows: list[dict[str, Any]]) -> None:
+            self.current = None
+            self._fill(rows)
+            self.banner.show_message(f"Deleted {addr}.", "info")
+
+        self.job(lambda c: (c.call("account.del", address=addr), c.call("account.list"))[1],
+                 done)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "message.delivered" and self.isVisible() and not self.is_dirty():
+            self.call("account.list", {}, lambda rows: self._fill(rows))
+
+

@@ -1,0 +1,248 @@
+"""Aliases & groups: the members editor and the /etc/aliases import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from appliance.control.client import ControlClient
+from ui.context import AppContext
+from ui.models import AliasModel
+from ui.pages.base import Page
+
+__all__ = ["AliasesPage"]
+
+
+class AliasesPage(Page):
+    title = "Aliases & groups"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.model = AliasModel(self)
+        self.current: dict[str, Any] | None = None
+        self._new = False
+        split = QSplitter()
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setAccessibleName("Aliases")
+        ll.addWidget(self.table)
+        row = QHBoxLayout()
+        self.new_button = QPushButton("&New alias")
+        self.delete_button = QPushButton("&Delete alias…")
+        self.import_button = QPushButton("&Import /etc/aliases…")
+        for b in (self.new_button, self.delete_button, self.import_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        ll.addLayout(row)
+        self.import_report = QPlainTextEdit()
+        self.import_report.setReadOnly(True)
+        self.import_report.setMaximumHeight(90)
+        self.import_report.hide()
+        ll.addWidget(self.import_report)
+        split.addWidget(left)
+
+        editor = QGroupBox("Alias or group")
+        form = QFormLayout(editor)
+        self.address = QLineEdit()
+        self.address.setPlaceholderText("staff@example.com, or @example.com for a catch-all")
+        label = QLabel("&Address:")
+        label.setBuddy(self.address)
+        form.addRow(label, self.address)
+        form.addRow("", self.error_label("address"))
+        self.members = QListWidget()
+        self.members.setAccessibleName("Members")
+        mlabel = QLabel("&Members:")
+        mlabel.setBuddy(self.members)
+        form.addRow(mlabel, self.members)
+        mrow = QHBoxLayout()
+        self.new_member = QLineEdit()
+        self.new_member.setPlaceholderText("bob@example.com or :error:550 gone")
+        self.add_member_button = QPushButton("A&dd member")
+        self.remove_member_button = QPushButton("&Remove member")
+        mrow.addWidget(self.new_member, 1)
+        mrow.addWidget(self.add_member_button)
+        mrow.addWidget(self.remove_member_button)
+        form.addRow("", mrow)
+        form.addRow("", self.error_label("targets"))
+        ed = QWidget()
+        el = QVBoxLayout(ed)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addWidget(editor)
+        el.addStretch(1)
+        el.addLayout(self.save_buttons())
+        split.addWidget(ed)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        self.outer.addWidget(split, 1)
+
+        self.address.textEdited.connect(self.mark_dirty)
+        self.new_member.returnPressed.connect(self.add_member)
+        self.add_member_button.clicked.connect(self.add_member)
+        self.remove_member_button.clicked.connect(self.remove_member)
+        self.new_button.clicked.connect(self.new_alias)
+        self.delete_button.clicked.connect(self.delete_alias)
+        self.import_button.clicked.connect(self.choose_import)
+        self.table.selectionModel().currentRowChanged.connect(self._select)
+        self._edit(None)
+
+    def load(self) -> None:
+        self.call("alias.list", {}, self._fill)
+
+    def _fill(self, aliases: dict[str, list[str]], select: str | None = None) -> None:
+        rows = [{"address": a, "targets": t} for a, t in aliases.items()]
+        keep = select or (self.current or {}).get("address")
+        self.model.set_rows(rows)
+        self.loaded = True
+        self.table.resizeColumnToContents(0)
+        found = next((i for i, r in enumerate(rows) if r["address"] == keep), None)
+        if found is not None:
+            self.select_row(found)
+        elif rows and not self._new:
+            self.select_row(0)
+        elif self.current is not None:
+            self._edit(None)
+        self.set_dirty(False)
+
+    def select_row(self, row: int) -> None:
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self._edit(self.model.row(row))
+
+    def _select(self, current: Any, _previous: Any) -> None:
+        if current.isValid():
+            row = self.model.row(current.row())
+            if self.current is None or row["address"] != self.current["address"]:
+                self._edit(row)
+
+    def _edit(self, row: dict[str, Any] | None) -> None:
+        self.clear_errors()
+        self.current = row
+        if row is not None:
+            self._new = False
+        self.address.setText(row["address"] if row else "")
+        self.address.setReadOnly(row is not None)
+        self.members.clear()
+        if row:
+            self.members.addItems(row["targets"])
+        self.delete_button.setEnabled(row is not None)
+        self.set_dirty(False)
+
+    def member_list(self) -> list[str]:
+        return [self.members.item(i).text() for i in range(self.members.count())]
+
+    def new_alias(self) -> None:
+        self._new = True
+        self.table.clearSelection()
+        self._edit(None)
+        self.address.setFocus()
+
+    def add_member(self, text: str | None = None) -> None:
+        value = (text if isinstance(text, str) else self.new_member.text()).strip()
+        if value and value not in self.member_list():
+            self.members.addItem(value)
+            self.set_dirty(True)
+        self.new_member.clear()
+
+    def remove_member(self) -> None:
+        row = self.members.currentRow()
+        if row >= 0:
+            self.members.takeItem(row)
+            self.set_dirty(True)
+
+    def save(self) -> None:
+        self.clear_errors()
+        address = self.address.text().strip()
+        members = self.member_list()
+        before = list(self.current["targets"]) if self.current else []
+        existing = self.current is not None
+
+        def write(c: ControlClient) -> dict[str, list[str]]:
+            added = [m for m in members if m not in before]
+            removed = [m for m in before if m not in members]
+            if not members:
+                if existing:
+                    c.call("alias.del", address=address)
+            else:
+                if added or not existing:
+                    c.call("alias.add", address=address, targets=added or members)
+                if removed:
+                    c.call("alias.del", address=address, targets=removed)
+            return dict(c.call("alias.list"))
+
+        def done(aliases: dict[str, list[str]]) -> None:
+            self.set_dirty(False)
+            self.current = None
+            select = next((a for a in aliases if a == address.lower()), None)
+            self._fill(aliases, select=select)
+            self.banner.show_message(f"Saved {address}.", "info")
+            self.saved.emit()
+
+        self.job(write, done)
+
+    def delete_alias(self) -> None:
+        if self.current is None:
+            return
+        addr = self.current["address"]
+        if not self.ctx.confirm(self, "Delete alias", f"Delete the alias {addr}?"):
+            return
+
+        def done(aliases: dict[str, list[str]]) -> None:
+            self.current = None
+            self._fill(aliases)
+
+        self.job(lambda c: (c.call("alias.del", address=addr), c.call("alias.list"))[1], done)
+
+    # -- import -----------------------------------------------------------
+
+    def choose_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import an aliases file", "/etc",
+                                              "aliases files (aliases* *.txt);;All files (*)")
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path) -> None:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            self.banner.show_message(f"Cannot read {path}: {exc.strerror}", "error")
+            return
+        self.import_text(text, path.name, str(path.resolve().parent))
+
+    def import_text(self, text: str, source: str = "aliases",
+                    include_dir: str | None = None) -> None:
+        def done(result: dict[str, Any]) -> None:
+            lines = [f"{result['imported']} aliases imported into {result['domain']}."]
+            lines += [f"warning: {w}" for w in result["warnings"]]
+            self.import_report.setPlainText("\n".join(lines))
+            self.import_report.show()
+            self.load()
+
+        self.call("aliases.import", {"text": text, "source": source,
+                                     "include_dir": include_dir}, done)

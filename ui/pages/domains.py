@@ -1,0 +1,144 @@
+"""Host names & domains: this server's name, the domains it receives mail for, DNS records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from appliance.control.client import ControlClient
+from appliance.state import StateError
+from appliance.state.settings import SettingError, parse_setting
+from ui.context import AppContext
+from ui.pages.base import Page
+from ui.widgets import monospace
+
+__all__ = ["DomainsPage"]
+
+
+class DomainsPage(Page):
+    title = "Host names & domains"
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.original: dict[str, Any] = {}
+        form = QFormLayout()
+        self.hostname = QLineEdit()
+        self.hostname.setPlaceholderText("mail.example.com")
+        label = QLabel("&Host name:")
+        label.setBuddy(self.hostname)
+        form.addRow(label, self.hostname)
+        form.addRow("", self.error_label("hostname"))
+        self.outer.addLayout(form)
+        self.hostname.textEdited.connect(self.mark_dirty)
+
+        box = QGroupBox("Domains this server receives mail for (local-host-names)")
+        inner = QVBoxLayout(box)
+        self.domains = QListWidget()
+        self.domains.setAccessibleName("Domains")
+        inner.addWidget(self.domains)
+        row = QHBoxLayout()
+        self.new_domain = QLineEdit()
+        self.new_domain.setPlaceholderText("example.com")
+        new_label = QLabel("New &domain:")
+        new_label.setBuddy(self.new_domain)
+        self.add_button = QPushButton("&Add")
+        self.remove_button = QPushButton("&Remove")
+        row.addWidget(new_label)
+        row.addWidget(self.new_domain, 1)
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        inner.addLayout(row)
+        inner.addWidget(self.error_label("domain", "name"))
+        self.outer.addWidget(box, 1)
+        self.add_button.clicked.connect(self.add_domain)
+        self.new_domain.returnPressed.connect(self.add_domain)
+        self.remove_button.clicked.connect(self.remove_domain)
+
+        dns = QGroupBox("DNS records to publish")
+        dl = QVBoxLayout(dns)
+        self.records = QPlainTextEdit()
+        self.records.setReadOnly(True)
+        monospace(self.records)
+        self.records.setMaximumHeight(120)
+        dl.addWidget(self.records)
+        copy = QPushButton("&Copy records")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(
+            self.records.toPlainText()))
+        dl.addWidget(copy)
+        self.outer.addWidget(dns)
+        self.outer.addLayout(self.save_buttons())
+
+    def load(self) -> None:
+        def fetch(c: ControlClient) -> dict[str, Any]:
+            return {"hostname": c.call("settings.get", key="hostname"),
+                    "domains": c.call("domain.list"),
+                    "records": c.call("dns.show")["text"]}
+
+        self.job(fetch, self._fill)
+
+    def _fill(self, data: dict[str, Any]) -> None:
+        self._filling = True
+        self.original = data
+        self.hostname.setText(data["hostname"])
+        self.domains.clear()
+        self.domains.addItems(data["domains"])
+        self.records.setPlainText(data["records"])
+        self._filling = False
+        self.loaded = True
+        self.set_dirty(False)
+
+    def domain_names(self) -> list[str]:
+        return [self.domains.item(i).text() for i in range(self.domains.count())]
+
+    def add_domain(self) -> None:
+        name = self.new_domain.text().strip()
+        if not name:
+            return
+        if name.lower() not in self.domain_names():
+            self.domains.addItem(name)
+            self.set_dirty(True)
+        self.new_domain.clear()
+
+    def remove_domain(self) -> None:
+        row = self.domains.currentRow()
+        if row >= 0:
+            self.domains.takeItem(row)
+            self.set_dirty(True)
+
+    def save(self) -> None:
+        self.clear_errors()
+        hostname = self.hostname.text().strip()
+        names = self.domain_names()
+        changed_host = hostname != self.original.get("hostname")
+
+        def write(c: ControlClient) -> None:
+            if changed_host:  # check it first, so that a bad name leaves domains alone
+                try:
+                    parse_setting("hostname", hostname)
+                except SettingError as exc:
+                    raise StateError(str(exc), "hostname") from exc
+            if names != self.original.get("domains"):
+                c.call("domain.set", names=names)
+            if changed_host:
+                c.call("settings.set", key="hostname", value=hostname)
+
+        def done(_: Any) -> None:
+            self.set_dirty(False)
+            self.banner.show_message("Saved.", "info")
+            self.saved.emit()
+            self.load()
+
+        self.job(write, done)

@@ -1,0 +1,212 @@
+"""Supervision of the daemon: is it answering, start it, stop it, restart it.
+
+A daemon the GUI starts runs in its own session (``start_new_session``) so
+it outlives the GUI; its output goes to ``run/gui-serve.out``, whose last
+lines are shown with the exit code if it dies. A daemon the GUI did not
+start is stopped only when the user asks (``stop(foreign=True)``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from appliance.state import StateError
+from ui.api import Api
+
+__all__ = ["Supervisor", "serve_command"]
+
+MAIN = Path(__file__).resolve().parents[1] / "main.py"
+
+
+def serve_command(data_dir: Path, serve_args: list[str]) -> list[str]:
+    base = [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, str(MAIN)]
+    return [*base, "serve", "--data-dir", str(data_dir), *serve_args]
+
+
+def tail_file(path: Path, lines: int = 15) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 16384))
+            text = fh.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class Supervisor(QObject):
+    """States: "unknown", "up", "down", "starting", "stopping"."""
+
+    stateChanged = Signal(str)
+    statusChanged = Signal(object)  # the status dict, or None when down
+    childDied = Signal(int, str)  # exit code, last output lines
+    message = Signal(str)
+
+    def __init__(self, api: Api, serve_args: list[str] | None = None,
+                 poll_ms: int = 2000, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.api = api
+        self.home = api.home
+        self.serve_args = list(serve_args or [])
+        self.state = "unknown"
+        self.status: dict[str, Any] | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.last_exit: tuple[int, str] | None = None
+        self._deadline = 0.0
+        self._restart = False
+        self._polling = False
+        self.poll_ms = poll_ms
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.poll)
+
+    @property
+    def output_file(self) -> Path:
+        return self.home.run / "gui-serve.out"
+
+    def begin(self) -> None:
+        self.timer.start(self.poll_ms)
+        self.poll()
+
+    def owns_daemon(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def _set(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.stateChanged.emit(state)
+        fast = state in ("starting", "stopping")
+        self.timer.setInterval(250 if fast else self.poll_ms)
+
+    # -- polling ----------------------------------------------------------
+
+    def poll(self) -> None:
+        self._check_child()
+        if self._polling:
+            return
+        self._polling = True
+        self.api.run("status", on_done=self._up, on_error=self._down, remote_only=True)
+
+    def _check_child(self) -> None:
+        if self.proc is None or self.proc.poll() is None:
+            return
+        code = self.proc.returncode
+        expected = self.state == "stopping"
+        self.proc = None
+        if not expected:
+            self.last_exit = (code, tail_file(self.output_file))
+            self.childDied.emit(code, self.last_exit[1])
+            self.message.emit(f"the Mailroom daemon exited with code {code}")
+            self._set("down")
+
+    def _up(self, status: dict[str, Any]) -> None:
+        self._polling = False
+        self.status = status
+        if self.state == "stopping":
+            self.statusChanged.emit(status)
+            self._check_timeout()
+            return
+        self.last_exit = None
+        self._set("up")
+        self.statusChanged.emit(status)
+
+    def _down(self, _exc: StateError) -> None:
+        self._polling = False
+        self.status = None
+        if self.state == "starting" and time.monotonic() < self._deadline:
+            self._check_child()
+            return
+        if self.state == "stopping" and self._restart:
+            self._restart = False
+            self._set("down")
+            self.statusChanged.emit(None)
+            self.start()
+            return
+        self._set("down")
+        self.statusChanged.emit(None)
+
+    def _check_timeout(self) -> None:
+        if time.monotonic() > self._deadline and self.proc is not None:
+            self.proc.kill()
+
+    # -- actions ----------------------------------------------------------
+
+    def start(self) -> bool:
+        if self.state in ("up", "starting") or self.owns_daemon():
+            return False
+        if not self.home.initialized():
+            self.message.emit("set up the data directory first (the first-run wizard)")
+            return False
+        self.home.run.mkdir(parents=True, exist_ok=True)
+        out = open(self.output_file, "ab")  # noqa: SIM115
+        try:
+            self.proc = subprocess.Popen(
+                serve_command(self.home.root, self.serve_args), stdout=out,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                cwd=str(MAIN.parent), env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+        except OSError as exc:
+            self.message.emit(f"cannot start the daemon: {exc}")
+            return False
+        finally:
+            out.close()
+        self._deadline = time.monotonic() + 30
+        self._set("starting")
+        self.message.emit(f"starting the Mailroom daemon (pid {self.proc.pid})")
+        self.poll()
+        return True
+
+    def foreign_pid(self) -> int | None:
+        try:
+            info = json.loads((self.home.run / "control.json").read_text())
+            return int(info["pid"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def stop(self, foreign: bool = False) -> bool:
+        """Stop the daemon: always one we started; another only when ``foreign``."""
+        if self.owns_daemon():
+            assert self.proc is not None
+            self.proc.terminate()
+        else:
+            pid = self.foreign_pid()
+            if pid is None or not foreign or self.state != "up":
+                return False
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError as exc:
+                self.message.emit(f"cannot stop the daemon (pid {pid}): {exc}")
+                return False
+        self._deadline = time.monotonic() + 20
+        self._set("stopping")
+        self.message.emit("stopping the Mailroom daemon")
+        return True
+
+    def restart(self, foreign: bool = True) -> bool:
+        if self.state != "up":
+            return self.start()
+        self._restart = True
+        if not self.stop(foreign=foreign):
+            self._restart = False
+            return False
+        return True
+
+    def wait_for(self, state: str, timeout: float = 30.0) -> bool:
+        """Block (processing events) until the state is reached; for scripts and tests."""
+        from PySide6.QtCore import QCoreApplication
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.state == state:
+                return True
+            QCoreApplication.processEvents()
+            time.sleep(0.02)
+        return self.state == state

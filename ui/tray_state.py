@@ -1,0 +1,147 @@
+"""What the tray icon shows and when it notifies: plain Python, no Qt.
+
+Feed it ``update_status(status_or_None)`` from each daemon poll and
+``on_event(event)`` for each event of the stream; read ``health``
+("unknown", "up", "degraded", "down") and ``tooltip()``. Both feeding
+methods return the notifications to show now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["TrayState", "Notification", "HEALTH_COLOURS"]
+
+HEALTH_COLOURS = {"up": "#2e9d4f", "degraded": "#e0a100", "down": "#d0312d",
+                  "unknown": "#8a8a8a"}
+
+
+@dataclass(frozen=True)
+class Notification:
+    title: str
+    text: str
+    level: str = "info"  # info, warning, critical
+
+
+class TrayState:
+    def __init__(self, queue_threshold: int = 50) -> None:
+        self.queue_threshold = queue_threshold
+        self.status: dict[str, Any] | None = None
+        self.known = False
+        self.services: dict[str, str] = {}
+        self.paused = False
+        self.queue_size = 0
+        self.last_event = ""
+        self._queue_alarm = False
+
+    # -- what is shown ----------------------------------------------------
+
+    @property
+    def health(self) -> str:
+        if not self.known:
+            return "unknown"
+        if self.status is None:
+            return "down"
+        if self.paused or any(s != "running" for s in self.services.values()):
+            return "degraded"
+        return "up"
+
+    @property
+    def colour(self) -> str:
+        return HEALTH_COLOURS[self.health]
+
+    def summary(self) -> str:
+        health = self.health
+        if health == "down":
+            return "Mailroom is not running"
+        if health == "unknown":
+            return "Mailroom: checking…"
+        if health == "degraded":
+            bad = sorted(n for n, s in self.services.items() if s != "running")
+            parts = [f"{', '.join(bad)} not running"] if bad else []
+            if self.paused:
+                parts.append("incoming mail paused")
+            return "Mailroom: " + "; ".join(parts)
+        return "Mailroom: all services up"
+
+    def tooltip(self) -> str:
+        lines = [self.summary()]
+        if self.status is not None:
+            lines.append(f"Queue: {self.queue_size} message{'s' if self.queue_size != 1 else ''}")
+        if self.last_event:
+            lines.append(f"Last: {self.last_event}")
+        return "\n".join(lines)
+
+    # -- what comes in ----------------------------------------------------
+
+    def update_status(self, status: dict[str, Any] | None) -> list[Notification]:
+        notes: list[Notification] = []
+        was_up = self.known and self.status is not None
+        self.known = True
+        if status is None:
+            if was_up:
+                notes.append(Notification("Mailroom stopped",
+                                          "The mail server daemon is not running.",
+                                          "critical"))
+                self.last_event = "daemon stopped"
+            self.status = None
+            self.services = {}
+            return notes
+        before = dict(self.services)
+        self.status = status
+        self.paused = bool(status.get("paused"))
+        self.services = {s["name"]: s["state"] for s in status.get("services", [])}
+        if was_up:
+            for name, state in self.services.items():
+                if state != "running" and before.get(name, "running") == "running":
+                    notes.append(self._service_down(name, state))
+        elif any(s != "running" for s in self.services.values()):
+            bad = ", ".join(n for n, s in self.services.items() if s != "running")
+            notes.append(Notification("Mailroom degraded", f"Not running: {bad}", "warning"))
+        queue = status.get("queue", {})
+        notes += self._set_queue(sum(int(v) for v in queue.values()))
+        return notes
+
+    def on_event(self, event: dict[str, Any]) -> list[Notification]:
+        kind = event.get("type", "")
+        notes: list[Notification] = []
+        if kind == "service":
+            name, state = str(event.get("name", "")), str(event.get("state", ""))
+            if name == "incoming":
+                self.paused = state == "paused"
+                self.last_event = f"incoming mail {state}"
+                return notes
+            before = self.services.get(name)
+            self.services[name] = state
+            self.last_event = f"{name} {state}"
+            if state != "running" and before in ("running", None) and self.status is not None:
+                notes.append(self._service_down(name, state, str(event.get("error", ""))))
+        elif kind == "message.delivered":
+            self.last_event = f"delivered to {event.get('to', '')}"
+        elif kind == "message.deferred":
+            self.last_event = f"deferred for {event.get('to', '')}"
+        elif kind == "message.bounced":
+            self.last_event = f"bounced: {event.get('to', '')}"
+            reply = str(event.get("reply", "")).strip()
+            notes.append(Notification(
+                "Mail bounced",
+                f"{event.get('id', '')}: to {event.get('to', '')}"
+                + (f"\n{reply}" if reply else ""), "warning"))
+        elif kind == "queue" and "size" in event:
+            notes += self._set_queue(int(event["size"]))
+        return notes
+
+    def _service_down(self, name: str, state: str, error: str = "") -> Notification:
+        return Notification(f"{name} is {state}", error or f"The {name} service is {state}.",
+                            "critical")
+
+    def _set_queue(self, size: int) -> list[Notification]:
+        self.queue_size = size
+        if size >= self.queue_threshold and not self._queue_alarm:
+            self._queue_alarm = True
+            return [Notification("Mail queue is growing",
+                                 f"{size} messages are waiting in the queue.", "warning")]
+        if size < self.queue_threshold:
+            self._queue_alarm = False
+        return []

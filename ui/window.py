@@ -1,0 +1,227 @@
+"""The main window: a navigation list, one page per area, supervision in the status bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QStackedWidget,
+    QWidget,
+)
+
+from ui.context import AppContext
+from ui.icons import app_icon
+from ui.pages.base import Page
+
+__all__ = ["MainWindow", "PAGE_CLASSES"]
+
+
+def _page_classes() -> list[tuple[str, type[Page]]]:
+    from ui.pages.accounts import AccountsPage
+    from ui.pages.aliases import AliasesPage
+    from ui.pages.dashboard import DashboardPage
+    from ui.pages.domains import DomainsPage
+    from ui.pages.logs import LogsPage
+    from ui.pages.ports import PortsPage
+    from ui.pages.queue import QueuePage
+    from ui.pages.relay import RelayPage
+
+    return [("dashboard", DashboardPage), ("domains", DomainsPage), ("accounts", AccountsPage),
+            ("aliases", AliasesPage), ("relay", RelayPage), ("ports", PortsPage),
+            ("queue", QueuePage), ("logs", LogsPage)]
+
+
+PAGE_CLASSES = _page_classes
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.quitting = False
+        self.hide_on_close = False
+        self.setWindowTitle(f"Mailroom — {ctx.home.root}")
+        self.setWindowIcon(app_icon())
+        self.resize(1100, 720)
+        self.nav = QListWidget()
+        self.nav.setMaximumWidth(210)
+        self.nav.setAccessibleName("Pages")
+        self.stack = QStackedWidget()
+        self.pages: dict[str, Page] = {}
+        for i, (key, cls) in enumerate(_page_classes()):
+            page = cls(ctx)
+            self.pages[key] = page
+            self.stack.addWidget(page)
+            item = QListWidgetItem(f"{page.title}")
+            item.setToolTip(f"{page.title} (Ctrl+{i + 1})")
+            self.nav.addItem(item)
+            page.dirtyChanged.connect(lambda dirty, k=key: self._mark(k, dirty))
+        splitter = QSplitter()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+        self._current = 0
+        self.nav.currentRowChanged.connect(self._navigate)
+        ctx.events.event.connect(self._on_event)
+        self._build_actions()
+        self._build_status_bar()
+        ctx.supervisor.stateChanged.connect(self._daemon_state)
+        ctx.supervisor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        ctx.api.busyChanged.connect(self._busy)
+        self.nav.setCurrentRow(0)
+        self.pages["dashboard"].activate()
+
+    # -- navigation with the unsaved-changes guard -------------------------
+
+    def page(self, key: str) -> Page:
+        return self.pages[key]
+
+    def current_page(self) -> Page:
+        return self.stack.currentWidget()  # type: ignore[return-value]
+
+    def show_page(self, key: str) -> bool:
+        row = list(self.pages).index(key)
+        self.nav.setCurrentRow(row)
+        return self.nav.currentRow() == row
+
+    def _navigate(self, row: int) -> None:
+        if row == self._current or row < 0:
+            return
+        old = self.stack.widget(self._current)
+        if isinstance(old, Page) and old.is_dirty() and not self.guard(old):
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(self._current)
+            self.nav.blockSignals(False)
+            return
+        self._current = row
+        self.stack.setCurrentIndex(row)
+        page = self.stack.widget(row)
+        if isinstance(page, Page):
+            page.activate()
+
+    def guard(self, page: Page) -> bool:
+        """True when it is fine to leave ``page`` (saved, discarded); False to stay."""
+        answer = self.ask_unsaved(page)
+        if answer == "save":
+            page.save()
+            return not page.is_dirty() or page.idle
+        if answer == "discard":
+            page.revert()
+            return True
+        return False
+
+    def ask_unsaved(self, page: Page) -> str:
+        """"save", "discard" or "cancel" (tests replace this)."""
+        box = QMessageBox(self)
+        box.setWindowTitle("Unsaved changes")
+        box.setText(f"The page “{page.title}” has changes that are not saved.")
+        box.setStandardButtons(QMessageBox.StandardButton.Save
+                               | QMessageBox.StandardButton.Discard
+                               | QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(
+            QMessageBox.StandardButton(answer), "cancel")
+
+    def _mark(self, key: str, dirty: bool) -> None:
+        row = list(self.pages).index(key)
+        item = self.nav.item(row)
+        item.setText(self.pages[key].title + (" •" if dirty else ""))
+
+    # -- actions and status -------------------------------------------------
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.save_action = QAction("&Save page", self, shortcut=QKeySequence.StandardKey.Save,
+                                   triggered=lambda: self.current_page().save())
+        self.reload_action = QAction("&Reload page", self, shortcut=QKeySequence("F5"),
+                                     triggered=lambda: self.current_page().revert())
+        self.setup_action = QAction("First-run &wizard…", self, triggered=self.open_wizard)
+        self.quit_action = QAction("&Quit (mail keeps flowing)", self,
+                                   shortcut=QKeySequence.StandardKey.Quit, triggered=self.quit)
+        for a in (self.save_action, self.reload_action, self.setup_action, self.quit_action):
+            file_menu.addAction(a)
+        daemon = menu.addMenu("&Daemon")
+        self.start_action = QAction("&Start", self, triggered=self.ctx.supervisor.start)
+        self.stop_action = QAction("S&top…", self,
+                                   triggered=lambda: self.pages["dashboard"].stop_daemon())
+        self.restart_action = QAction("&Restart", self, shortcut=QKeySequence("Ctrl+Shift+R"),
+                                      triggered=self.ctx.supervisor.restart)
+        for a in (self.start_action, self.stop_action, self.restart_action):
+            daemon.addAction(a)
+        go = menu.addMenu("&Go")
+        for i, page in enumerate(self.pages.values()):
+            act = QAction(page.title, self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+            act.triggered.connect(lambda _=False, r=i: self.nav.setCurrentRow(r))
+            go.addAction(act)
+
+    def _build_status_bar(self) -> None:
+        self.daemon_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(120)
+        self.progress.setMaximumHeight(14)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.daemon_label)
+        self._daemon_state(self.ctx.supervisor.state)
+
+    def _busy(self, count: int) -> None:
+        self.progress.setVisible(count > 0)
+
+    def _daemon_state(self, state: str) -> None:
+        colour = {"up": "#2e9d4f", "down": "#d0312d"}.get(state, "#e0a100")
+        self.daemon_label.setText(f"<span style='color:{colour}'>●</span> daemon {state}")
+        self.start_action.setEnabled(state == "down")
+        self.stop_action.setEnabled(state == "up")
+        for page in self.pages.values():
+            if page is not self.pages["dashboard"]:
+                page.on_daemon(state)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        for page in self.pages.values():
+            page.on_event(event)
+
+    def open_wizard(self) -> None:
+        from ui.wizard import SetupWizard
+
+        wizard = SetupWizard(self.ctx, self)
+        wizard.setWindowModality(Qt.WindowModality.ApplicationModal)
+        wizard.show()
+
+    # -- closing --------------------------------------------------------------
+
+    def dirty_pages(self) -> list[Page]:
+        return [p for p in self.pages.values() if p.is_dirty()]
+
+    def quit(self) -> None:
+        self.quitting = True
+        if self.close():
+            from PySide6.QtWidgets import QApplication
+
+            QApplication.quit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.hide_on_close and not self.quitting:
+            # The tray keeps watching; mail keeps flowing.
+            self.hide()
+            event.ignore()
+            return
+        for page in self.dirty_pages():
+            if not self.guard(page):
+                self.quitting = False
+                event.ignore()
+                return
+        event.accept()

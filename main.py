@@ -10,6 +10,10 @@ from __future__ import annotations
 import os
 import sys
 
+from appliance.bootstrap import use_project_venv
+
+use_project_venv()
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Mailroom: a mail server appliance for a small office.
 
 Without arguments this opens the desktop program; with a subcommand it runs

@@ -2,47 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from appliance.smtp.policy import Verdict, check_recipient, check_sender, in_networks
-
-
-@dataclass(frozen=True)
-class Fwd:
-    """A forward as the Directory protocol describes it."""
-
-    targets: tuple[str, ...]
-    keep_copy: bool = False
-
-
-@dataclass(frozen=True)
-class Acct:
-    """An account as the Directory protocol describes it."""
-
-    address: str
-    enabled: bool = True
-    quota_bytes: int = 0
-    forward: Fwd | None = None
-
-
-@dataclass
-class Dir:
-    """A tiny in-memory Directory."""
-
-    domains: set[str] = field(default_factory=set)
-    accounts: dict[str, Acct] = field(default_factory=dict)
-    aliases: dict[str, list[str]] = field(default_factory=dict)
-
-    def is_local_domain(self, domain: str) -> bool:
-        return domain.lower() in self.domains
-
-    def account(self, address: str) -> Acct | None:
-        return self.accounts.get(address.lower())
-
-    def alias_targets(self, address: str) -> list[str] | None:
-        return self.aliases.get(address.lower())
+from tests.support.directory import Acct, Dir
 
 
 @pytest.fixture

@@ -46,6 +46,7 @@ import binascii
 import contextlib
 import gc
 import itertools
+import logging
 import os
 import re
 import shutil
@@ -53,7 +54,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from appliance.store import maildir as md
@@ -137,6 +138,8 @@ class FolderError(Exception):
         self.code = code  # an IMAP response code: NONEXISTENT, ALREADYEXISTS, CANNOT...
 
 
+log = logging.getLogger("mailroom.store")
+
 @dataclass
 class FolderState:
     name: str
@@ -167,6 +170,18 @@ class Entry:
     body: bytes
     structure: bytes
     vsize: int
+
+
+@dataclass
+class _Arrival:
+    """A delivered file in tmp/, waiting for the group commit that indexes it."""
+
+    folder: str
+    base: str
+    size: int
+    entry: Entry
+    done: threading.Event = field(default_factory=threading.Event)
+    error: OSError | None = None
 
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?\s]*)\?=")
@@ -312,6 +327,10 @@ class Account:
         self._counter = counter or itertools.count(1)
         self._db: sqlite3.Connection | None = None
         self._keywords: dict[str, list[str]] = {}
+        # Deliveries waiting to be indexed, and whether a thread is doing it.
+        self._arrivals: list[_Arrival] = []
+        self._arrivals_lock = threading.Lock()
+        self._indexing = False
 
     # -- plumbing ----------------------------------------------------------
 
@@ -1170,20 +1189,112 @@ class Account:
 
     def deliver(self, message: bytes, *, return_path: str, quota_bytes: int = 0,
                 folder: str | None = None) -> tuple[Path, int]:
+        """Store a delivered message in ``new/`` durably and index it (blocking).
+
+        The file is written and fsynced without any lock; indexing is group
+        committed: the first thread to arrive renames and indexes every
+        message that is waiting, in one transaction, while the others wait.
+        Many sessions delivering to one mailbox then cost one index commit,
+        not one each.
+        """
         header = f"Return-Path: <{return_path}>\nDelivered-To: {self.address}\n".encode()
         data = header + _to_lf(message)
         name = normalize_folder(folder) if folder else "INBOX"
         if not self.exists(name):
             self.ensure()
             self._make_folder_dir(name)
-        _, uid = self.append(name, data, quota_bytes=quota_bytes, new=True)
-        with self.lock:
-            row = self.db.execute(
-                "SELECT name FROM message WHERE folder=(SELECT id FROM folder WHERE name=?)"
-                " AND uid=?",
-                (name, uid),
-            ).fetchone()
-        return self.path / folder_dirname(name) / row[0], len(data)
+        entry = index_entry(data)
+        size = len(data)
+        if quota_bytes:
+            used, _ = self.usage()
+            if used + size > quota_bytes:
+                raise QuotaExceeded(f"{self.address}: mailbox full ({used}/{quota_bytes} bytes)")
+        folder_dir = self.path / folder_dirname(name)
+        base = f"{self._unique_base()},S={size},W={entry.vsize}"
+        tmp = folder_dir / "tmp" / base
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        arrival = _Arrival(name, base, size, entry)
+        with self._arrivals_lock:
+            self._arrivals.append(arrival)
+            lead = not self._indexing
+            if lead:
+                self._indexing = True
+        if lead:
+            self._index_arrivals()
+        arrival.done.wait()
+        if arrival.error is not None:
+            raise arrival.error
+        self._dirsync(folder_dir / "new")
+        self._notify(self.address, name)
+        return folder_dir / "new" / base, size
+
+    def _index_arrivals(self) -> None:
+        while True:
+            with self._arrivals_lock:
+                batch, self._arrivals = self._arrivals, []
+                if not batch:
+                    self._indexing = False
+                    return
+            try:
+                self._commit_arrivals(batch)
+            finally:
+                for arrival in batch:
+                    arrival.done.set()
+
+    def _commit_arrivals(self, batch: list[_Arrival]) -> None:
+        moved: dict[str, list[_Arrival]] = {}
+        for arrival in batch:
+            folder_dir = self.path / folder_dirname(arrival.folder)
+            try:
+                os.rename(folder_dir / "tmp" / arrival.base, folder_dir / "new" / arrival.base)
+            except OSError as exc:
+                arrival.error = exc
+                continue
+            moved.setdefault(arrival.folder, []).append(arrival)
+        if not moved:
+            return
+        # From here on the messages are delivered (in new/, fsynced). Should
+        # the index update fail, the first look at the folder indexes them.
+        try:
+            with self._write() as db:
+                now = int(time.time())
+                for name, arrivals in moved.items():
+                    fid, validity, uidnext, modseq, _ = self._folder_row(db, name)
+                    rows, uids = [], []
+                    for a in arrivals:
+                        modseq += 1
+                        rows.append((fid, uidnext, a.base, f"new/{a.base}", "", a.size,
+                                     a.entry.vsize, now, modseq, a.entry.header, a.entry.search,
+                                     a.entry.envelope, a.entry.body, a.entry.structure))
+                        uids.append((uidnext, a.base))
+                        uidnext += 1
+                    db.executemany(
+                        "INSERT INTO message(folder, uid, base, name, flags, size, vsize,"
+                        " internaldate, modseq, header, search, envelope, body, structure)"
+                        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        rows,
+                    )
+                    db.execute(
+                        "UPDATE folder SET uidnext=?, modseq=? WHERE id=?", (uidnext, modseq, fid)
+                    )
+                    md.append_uidlist(self.path / folder_dirname(name), validity, uidnext, uids)
+                self._add_usage(sum(a.size for a in batch if a.error is None),
+                                sum(1 for a in batch if a.error is None))
+        except (sqlite3.Error, OSError):
+            log.exception("%s: indexing new mail failed; it will be indexed when read",
+                          self.address)
 
     # -- quota (Maildir++ maildirsize) -----------------------------------------------
 

@@ -78,7 +78,7 @@ def setup_logging(
         handler.close()
     fmt = _Formatter(hostname)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = _BatchedRotatingFileHandler(
         log_file, maxBytes=max_bytes, backupCount=keep, encoding="utf-8"
     )
     bus = LogBus()
@@ -94,7 +94,7 @@ def setup_logging(
         _listener.stop()
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     root.addHandler(_DeferredQueueHandler(records))
-    _listener = logging.handlers.QueueListener(records, *handlers)
+    _listener = _FlushWhenIdle(records, *handlers)
     _listener.start()
     # Library chatter (aiosmtpd logs every command at INFO) stays out of the mail log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -102,6 +102,27 @@ def setup_logging(
 
 
 _listener: logging.handlers.QueueListener | None = None
+
+
+class _BatchedRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Leaves flushing to the listener, which flushes once the queue is empty."""
+
+    def flush(self) -> None:
+        pass
+
+    def really_flush(self) -> None:
+        super().flush()
+
+
+class _FlushWhenIdle(logging.handlers.QueueListener):
+    """Under load lines are written in batches; when the queue runs dry they hit the file."""
+
+    def handle(self, record: logging.LogRecord) -> None:
+        super().handle(record)
+        if self.queue.empty():
+            for handler in self.handlers:
+                if isinstance(handler, _BatchedRotatingFileHandler):
+                    handler.really_flush()
 
 
 class _DeferredQueueHandler(logging.handlers.QueueHandler):
@@ -120,6 +141,9 @@ def stop_logging() -> None:
     global _listener
     if _listener is not None:
         _listener.stop()
+        for handler in _listener.handlers:
+            if isinstance(handler, _BatchedRotatingFileHandler):
+                handler.really_flush()
         _listener = None
 
 

@@ -8,6 +8,7 @@ A refused change prints one line to stderr and exits 1; usage errors exit 2.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import os
@@ -215,7 +216,6 @@ def cmd_newaliases(client: ControlClient, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(client: ControlClient, args: argparse.Namespace) -> int:
-    import asyncio
 
     from appliance.service import Daemon, ServeOptions
 
@@ -228,8 +228,18 @@ def cmd_serve(client: ControlClient, args: argparse.Namespace) -> int:
     options = ServeOptions(listen=listen, port_offset=args.port_offset,
                            foreground_log=args.verbose)
     daemon = Daemon(home, options)
-    asyncio.run(daemon.run())
+    with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+        runner.run(daemon.run())
     return 0
+
+
+def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed: the same asyncio API, a faster loop in C."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def cmd_status(client: ControlClient, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from a listed network or an authenticated client.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,12 +37,18 @@ def in_networks(ip: str, networks: Iterable[str]) -> bool:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
     for net in networks:
-        try:
-            if addr in ipaddress.ip_network(net, strict=False):
-                return True
-        except ValueError:
-            continue
+        parsed = _network(net)
+        if parsed is not None and addr in parsed:
+            return True
     return False
+
+
+@functools.lru_cache(maxsize=1024)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
 
 
 def check_sender(path: str) -> tuple[str, str | None]:

@@ -154,11 +154,6 @@ class QueueManager:
     _flush_all = False
     _flushes = 0  # counts flush requests, so in-flight messages notice one
 
-    async def wait_idle(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while (not self._ready.empty() or self._busy) and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-
     # -- scheduling -------------------------------------------------------
 
     async def _scheduler(self) -> None:

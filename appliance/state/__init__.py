@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from appliance.addresses import AddressError, is_valid_domain, normalize_domain, parse_address
+from appliance.aliases.expand import ERROR_PREFIX
 from appliance.auth import MIN_PASSWORD_LENGTH, hash_password
 from appliance.state.settings import SETTINGS, SettingError, parse_setting
 
 __all__ = ["State", "StateError", "Account", "Forward", "ERROR_PREFIX", "DEFAULT_RELAY"]
 
-ERROR_PREFIX = ":error:"
 DEFAULT_RELAY = ("127.0.0.1/32", "::1/128")
 
 _SCHEMA = """

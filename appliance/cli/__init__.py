@@ -242,6 +242,16 @@ def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
+def cmd_tls(client: ControlClient, args: argparse.Namespace) -> int:
+    if args.action == "import":
+        info = client.call("tls.import", cert=args.cert, key=args.key)
+    else:
+        info = client.call("tls.show")
+    kind = "self-signed" if info["self_signed"] else f"issued by {info['issuer']}"
+    print(f"{info['cert']}: {info['subject']}, {kind}, valid until {info['not_after']}")
+    return 0
+
+
 def cmd_status(client: ControlClient, args: argparse.Namespace) -> int:
     try:
         info = client.call("status")
@@ -451,6 +461,13 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     a.add_parser("list", parents=[common])
     for act in ("add", "del"):
         a.add_parser(act, parents=[common]).add_argument("network", metavar="CIDR")
+
+    p = add("tls", cmd_tls, "the TLS certificate (self-signed at init, or imported)")
+    a = actions(p)
+    a.add_parser("show", parents=[common], help="the certificate in use")
+    ti = a.add_parser("import", parents=[common], help="use this PEM certificate chain and key")
+    ti.add_argument("cert")
+    ti.add_argument("key")
 
     p = add("newaliases", cmd_newaliases, "import an /etc/aliases file")
     p.add_argument("file", nargs="?", default="/etc/aliases")

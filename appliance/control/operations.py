@@ -111,8 +111,56 @@ class Operations:
     def settings_get(self, key: str) -> Any:
         return mask(key, self.state.get_setting(key))
 
+    def _check_tls(self, changes: dict[str, Any]) -> None:
+        """Refuse a certificate and key that do not load together, before storing either."""
+        if not {"tls.cert", "tls.key"} & set(changes):
+            return
+        from appliance.tls import server_context
+
+        def pick(name: str, default: str) -> Path:
+            value = changes[name] if name in changes else self.state.get_setting(name)
+            return Path(str(value).strip() or self.home.tls / default).expanduser()
+
+        cert, key = pick("tls.cert", "cert.pem"), pick("tls.key", "key.pem")
+        field = "tls.cert" if "tls.cert" in changes else "tls.key"
+        try:
+            server_context(cert, key)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise StateError(
+                f"certificate {cert} and key {key} do not work together: {exc} "
+                "(to replace both, use: mailroom tls import CERT KEY)", field
+            ) from exc
+
+    @op("tls.import")
+    async def tls_import(self, cert: str, key: str) -> dict[str, Any]:
+        cert_path, key_path = str(Path(cert).resolve()), str(Path(key).resolve())
+        self._check_tls({"tls.cert": cert_path, "tls.key": key_path})
+        self.state.set_setting("tls.cert", cert_path)
+        self.state.set_setting("tls.key", key_path)
+        if self.daemon is not None:
+            await self.daemon.reload()
+        return self.tls_show()
+
+    @op("tls.show")
+    def tls_show(self) -> dict[str, Any]:
+        from cryptography import x509
+
+        cert = Path(self.state.get_setting("tls.cert") or self.home.tls / "cert.pem")
+        try:
+            parsed = x509.load_pem_x509_certificate(cert.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise StateError(f"cannot read certificate {cert}: {exc}", "tls.cert") from exc
+        return {
+            "cert": str(cert),
+            "subject": parsed.subject.rfc4514_string(),
+            "issuer": parsed.issuer.rfc4514_string(),
+            "not_after": parsed.not_valid_after_utc.isoformat(),
+            "self_signed": parsed.subject == parsed.issuer,
+        }
+
     @op("settings.set")
     async def settings_set(self, key: str, value: Any) -> Any:
+        self._check_tls({key: value})
         stored = self.state.set_setting(key, value)
         if self.daemon is not None:
             # A running daemon applies the change at once; only listeners
@@ -396,6 +444,7 @@ class Operations:
                 parse_setting(key, raw)
             except SettingError as exc:
                 raise StateError(str(exc), key if key in SETTINGS else "key") from exc
+        self._check_tls(values)
         stored = {key: mask(key, self.state.set_setting(key, raw))
                   for key, raw in values.items()}
         if self.daemon is not None and stored:

@@ -98,6 +98,10 @@ def ensure_tls(home: Home, state: State) -> tuple[Any, Any]:
     return cert_path, key_path
 
 
+def _fingerprint(*paths: Any) -> tuple[tuple[str, float], ...]:
+    return tuple((str(p), os.stat(p).st_mtime) for p in paths)
+
+
 class Daemon:
     def __init__(self, home: Home, options: ServeOptions | None = None) -> None:
         self.home = home
@@ -282,6 +286,7 @@ class Daemon:
         ensure_secret(self.home)
         cert, key = ensure_tls(self.home, self.state)
         self.tls_context = server_context(cert, key)
+        self._tls_files = _fingerprint(cert, key)
         await self.queue.start()
         for name, (spec, hosts, port) in self._wanted().items():
             await self._start_listener(name, spec, hosts, port)
@@ -356,6 +361,10 @@ class Daemon:
             self.queue.flush()
         cert, key = ensure_tls(self.home, self.state)
         self.tls_context = server_context(cert, key)
+        # Implicit-TLS sockets hold their context from the start: a new
+        # certificate means restarting those listeners (sessions continue).
+        new_cert = _fingerprint(cert, key) != self._tls_files
+        self._tls_files = _fingerprint(cert, key)
         self.queue.policy = self._policy()
         self.remote.max_per_destination = self.settings["delivery.max_per_destination"]
         self.lockout.max_failures = self.settings["auth.max_failures"]
@@ -365,7 +374,12 @@ class Daemon:
         for name in list(self.running):
             r = self.running[name]
             want = wanted.get(name)
-            if want is None or (want[1], want[2]) != (r.hosts, r.port) or r.state != "running":
+            if (
+                want is None
+                or (want[1], want[2]) != (r.hosts, r.port)
+                or r.state != "running"
+                or (new_cert and r.spec.tls == "implicit")
+            ):
                 await self._stop_listener(name)
                 changed.append(name)
         for name, (spec, hosts, port) in wanted.items():

@@ -320,3 +320,30 @@ def test_reload_moves_a_listener_without_dropping_sessions(mailroom: Mailroom) -
     m.wait_for_mail("alice@example.test", 2)
     with pytest.raises(OSError):
         smtplib.SMTP("127.0.0.1", m.port("smtp"), timeout=5)
+
+
+def test_imported_certificate_reaches_implicit_and_starttls_listeners(
+    mailroom: Mailroom, tmp_path: Path
+) -> None:
+    from cryptography import x509
+
+    from appliance.tls import make_self_signed
+
+    m = mailroom
+    make_self_signed("imported.example.test", tmp_path / "c.pem", tmp_path / "k.pem")
+    # One half alone would not match the other: refused, nothing changes.
+    bad = m.cli("settings", "set", "tls.key", str(tmp_path / "k.pem"), check=False)
+    assert bad.returncode == 1 and "do not work together" in bad.stderr
+    assert m.cli("settings", "get", "tls.key").stdout.strip() == ""
+    out = m.cli("tls", "import", str(tmp_path / "c.pem"), str(tmp_path / "k.pem")).stdout
+    assert "CN=imported.example.test, self-signed" in out
+
+    def common_name(der: bytes) -> str:
+        cert = x509.load_der_x509_certificate(der)
+        return cert.subject.rfc4514_string()
+
+    with smtp(m, "smtps") as s:
+        assert common_name(s.sock.getpeercert(binary_form=True)) == "CN=imported.example.test"
+    with smtp(m, "submission") as s:
+        s.starttls(context=ssl._create_unverified_context())
+        assert common_name(s.sock.getpeercert(binary_form=True)) == "CN=imported.example.test"

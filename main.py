@@ -27,15 +27,25 @@ def main(argv: list[str] | None = None) -> int:
         return sendmail_main(argv if invoked == "sendmail" else argv[1:])
     if invoked in ("mailq", "newaliases", "mailstats"):
         return cli_main([invoked, *argv], prog=invoked)
-    if not argv or argv[0] == "gui":
-        try:
-            from ui.app import main as gui_main
-        except ImportError as exc:
-            print(f"mailroom: the desktop program is not available ({exc}); "
-                  "see 'mailroom --help' for the commands", file=sys.stderr)
-            return 1
-        return gui_main(argv[1:])
-    return cli_main(argv)
+    if argv and argv[0] == "gui":
+        argv = argv[1:]
+    elif not _only_global_options(argv):
+        return cli_main(argv)
+    try:
+        from ui.app import main as gui_main
+    except ImportError as exc:
+        print(f"mailroom: the desktop program is not available ({exc}); "
+              "see 'mailroom --help' for the commands", file=sys.stderr)
+        return 1
+    return gui_main(argv)
+
+
+def _only_global_options(argv: list[str]) -> bool:
+    """True for no arguments or just ``--data-dir DIR``: that still means the GUI."""
+    rest = list(argv)
+    while rest and (rest[0] == "--data-dir" or rest[0].startswith("--data-dir=")):
+        rest = rest[2:] if rest[0] == "--data-dir" else rest[1:]
+    return not rest
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 __all__ = ["setup_logging", "stop_logging", "get_logger", "follow", "tail", "LogBus"]
 
@@ -46,20 +47,32 @@ class LogBus(logging.Handler):
 
 
 class _Formatter(logging.Formatter):
+    """Postfix's line format; each record is formatted once for all handlers."""
+
     def __init__(self, hostname: str) -> None:
         super().__init__(datefmt=_DATEFMT)
         self.hostname = hostname
+        self.pid = os.getpid()
+        self._second = -1
+        self._when = ""
 
     def format(self, record: logging.LogRecord) -> str:
+        line: str | None = getattr(record, "mailroom_line", None)
+        if line is not None:
+            return line
         named = record.name.startswith("mailroom.")
         service = record.name.rpartition(".")[2] if named else "daemon"
-        when = time.strftime(_DATEFMT, time.localtime(record.created))
+        second = int(record.created)
+        if second != self._second:  # one strftime per second, not per line
+            self._second, self._when = second, time.strftime(_DATEFMT, time.localtime(second))
         msg = record.getMessage()
         if record.levelno >= logging.WARNING and not msg.startswith(("warning:", "fatal:")):
             msg = f"{'fatal' if record.levelno >= logging.CRITICAL else 'warning'}: {msg}"
         if record.exc_text:
             msg += " " + record.exc_text.replace("\n", " | ")
-        return f"{when} {self.hostname} mailroom/{service}[{record.process}]: {msg}"
+        line = f"{self._when} {self.hostname} mailroom/{service}[{self.pid}]: {msg}"
+        record.mailroom_line = line
+        return line
 
 
 def setup_logging(
@@ -70,6 +83,13 @@ def setup_logging(
     keep: int = 5,
     to_stderr: bool = False,
 ) -> LogBus:
+    # The mail path logs several lines per message: skip what a record would
+    # otherwise gather and this log never shows (caller frame, thread and
+    # process names).
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger("mailroom")
     root.setLevel(logging.INFO)
     root.propagate = False
@@ -105,7 +125,28 @@ _listener: logging.handlers.QueueListener | None = None
 
 
 class _BatchedRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Leaves flushing to the listener, which flushes once the queue is empty."""
+    """Leaves flushing to the listener, which flushes once the queue is empty.
+
+    It also counts what it writes instead of asking the file system for the
+    size before every line, as the standard handler does.
+    """
+
+    def __init__(self, filename: Path, **kwargs: Any) -> None:
+        super().__init__(filename, **kwargs)
+        try:
+            self._size = os.path.getsize(filename)
+        except OSError:
+            self._size = 0
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802
+        if self.maxBytes <= 0:
+            return False
+        self._size += len(self.format(record)) + 1
+        return self._size > self.maxBytes
+
+    def doRollover(self) -> None:  # noqa: N802
+        super().doRollover()
+        self._size = 0
 
     def flush(self) -> None:
         pass

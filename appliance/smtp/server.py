@@ -53,9 +53,12 @@ class _Introspection:
         self._signatures: dict[Any, inspect.Signature] = {}
 
     def dir(self, obj: Any) -> list[str]:
+        # aiosmtpd only looks for these prefixes in what dir() returns.
         names = self._names.get(type(obj))
         if names is None:
-            names = self._names[type(obj)] = sorted(dir(type(obj)))
+            names = self._names[type(obj)] = [
+                n for n in sorted(dir(type(obj))) if n.startswith(("smtp_", "handle_", "auth_"))
+            ]
         return names
 
     def getmembers(self, obj: Any) -> list[tuple[str, Any]]:

@@ -1055,24 +1055,10 @@ class Account:
         if not self.exists(name):
             raise FolderError("no such mailbox", "TRYCREATE")
         data = _to_lf(message)
-        entry = index_entry(data)
+        entry, base, tmp = self._write_tmp(name, data, quota_bytes)
         size = len(data)
-        if quota_bytes:
-            used, _ = self.usage()
-            if used + size > quota_bytes:
-                raise QuotaExceeded(f"{self.address}: mailbox full ({used}/{quota_bytes} bytes)")
         folder_dir = self.path / folder_dirname(name)
-        base = f"{self._unique_base()},S={size},W={entry.vsize}"
-        tmp = folder_dir / "tmp" / base
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
             if internaldate is not None:
                 os.utime(tmp, (internaldate, internaldate))
             flags = [f for f in (flags or []) if f.lower() != "\\recent"]
@@ -1203,28 +1189,9 @@ class Account:
         if not self.exists(name):
             self.ensure()
             self._make_folder_dir(name)
-        entry = index_entry(data)
+        entry, base, _ = self._write_tmp(name, data, quota_bytes)
         size = len(data)
-        if quota_bytes:
-            used, _ = self.usage()
-            if used + size > quota_bytes:
-                raise QuotaExceeded(f"{self.address}: mailbox full ({used}/{quota_bytes} bytes)")
         folder_dir = self.path / folder_dirname(name)
-        base = f"{self._unique_base()},S={size},W={entry.vsize}"
-        tmp = folder_dir / "tmp" / base
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
         arrival = _Arrival(name, base, size, entry)
         with self._arrivals_lock:
             self._arrivals.append(arrival)
@@ -1239,6 +1206,31 @@ class Account:
         self._dirsync(folder_dir / "new")
         self._notify(self.address, name)
         return folder_dir / "new" / base, size
+
+    def _write_tmp(self, name: str, data: bytes, quota_bytes: int) -> tuple[Entry, str, Path]:
+        """Check the quota, then write ``data`` into the folder's tmp/ and fsync it."""
+        entry = index_entry(data)
+        size = len(data)
+        if quota_bytes:
+            used, _ = self.usage()
+            if used + size > quota_bytes:
+                raise QuotaExceeded(f"{self.address}: mailbox full ({used}/{quota_bytes} bytes)")
+        base = f"{self._unique_base()},S={size},W={entry.vsize}"
+        tmp = self.path / folder_dirname(name) / "tmp" / base
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return entry, base, tmp
 
     def _index_arrivals(self) -> None:
         while True:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import base64
 import os
-import random
 import shutil
 import smtplib
-import socket
 import sys
 import tempfile
 import time
@@ -26,25 +24,10 @@ from appliance.home import Home
 
 __all__ = ["main", "free_offset", "demo_data", "wait_until"]
 
-STANDARD_PORTS = (25, 587, 465, 110, 995, 143, 993)
-
-
 def free_offset() -> int:
-    """A port offset under which every standard mail port is free on 127.0.0.1."""
-    def free(port: int) -> bool:
-        with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-        return True
+    from appliance.service import free_port_offset
 
-    for _ in range(200):
-        offset = random.randrange(20000, 55000, 1000) + random.randrange(0, 900)
-        if all(free(p + offset) for p in STANDARD_PORTS):
-            return offset
-    raise RuntimeError("no free port offset")
+    return free_port_offset()
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
 import signal
+import socket
 import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,11 +35,12 @@ from appliance.queue.spool import Spool
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
 from appliance.state import State
 from appliance.state.cache import DirectoryCache
+from appliance.state.settings import SETTINGS
 from appliance.stats import Stats
 from appliance.store import Mailstore
 from appliance.tls import make_self_signed, server_context
 
-__all__ = ["Daemon", "ServeOptions", "SERVICES"]
+__all__ = ["Daemon", "ServeOptions", "SERVICES", "free_port_offset"]
 
 log = get_logger("master")
 
@@ -96,6 +99,31 @@ def ensure_tls(home: Home, state: State) -> tuple[Any, Any]:
         home.tls.mkdir(parents=True, exist_ok=True)
         make_self_signed(state.get_setting("hostname"), cert_path, key_path)
     return cert_path, key_path
+
+
+def free_port_offset(host: str = "127.0.0.1", low: int = 20000, high: int = 55000) -> int:
+    """A ``--port-offset`` under which every service's standard port is free on ``host``.
+
+    For trying Mailroom out, the screenshots and the tests: nothing binds
+    the real mail ports.
+    """
+    ports = [s.name for s in SERVICES]
+    standard = [int(SETTINGS[f"{name}.port"].default) for name in ports]
+
+    def free(port: int) -> bool:
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((host, port))
+            except OSError:
+                return False
+        return True
+
+    for _ in range(200):
+        offset = random.randrange(low, high, 1000) + random.randrange(0, 900)
+        if all(free(port + offset) for port in standard):
+            return offset
+    raise RuntimeError("no free port offset")
 
 
 def _fingerprint(*paths: Any) -> tuple[tuple[str, float], ...]:

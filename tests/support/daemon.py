@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import socket
 import subprocess
@@ -13,29 +12,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from appliance.service import free_port_offset
+
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = ROOT / "main.py"
 STANDARD_PORTS = {"smtp": 25, "submission": 587, "smtps": 465, "pop3": 110, "pop3s": 995,
                   "imap": 143, "imaps": 993}
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def free_offset() -> int:
-    """A port offset under which every standard port is free on 127.0.0.1."""
-    for _ in range(200):
-        offset = random.randrange(20000, 55000, 1000) + random.randrange(0, 900)
-        if all(_free(p + offset) for p in STANDARD_PORTS.values()):
-            return offset
-    raise RuntimeError("no free port offset")
+    """A port offset under which every standard mail port is free on 127.0.0.1."""
+    return free_port_offset()
 
 
 @dataclass

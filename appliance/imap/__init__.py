@@ -21,14 +21,15 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 
-from appliance.imap.listener import Authenticate, Connection, Listener
+from appliance.imap.listener import Authenticate, Connection, MailboxListener
 from appliance.imap.session import ImapSession
 from appliance.store import Mailstore
 
 __all__ = ["ImapServer"]
 
 
-class ImapServer(Listener):
+class ImapServer(MailboxListener):
+    store: Mailstore
     refusal = b"* BYE [UNAVAILABLE] too many connections, try again later\r\n"
 
     def __init__(
@@ -47,13 +48,11 @@ class ImapServer(Listener):
         max_connections: int = 500,
         max_connections_per_ip: int = 50,
     ) -> None:
-        super().__init__(tls_context=tls_context, implicit_tls=implicit_tls, timeout=timeout,
+        super().__init__(store, authenticate, hostname=hostname,
+                         allow_plaintext_from_loopback=allow_plaintext_from_loopback,
+                         tls_context=tls_context, implicit_tls=implicit_tls, timeout=timeout,
                          max_line=max_line, max_connections=max_connections,
                          max_connections_per_ip=max_connections_per_ip)
-        self.store = store
-        self.authenticate = authenticate
-        self.hostname = hostname
-        self.allow_plaintext_from_loopback = allow_plaintext_from_loopback
         self.max_literal = max_literal
         self.quota_of = quota_of
 

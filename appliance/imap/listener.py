@@ -12,8 +12,16 @@ import contextlib
 import ipaddress
 import ssl
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-__all__ = ["Authenticate", "Connection", "LineTooLong", "Listener", "is_loopback"]
+__all__ = [
+    "Authenticate",
+    "Connection",
+    "LineTooLong",
+    "Listener",
+    "MailboxListener",
+    "is_loopback",
+]
 
 Authenticate = Callable[[str, str, str], Awaitable[str | None]]
 
@@ -179,3 +187,15 @@ class Listener:
 
     async def serve(self, conn: Connection) -> None:
         raise NotImplementedError
+
+
+class MailboxListener(Listener):
+    """A listener whose clients log in to read a mailbox (IMAP, POP3)."""
+
+    def __init__(self, store: Any, authenticate: Authenticate, *, hostname: str,
+                 allow_plaintext_from_loopback: bool = True, **listener: Any) -> None:
+        super().__init__(**listener)
+        self.store = store
+        self.authenticate = authenticate
+        self.hostname = hostname
+        self.allow_plaintext_from_loopback = allow_plaintext_from_loopback

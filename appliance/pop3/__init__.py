@@ -24,7 +24,7 @@ import os
 import ssl
 from collections.abc import Callable
 
-from appliance.imap.listener import Authenticate, Connection, Listener, is_loopback
+from appliance.imap.listener import Authenticate, Connection, MailboxListener, is_loopback
 from appliance.store import Account, Mailstore
 from appliance.store.mime import split_header, to_crlf
 
@@ -417,7 +417,8 @@ class PopSession:
             self.account.expunge("INBOX", gone)
 
 
-class PopServer(Listener):
+class PopServer(MailboxListener):
+    store: Mailstore
     refusal = b"-ERR [SYS/TEMP] too many connections, try again later\r\n"
 
     def __init__(
@@ -434,13 +435,11 @@ class PopServer(Listener):
         max_connections: int = 500,
         max_connections_per_ip: int = 50,
     ) -> None:
-        super().__init__(tls_context=tls_context, implicit_tls=implicit_tls, timeout=timeout,
+        super().__init__(store, authenticate, hostname=hostname,
+                         allow_plaintext_from_loopback=allow_plaintext_from_loopback,
+                         tls_context=tls_context, implicit_tls=implicit_tls, timeout=timeout,
                          max_line=max_line, max_connections=max_connections,
                          max_connections_per_ip=max_connections_per_ip)
-        self.store = store
-        self.authenticate = authenticate
-        self.hostname = hostname
-        self.allow_plaintext_from_loopback = allow_plaintext_from_loopback
 
     async def serve(self, conn: Connection) -> None:
         await PopSession(self, conn).run()

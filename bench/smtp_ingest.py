@@ -61,7 +61,6 @@ import os
 import platform
 import re
 import secrets
-import signal
 import statistics
 import sys
 import time
@@ -74,7 +73,7 @@ from typing import Any
 
 import aiosmtplib
 from peers import bare_aiosmtpd, mailroom, postfix
-from peers.base import RECIPIENT, Server, ServerError
+from peers.base import RECIPIENT, Server, ServerError, unwind_on_signals
 
 SERVERS: dict[str, tuple[Callable[[], Server], Callable[[], bool]]] = {
     "mailroom": (mailroom.Mailroom, mailroom.available),
@@ -568,17 +567,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # Ctrl-C, kill and hangup all unwind through the servers' cleanup
-    # (even when started from a shell that had SIGINT ignored).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, on_sigterm)
-    signal.signal(signal.SIGHUP, on_sigterm)
+    unwind_on_signals()
     log(
         f"smtp_ingest: {args.n} msgs x {args.size} B, {args.concurrency} sessions, "
         f"modes {','.join(args.modes)}, clients {','.join(args.clients)}, "

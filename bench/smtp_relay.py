@@ -92,7 +92,6 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -111,6 +110,7 @@ from peers.base import (
     ServerError,
     tail,
     terminate_process,
+    unwind_on_signals,
 )
 from peers.relay_sink import SINK_HOST, RelaySink
 from smtp_ingest import CLIENT_HELO, LoadStats, build_messages, log, mb
@@ -633,16 +633,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # Ctrl-C, kill and hangup all unwind through every cleanup (ExitStack).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, on_sigterm)
-    signal.signal(signal.SIGHUP, on_sigterm)
+    unwind_on_signals()
     log(
         f"smtp_relay: {args.n} msgs x {args.size} B to {REMOTE_DOMAIN}, "
         f"{args.concurrency} sessions, servers {','.join(args.servers)}, repeat {args.repeat}; "

@@ -17,26 +17,22 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from peers.base import (
     HOST,
-    Server,
+    ProcessServer,
     ServerError,
     free_port,
-    proc_status_kb,
+    serve_controller,
     tail,
-    terminate_process,
     wait_for_smtp,
-    with_descendants,
 )
 
 
@@ -83,31 +79,11 @@ class MaildirHandler:
 
 def serve(port: int, maildir: Path) -> None:
     """Run the Controller until SIGTERM or SIGINT."""
-    controller = Controller(
-        MaildirHandler(maildir),
-        hostname=HOST,
-        port=port,
-        server_hostname="bare-aiosmtpd.example.test",
-        ready_timeout=30,
-    )
-    stop = False
-
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    controller.start()
-    print(f"ready on {HOST}:{port}", flush=True)
-    try:
-        while not stop:
-            signal.pause()
-    finally:
-        controller.stop()
+    serve_controller(MaildirHandler(maildir), HOST, port, "bare-aiosmtpd.example.test",
+                     f"ready on {HOST}:{port}")
 
 
-class BareAiosmtpd(Server):
+class BareAiosmtpd(ProcessServer):
     """Starts `serve()` above in a child Python process."""
 
     name = "bare"
@@ -147,16 +123,6 @@ class BareAiosmtpd(Server):
             wait_for_smtp(self.port, timeout=30, alive=self.proc)
         except ServerError as e:
             raise ServerError(f"bare aiosmtpd: {e}\n{tail(self.log)}") from None
-
-    def pids(self) -> list[int]:
-        return with_descendants(self.proc.pid) if self.proc else []
-
-    def peak_rss_kb(self) -> int | None:
-        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
-
-    def stop(self) -> None:
-        terminate_process(self.proc)
-        self.proc = None
 
 
 def main() -> None:

@@ -266,3 +266,57 @@ def tail(path: Path, lines: int = 15) -> str:
     except OSError:
         return ""
     return "\n".join(text.splitlines()[-lines:])
+
+
+def unwind_on_signals() -> None:
+    """Ctrl-C, kill and hangup all raise KeyboardInterrupt, so every cleanup runs.
+
+    (Even when started from a shell that had SIGINT ignored.)
+    """
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
+def serve_controller(handler: object, host: str, port: int, server_hostname: str,
+                     banner: str) -> None:
+    """Run an aiosmtpd Controller in this process until SIGTERM or SIGINT."""
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(handler, hostname=host, port=port,
+                            server_hostname=server_hostname, ready_timeout=30)
+    stop = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    controller.start()
+    print(banner, flush=True)
+    try:
+        while not stop:
+            signal.pause()
+    finally:
+        controller.stop()
+
+
+class ProcessServer(Server):
+    """A peer that is one child process (``self.proc``)."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def pids(self) -> list[int]:
+        return with_descendants(self.proc.pid) if self.proc else []
+
+    def peak_rss_kb(self) -> int | None:
+        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
+
+    def stop(self) -> None:
+        terminate_process(self.proc)
+        self.proc = None

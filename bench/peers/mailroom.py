@@ -24,14 +24,11 @@ from peers.base import (
     HOST,
     RECIPIENT,
     STANDARD_MAIL_PORTS,
-    Server,
+    ProcessServer,
     ServerError,
     port_is_free,
-    proc_status_kb,
     tail,
-    terminate_process,
     wait_for_smtp,
-    with_descendants,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -52,7 +49,7 @@ def pick_port_offset() -> int:
     raise ServerError("no port offset in 30000-40000 with all mail ports free")
 
 
-class Mailroom(Server):
+class Mailroom(ProcessServer):
     name = "mailroom"
     rss_kind = "VmHWM"
 
@@ -122,13 +119,3 @@ class Mailroom(Server):
             wait_for_smtp(self.port, timeout=60, alive=self.proc)
         except ServerError as e:
             raise ServerError(f"mailroom serve: {e}\n{tail(self.log, 30)}") from None
-
-    def pids(self) -> list[int]:
-        return with_descendants(self.proc.pid) if self.proc else []
-
-    def peak_rss_kb(self) -> int | None:
-        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
-
-    def stop(self) -> None:
-        terminate_process(self.proc)
-        self.proc = None

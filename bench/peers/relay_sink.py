@@ -24,7 +24,6 @@ import contextlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,13 +31,13 @@ from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from peers.base import (
     ServerError,
     free_port,
     proc_status_kb,
+    serve_controller,
     tail,
     terminate_process,
     wait_for_smtp,
@@ -69,28 +68,8 @@ class CountingHandler:
 
 def serve(host: str, port: int, out: Path) -> None:
     """Run the Controller until SIGTERM or SIGINT."""
-    controller = Controller(
-        CountingHandler(out),
-        hostname=host,
-        port=port,
-        server_hostname="sink.far.test",
-        ready_timeout=30,
-    )
-    stop = False
-
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stop
-        stop = True
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    controller.start()
-    print(f"sink ready on {host}:{port}", flush=True)
-    try:
-        while not stop:
-            signal.pause()
-    finally:
-        controller.stop()
+    serve_controller(CountingHandler(out), host, port, "sink.far.test",
+                     f"sink ready on {host}:{port}")
 
 
 class RelaySink:

@@ -7,7 +7,6 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QFormLayout,
     QGroupBox,
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -27,7 +25,7 @@ from appliance.control.client import ControlClient
 from ui.context import AppContext
 from ui.models import AccountModel, human_size
 from ui.pages.base import Page
-from ui.widgets import UsageBarDelegate
+from ui.widgets import UsageBarDelegate, row_table
 
 __all__ = ["AccountsPage"]
 
@@ -50,14 +48,10 @@ class AccountsPage(Page):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table = row_table(self.model)
         self.table.setItemDelegateForColumn(AccountModel.USAGE_COLUMN,
                                             UsageBarDelegate(AccountModel.usage_fraction, self))
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.verticalHeader().hide()
         self.table.setAccessibleName("Accounts")
         ll.addWidget(self.table)
         buttons = QHBoxLayout()

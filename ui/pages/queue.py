@@ -7,21 +7,19 @@ from typing import Any
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QWidget,
 )
 
 from ui.context import AppContext
 from ui.models import QueueModel
 from ui.pages.base import Page
-from ui.widgets import monospace
+from ui.widgets import monospace, row_table
 
 __all__ = ["QueuePage"]
 
@@ -52,11 +50,7 @@ class QueuePage(Page):
             self.buttons[key] = b
         self.outer.addLayout(row)
         split = QSplitter(Qt.Orientation.Vertical)
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().hide()
+        self.table = row_table(self.model)
         self.table.horizontalHeader().setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
         self.table.setAccessibleName("Queued messages")
         self.table.doubleClicked.connect(lambda _: self.show_selected())

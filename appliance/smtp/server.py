@@ -154,9 +154,15 @@ class _Protocol(SMTP):
             super().__init__(handler, **kwargs)
         self._mr = handler
         self._errors = 0
+        self._continued: list[bytes] = []
 
     async def push(self, status: Any) -> None:
         raw = status.encode("utf-8") if isinstance(status, str) else status
+        if raw[3:4] == b"-":
+            # A multi-line reply (EHLO's) goes out in one write with its last
+            # line, as Postfix does: a send per line costs more than the line.
+            self._continued.append(raw + b"\r\n")
+            return
         code = raw[:3].decode("ascii", "replace")
         if (
             len(raw) > 4
@@ -168,6 +174,9 @@ class _Protocol(SMTP):
             and not self._in_greeting
         ):
             raw = raw[:4] + _ENHANCED[code].encode() + b" " + raw[4:]
+        if self._continued:
+            raw = b"".join(self._continued) + raw
+            self._continued.clear()
         await super().push(raw)
         if code[0] in "45" and code != "421":
             self._errors += 1
@@ -403,8 +412,8 @@ class _Handler:
             log.info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)",
                      qid, queued.sender, queued.size, len(queued.recipients))
             loop.call_soon_threadsafe(settle, None)
-            # Still on this thread, after the client has its answer: local
-            # mail is delivered at once, without another trip through the loop.
+            # Straight to the queue manager, without another trip through
+            # the loop: local mail goes on to its delivery thread at once.
             self.ctx.accepted(queued, b"".join(chunks))
 
         self.ctx.executor.submit(spool_and_hand_over)

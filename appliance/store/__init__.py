@@ -160,9 +160,31 @@ class Mailstore:
         Raises ``QuotaExceeded`` when ``quota_bytes`` is set and the message
         would pass it.
         """
-        path, size = self.account(address).deliver(
-            message, return_path=return_path, quota_bytes=quota_bytes, folder=folder
+        result = self.deliver_many(
+            address, [(message, return_path)], quota_bytes=quota_bytes, folder=folder
+        )[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def deliver_many(
+        self,
+        address: str,
+        messages: list[tuple[bytes, str]],
+        *,
+        quota_bytes: int = 0,
+        folder: str | None = None,
+    ) -> list[Delivered | Exception]:
+        """Store several (message, return path) pairs for one account, as ``deliver`` does.
+
+        One result per message: ``Delivered``, or the ``QuotaExceeded`` or
+        ``OSError`` that kept it out. Together they cost one index commit
+        and one directory fsync, and their file writes overlap.
+        """
+        results = self.account(address).deliver_many(
+            messages, quota_bytes=quota_bytes, folder=folder
         )
-        for callback in self._listeners:
-            callback(address)
-        return Delivered(path, size)
+        if any(not isinstance(r, Exception) for r in results):
+            for callback in self._listeners:
+                callback(address)
+        return [r if isinstance(r, Exception) else Delivered(*r) for r in results]

@@ -15,7 +15,9 @@ import os
 import threading
 from pathlib import Path
 
-__all__ = ["DirectorySync", "write_file", "fsync_file"]
+__all__ = [
+    "DirectorySync", "write_file", "write_files", "start_write", "finish_write", "fsync_file",
+]
 
 
 class DirectorySync:
@@ -64,6 +66,86 @@ def fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+def start_write(path: str | Path, chunks: list[bytes] | tuple[bytes, ...],
+                mode: int = 0o600) -> int:
+    """Create ``path`` (it must not exist) with ``chunks`` and start its write-back.
+
+    Returns the open descriptor; the caller fsyncs and closes it. Starting
+    the write-back now (POSIX_FADV_DONTNEED, only a hint to the kernel)
+    lets the disk write several files while their fsyncs are still to
+    come: fsyncing a batch then costs little more than fsyncing one.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        # One system call for the lot: on a busy daemon each one is a GIL hand-over.
+        done = os.writev(fd, chunks)
+        size = sum(map(len, chunks))
+        if done < size:
+            view = memoryview(b"".join(chunks))[done:]
+            while view:
+                view = view[os.write(fd, view) :]
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise
+    return fd
+
+
+def finish_write(fd: int, path: str | Path) -> None:
+    """fsync and close what ``start_write`` began; on failure ``path`` is removed."""
+    try:
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        raise
+
+
+def write_files(
+    files: list[tuple[Path, Path, list[bytes] | tuple[bytes, ...]]],
+    *,
+    dirsync: DirectorySync | None = None,
+    mode: int = 0o600,
+) -> list[OSError | None]:
+    """Write each (tmp path, final path, chunks) durably, as ``write_file`` does, together.
+
+    All files are written before the first fsync, and the renames share
+    one fsync per directory. One result per file: None once it is at its
+    final path, or the error that kept it out (that file's temporary is
+    gone; the others are unaffected).
+    """
+    results: list[OSError | None] = [None] * len(files)
+    started: list[tuple[int, int]] = []
+    for i, (tmp, _, chunks) in enumerate(files):
+        try:
+            started.append((i, start_write(tmp, chunks, mode)))
+        except OSError as exc:
+            results[i] = exc
+    directories: dict[str, None] = {}
+    for i, fd in started:
+        tmp, final, _ = files[i]
+        try:
+            finish_write(fd, tmp)
+            try:
+                os.rename(tmp, final)
+            except OSError:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+        except OSError as exc:
+            results[i] = exc
+            continue
+        directories[os.path.dirname(final)] = None
+    for directory in directories:
+        (dirsync or _default_sync).sync(directory)
+    return results
+
+
 def write_file(
     tmp_path: Path,
     final_path: Path,
@@ -77,23 +159,7 @@ def write_file(
     Returns the number of bytes written. On any error the temporary file is
     removed and nothing appears at ``final_path``.
     """
-    fd = os.open(tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    size = 0
-    try:
-        try:
-            for chunk in chunks:
-                view = memoryview(chunk)
-                while view:
-                    n = os.write(fd, view)
-                    view = view[n:]
-                    size += n
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.rename(tmp_path, final_path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_path)
-        raise
-    (dirsync or _default_sync).sync(final_path.parent)
-    return size
+    error = write_files([(tmp_path, final_path, chunks)], dirsync=dirsync, mode=mode)[0]
+    if error is not None:
+        raise error
+    return sum(map(len, chunks))

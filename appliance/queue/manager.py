@@ -184,9 +184,10 @@ class QueueManager:
             self._deliver_locals(expanded)
         except Exception:
             log.exception("immediate delivery failed; queued for the workers")
+        removals: list[str] = []
         for env, data, status in expanded:
             try:
-                if not self._settle_fresh(env, data, status):
+                if not self._settle_fresh(env, data, status, removals):
                     later.append(env.id)
             except Exception:
                 log.exception("%s: immediate delivery failed; queued for the workers", env.id)
@@ -195,8 +196,25 @@ class QueueManager:
                 self._busy.discard(env.id)
         for qid in later:
             self._loop.call_soon_threadsafe(self.submit, qid)
+        if removals:
+            # Unlinking from active/ waits while the intake's fsyncs of that
+            # directory are in flight: another thread does it, for the batch.
+            try:
+                self.executor.submit(self._remove_delivered, removals)
+            except RuntimeError:  # the daemon is stopping: no more threads
+                self._remove_delivered(removals)
 
-    def _settle_fresh(self, env: Envelope, data: bytes, status: QueueStatus) -> bool:
+    def _remove_delivered(self, qids: list[str]) -> None:
+        for qid in qids:
+            try:
+                self.spool.remove(qid, queue="active", status=False)
+            except OSError as exc:
+                log.error("%s: cannot remove the delivered queue file: %s", qid, exc)
+                continue
+            log.info("%s: removed", qid)
+
+    def _settle_fresh(self, env: Envelope, data: bytes, status: QueueStatus,
+                      removals: list[str]) -> bool:
         """After the local deliveries of a fresh message: done (True) or on to the workers."""
         if any(not self._is_local(r.address) for r in status.pending()):
             if any(r.state != "queued" for r in status.recipients):
@@ -206,7 +224,7 @@ class QueueManager:
             else:
                 self._handoff[env.id] = status  # nothing done yet: memory will do
             return False
-        self._finish(env, data, status, fresh=True)
+        self._finish(env, data, status, fresh=True, removals=removals)
         return True
 
     def flush(self) -> None:
@@ -426,8 +444,14 @@ class QueueManager:
             self._event(res.status, env, rcpt)
 
     def _finish(
-        self, env: Envelope, data: bytes, status: QueueStatus, *, fresh: bool = False
+        self, env: Envelope, data: bytes, status: QueueStatus, *, fresh: bool = False,
+        removals: list[str] | None = None,
     ) -> None:
+        """Bounce, defer or remove a queue file after a delivery attempt (blocking).
+
+        ``removals``: for a fresh file done with, its ID goes there instead
+        of the file being removed here.
+        """
         now = time.time()
         failed = [r for r in status.recipients if r.state == "bounced"]
         pending = status.pending()
@@ -451,6 +475,9 @@ class QueueManager:
             self._bounce(env, data, pending, "delay")
             status.warned = True
         if not pending:
+            if removals is not None:
+                removals.append(env.id)
+                return
             if fresh:
                 self.spool.remove(env.id, queue="active", status=False)
             else:

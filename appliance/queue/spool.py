@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from appliance.durable import DirectorySync, write_file
+from appliance.durable import DirectorySync, write_files
 
 __all__ = ["Spool", "Envelope", "RecipientState", "QueueStatus", "QUEUES"]
 
@@ -48,7 +48,9 @@ class Envelope:
     origin: str = "smtp"  # smtp, submission, smtps, sendmail, bounce
 
     def to_line(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False).encode() + b"\n"
+        # vars(), not asdict(): the fields are flat, and asdict's deep copy
+        # showed up on the intake path.
+        return json.dumps(vars(self), ensure_ascii=False).encode() + b"\n"
 
     @classmethod
     def from_line(cls, line: bytes) -> Envelope:
@@ -127,16 +129,26 @@ class Spool:
     def enqueue(self, envelope: Envelope, message: bytes | list[bytes]) -> Envelope:
         """Write a new queue file durably into ``active/`` (blocking)."""
         chunks = message if isinstance(message, list) else [message]
-        if not envelope.id:
-            envelope.id = new_queue_id()
-        envelope.size = sum(len(c) for c in chunks)
-        write_file(
-            self.root / "tmp" / envelope.id,
-            self.root / "active" / envelope.id,
-            [envelope.to_line(), *chunks],
-            dirsync=self.dirsync,
-        )
+        error = self.enqueue_many([(envelope, chunks)])[0]
+        if error is not None:
+            raise error
         return envelope
+
+    def enqueue_many(self, items: list[tuple[Envelope, list[bytes]]]) -> list[OSError | None]:
+        """Write new queue files durably into ``active/`` together (blocking).
+
+        The files are all written before the first fsync and share one
+        fsync of ``active/``. One result per item: None once it is in
+        ``active/``, or the error that kept it out.
+        """
+        files = []
+        for envelope, chunks in items:
+            if not envelope.id:
+                envelope.id = new_queue_id()
+            envelope.size = sum(map(len, chunks))
+            files.append((self.root / "tmp" / envelope.id, self.root / "active" / envelope.id,
+                          [envelope.to_line(), *chunks]))
+        return write_files(files, dirsync=self.dirsync)
 
     def write_status(self, qid: str, status: QueueStatus) -> None:
         path = self.root / "status" / f"{qid}.json"

@@ -30,6 +30,7 @@ from appliance.home import Home
 from appliance.imap import ImapServer
 from appliance.logs import get_logger, setup_logging, stop_logging
 from appliance.pop3 import PopServer
+from appliance.queue.intake import Intake
 from appliance.queue.manager import QueueManager, QueuePolicy
 from appliance.queue.spool import Spool
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
@@ -144,12 +145,11 @@ class Daemon:
         self.events = EventHub()
         self.bus.subscribe(lambda line: self.events.publish("log", {"line": line}))
         self.executor = ThreadPoolExecutor(max_workers=48, thread_name_prefix="mailroom-io")
-        # Accepting mail has its own threads: a backlog of deliveries must
-        # never delay the 250 a client is waiting for.
-        self.intake_executor = ThreadPoolExecutor(max_workers=32,
-                                                  thread_name_prefix="mailroom-intake")
         self.dirsync = DirectorySync()
         self.spool = Spool(home.queue, self.dirsync)
+        # Accepting mail has its own thread: a backlog of deliveries must
+        # never delay the 250 a client is waiting for.
+        self.intake = Intake(self.spool)
         self.store = Mailstore(home.mail, self.settings["hostname"], self.dirsync)
         self.lockout = LockoutTracker(self.settings["auth.max_failures"],
                                       self.settings["auth.lockout_seconds"])
@@ -236,7 +236,7 @@ class Daemon:
             hostname=self.settings["hostname"],
             directory=self.directory,
             spool=self.spool,
-            executor=self.intake_executor,
+            enqueue=self.intake.enqueue,
             relay_networks=self.relay_networks,
             authenticate=self.authenticate,
             accepted=self.queue.accept,
@@ -316,6 +316,7 @@ class Daemon:
         self.tls_context = server_context(cert, key)
         self._tls_files = _fingerprint(cert, key)
         await self.queue.start()
+        self.intake.start()
         for name, (spec, hosts, port) in self._wanted().items():
             await self._start_listener(name, spec, hosts, port)
         await self.control.start()
@@ -327,6 +328,7 @@ class Daemon:
         log.info("daemon stopping")
         for name in list(self.running):
             await self._stop_listener(name, end_sessions=True)
+        await self.intake.stop()
         await self.queue.stop()
         await self.remote.close()  # QUIT the idle cached SMTP connections
         self._stats_task.cancel()
@@ -334,7 +336,6 @@ class Daemon:
         await self.control.stop()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.home.run / "mailroom.pid")
-        self.intake_executor.shutdown(wait=True, cancel_futures=False)
         self.executor.shutdown(wait=True, cancel_futures=False)
         self.state.close()
         log.info("daemon stopped")

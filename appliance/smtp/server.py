@@ -17,7 +17,6 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from email.utils import format_datetime, make_msgid
 from typing import Any
@@ -114,10 +113,12 @@ class SmtpContext:
     hostname: str
     directory: Directory
     spool: Spool
-    executor: Executor
+    # Writes a queue file off the loop: done once it is in active/; then
+    # calls the callback (on the writing thread).
+    enqueue: Callable[[QueueEnvelope, list[bytes], Callable[[], None]], asyncio.Future[None]]
     relay_networks: Callable[[], list[str]]
     authenticate: Callable[[str, str, str], Awaitable[str | None]]
-    # Called on an intake thread once a queue file is on disk (blocking is fine).
+    # Called from the callback above: the queue manager takes the message on.
     accepted: Callable[[QueueEnvelope, bytes], None]
     usage_of: Callable[[str], int] | None = None
     paused: Callable[[], bool] = lambda: False
@@ -389,34 +390,16 @@ class _Handler:
             auth=user,
             origin=self.config.name,
         )
-        loop = asyncio.get_running_loop()
-        spooled: asyncio.Future[None] = loop.create_future()
+        chunks = [*added, content]
 
-        def settle(error: BaseException | None) -> None:
-            if spooled.done():
-                return  # the client went away meanwhile
-            if error is None:
-                spooled.set_result(None)
-            else:
-                spooled.set_exception(error)
-
-        def spool_and_hand_over() -> None:
-            chunks = [*added, content]
-            try:
-                self.ctx.spool.enqueue(queued, chunks)
-            except BaseException as exc:
-                loop.call_soon_threadsafe(settle, exc)
-                return
+        def hand_over() -> None:  # on the intake thread, once the file is in active/
             sasl = f", sasl_username={user}" if user else ""
             log.info("%s: client=[%s]%s", qid, ip, sasl)
             log.info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)",
                      qid, queued.sender, queued.size, len(queued.recipients))
-            loop.call_soon_threadsafe(settle, None)
-            # Straight to the queue manager, without another trip through
-            # the loop: local mail goes on to its delivery thread at once.
             self.ctx.accepted(queued, b"".join(chunks))
 
-        self.ctx.executor.submit(spool_and_hand_over)
+        spooled = self.ctx.enqueue(queued, chunks, hand_over)
         try:
             await spooled
         except OSError as exc:

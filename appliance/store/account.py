@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from appliance.durable import finish_write, start_write
 from appliance.store import maildir as md
 from appliance.store.mime import (
     body_and_structure,
@@ -167,8 +168,8 @@ class Entry:
     header: bytes
     search: str
     envelope: bytes
-    body: bytes
-    structure: bytes
+    body: bytes | None  # None: not parsed yet, done when a client first asks
+    structure: bytes | None
     vsize: int
 
 
@@ -225,6 +226,19 @@ def index_entry(data: bytes) -> Entry:
     )
 
 
+def arrival_entry(data: bytes) -> Entry:
+    """What delivery indexes: the header fields and sizes, not the MIME structure.
+
+    Parsing every body part at delivery was half of the delivery thread's
+    time; BODY and BODYSTRUCTURE are filled in when a client first asks
+    (as Dovecot's cache does), and many messages are never asked for them.
+    """
+    header_end, _ = split_header(data)
+    block, search, env = header_entry(data[:header_end])
+    return Entry(header=block, search=search, envelope=env, body=None, structure=None,
+                 vsize=crlf_size(data))
+
+
 _FOLD = re.compile(r"\n[ \t]+")  # header blocks here have LF line ends
 
 
@@ -266,27 +280,6 @@ def _read_header(path: Path | str, dir_fd: int | None = None) -> bytes:
     finally:
         os.close(fd)
     return _to_lf(data)
-
-
-def _write_new(path: str, data: bytes) -> int:
-    """Create ``path`` with ``data`` and start its write-back; returns the open fd.
-
-    The caller fsyncs and closes it. Starting the write-back now (a hint to
-    the kernel, POSIX_FADV_DONTNEED) lets the disk write several files
-    while the fsyncs are still to come.
-    """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    except BaseException:
-        os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        raise
-    return fd
 
 
 def _to_lf(data: bytes) -> bytes:
@@ -1237,9 +1230,9 @@ class Account:
                     f"{self.address}: mailbox full ({used}/{quota_bytes} bytes)"))
                 continue
             try:
-                entry = index_entry(data)
+                entry = arrival_entry(data)
                 base = f"{self._unique_base()},S={size},W={entry.vsize}"
-                fd = _write_new(tmp_dir + base, data)
+                fd = start_write(tmp_dir + base, (data,))
             except OSError as exc:
                 slots.append(exc)
                 continue
@@ -1250,13 +1243,8 @@ class Account:
         arrivals: list[_Arrival] = []
         for fd, arrival in written:
             try:
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                finish_write(fd, tmp_dir + arrival.base)
             except OSError as exc:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp_dir + arrival.base)
                 arrival.error = exc
                 continue
             arrivals.append(arrival)
@@ -1290,16 +1278,7 @@ class Account:
         entry = index_entry(data)
         base = f"{self._unique_base()},S={size},W={entry.vsize}"
         tmp = self.path / folder_dirname(name) / "tmp" / base
-        fd = _write_new(os.fspath(tmp), data)
-        try:
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        finish_write(start_write(tmp, (data,)), tmp)
         return entry, base, tmp
 
     def _index_arrivals(self) -> None:

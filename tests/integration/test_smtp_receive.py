@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import shutil
 import smtplib
+import socket
 import ssl
 import subprocess
 import time
@@ -144,6 +145,20 @@ def test_unknown_local_recipient_and_capabilities(mailroom: Mailroom) -> None:
         code, text = s.docmd("RCPT TO:<bad address@@>")
         assert code == 501
         assert s.rcpt("<ALICE@Example.Test>")[0] == 250
+
+
+def test_ehlo_reply_comes_in_one_write(mailroom: Mailroom) -> None:
+    # One send for the whole multi-line reply: on loopback it arrives in one recv.
+    with socket.create_connection(("127.0.0.1", mailroom.port("smtp")), timeout=10) as sock:
+        assert sock.recv(4096).startswith(b"220 ")
+        sock.sendall(b"EHLO client.test\r\n")
+        time.sleep(0.2)
+        reply = sock.recv(65536)
+        lines = reply.split(b"\r\n")
+        assert lines[-1] == b"" and lines[-2].startswith(b"250 ")
+        assert all(line.startswith(b"250-") for line in lines[:-2]) and len(lines) > 5
+        sock.sendall(b"QUIT\r\n")
+        assert sock.recv(4096).startswith(b"221 2.0.0")
 
 
 def test_auth_refused_before_tls_on_submission(mailroom: Mailroom) -> None:

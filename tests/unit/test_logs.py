@@ -28,3 +28,23 @@ def test_lines_rotate_and_keep_the_postfix_shape(tmp_path: Path) -> None:
     assert last[1].endswith("mailroom/qmgr[" + last[1].split("[")[1].split("]")[0]
                             + "]: warning: disk nearly full")
     assert len(seen) == 101 and seen[-1] == last[1]
+
+
+def test_a_line_logged_when_idle_is_written_at_once(tmp_path: Path) -> None:
+    import time
+
+    log_file = tmp_path / "mailroom.log"
+    setup_logging(log_file, "mail.example.test")
+    try:
+        for text in ("first line", "after a pause"):
+            get_logger("qmgr").info(text)
+            deadline = time.monotonic() + 2
+            while text not in log_file.read_text() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert text in log_file.read_text()
+            time.sleep(0.2)  # let the writer go idle again
+        for i in range(500):  # a burst, written in batches
+            get_logger("smtpd").info("burst %d", i)
+    finally:
+        stop_logging()
+    assert log_file.read_text().count("burst ") == 500

@@ -309,3 +309,28 @@ def test_encoded_words_decoded_for_search() -> None:
     assert "from: =?bogus?q?x?= <a@b.c>" in search
     assert env.startswith(b'(NIL "=?UTF-8?B?R3LDvMOfZQ==?= =?utf-8?q?_und_Caf=C3=A9?= x" '
                           b'(("=?bogus?q?x?=" NIL "a" "b.c"))')
+
+
+def test_deliver_many_one_commit_quota_per_message_and_lazy_structure(store: Mailstore) -> None:
+    events: list[str] = []
+    store.watch(ALICE, events.append)
+    big = b"Subject: big\n\n" + b"x" * 800
+    results = store.deliver_many(
+        ALICE,
+        [(b"Subject: one\r\n\r\nbody\r\n", "s@x"), (big, "s@x"), (MULTI, "t@y"), (big, "s@x")],
+        quota_bytes=2000,
+    )
+    assert isinstance(results[3], QuotaExceeded)  # the second big one no longer fits
+    delivered = [r for r in results if not isinstance(r, Exception)]
+    assert len(delivered) == 3 and all(d.path.parent.name == "new" for d in delivered)
+    assert delivered[2].path.read_bytes().startswith(b"Return-Path: <t@y>\nDelivered-To: ")
+    assert events == ["INBOX"]  # one notice for the batch
+    acct = store.account(ALICE)
+    state = acct.open("INBOX")
+    assert state.uids == [1, 2, 3]
+    # Delivery indexes the header fields; the MIME structure waits for a client.
+    row = acct.db.execute("SELECT envelope IS NOT NULL, structure FROM message WHERE uid=3")
+    assert row.fetchone() == (1, None)
+    structure = acct.meta("INBOX", [3], ["structure"])[3][0]
+    assert structure == index_entry(delivered[2].path.read_bytes()).structure
+    assert store.usage(ALICE)[1] == 3

@@ -4,7 +4,9 @@ For each queue file it expands the envelope recipients (aliases, groups,
 forwards), delivers local ones into Maildirs, hands outside ones to remote
 delivery when that is available, records per-recipient status, sends
 bounces, and removes the file when every recipient is done. Blocking disk
-work runs in the daemon's thread pool, never on the event loop.
+work never runs on the event loop: fresh mail goes to one local delivery
+thread that takes it in batches (Postfix's local(8), in spirit), retries
+and outside mail to the daemon's thread pool.
 """
 
 from __future__ import annotations
@@ -159,6 +161,13 @@ class QueueManager:
             fresh = [item for item in batch[: batch.index(None)] if item] if stopping else batch
             try:
                 self._accept_batch(fresh)  # type: ignore[arg-type]
+            except Exception:
+                # The thread must go on, or every later message would wait for
+                # room; the files are in the spool, the workers try them again.
+                log.exception("local delivery of a batch failed; queued for the workers")
+                for env, _ in fresh:  # type: ignore[misc]
+                    with contextlib.suppress(RuntimeError):  # the loop is gone: next start
+                        self._loop.call_soon_threadsafe(self.submit, env.id)
             finally:
                 for _ in fresh:
                     self._room.release()

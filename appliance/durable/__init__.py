@@ -107,7 +107,7 @@ def finish_write(fd: int, path: str | Path) -> None:
 
 
 def write_files(
-    files: list[tuple[Path, Path, list[bytes] | tuple[bytes, ...]]],
+    files: list[tuple[Path | str, Path | str, list[bytes] | tuple[bytes, ...]]],
     *,
     dirsync: DirectorySync | None = None,
     mode: int = 0o600,

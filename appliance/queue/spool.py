@@ -146,7 +146,7 @@ class Spool:
             if not envelope.id:
                 envelope.id = new_queue_id()
             envelope.size = sum(map(len, chunks))
-            files.append((self.root / "tmp" / envelope.id, self.root / "active" / envelope.id,
+            files.append((f"{self.root}/tmp/{envelope.id}", f"{self.root}/active/{envelope.id}",
                           [envelope.to_line(), *chunks]))
         return write_files(files, dirsync=self.dirsync)
 
@@ -209,7 +209,7 @@ class Spool:
     def remove(self, qid: str, *, queue: str | None = None, status: bool = True) -> None:
         """Delete a queue file; ``queue`` and ``status=False`` spare the look-ups."""
         if queue is not None:
-            os.unlink(self.root / queue / qid)
+            os.unlink(f"{self.root}/{queue}/{qid}")
         else:
             found = self.locate(qid)
             if found is not None:

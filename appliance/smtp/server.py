@@ -18,6 +18,7 @@ import warnings
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
@@ -379,7 +380,7 @@ class _Handler:
             if not re.search(rb"(?im)^message-id:", head):
                 added.append(f"Message-ID: {make_msgid(domain=self.ctx.hostname)}\r\n".encode())
             if not re.search(rb"(?im)^date:", head):
-                added.append(f"Date: {format_datetime(_now(), usegmt=False)}\r\n".encode())
+                added.append(f"Date: {_date_now()}\r\n".encode())
         queued = QueueEnvelope(
             id=qid,
             sender=envelope.mail_from or "",
@@ -424,7 +425,7 @@ class _Handler:
             lines.append(f"\t(Authenticated sender: {user})")
         lines.append(f"\tby {self.ctx.hostname} (Mailroom) with {proto} id {qid}")
         rcpt = f"for <{envelope.rcpt_tos[0]}>; " if len(envelope.rcpt_tos) == 1 else ""
-        lines.append(f"\t{rcpt}{format_datetime(_now())}")
+        lines.append(f"\t{rcpt}{_date_now()}")
         return ("\r\n".join(lines) + "\r\n").encode("utf-8", "replace")
 
     @staticmethod
@@ -437,10 +438,16 @@ class _Handler:
         return f"{ssl_obj.version()} with cipher {cipher[0]}" if cipher else ssl_obj.version()
 
 
-def _now() -> Any:
-    from datetime import datetime
+_date_cache: tuple[int, str] = (0, "")
 
-    return datetime.now().astimezone()
+
+def _date_now() -> str:
+    """The time as an RFC 5322 date, formatted once a second (every message asks)."""
+    global _date_cache
+    second = int(time.time())
+    if _date_cache[0] != second:
+        _date_cache = (second, format_datetime(datetime.fromtimestamp(second).astimezone()))
+    return _date_cache[1]
 
 
 def _clean(text: str) -> str:

@@ -1297,9 +1297,9 @@ class Account:
     def _commit_arrivals(self, batch: list[_Arrival]) -> None:
         moved: dict[str, list[_Arrival]] = {}
         for arrival in batch:
-            folder_dir = self.path / folder_dirname(arrival.folder)
+            folder_dir = os.path.join(self.path, folder_dirname(arrival.folder), "")
             try:
-                os.rename(folder_dir / "tmp" / arrival.base, folder_dir / "new" / arrival.base)
+                os.rename(f"{folder_dir}tmp/{arrival.base}", f"{folder_dir}new/{arrival.base}")
             except OSError as exc:
                 arrival.error = exc
                 continue

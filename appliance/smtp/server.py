@@ -149,10 +149,13 @@ class _Protocol(SMTP):
     """aiosmtpd's SMTP with Mailroom's guards."""
 
     def __init__(self, handler: _Handler, **kwargs: Any) -> None:
-        with warnings.catch_warnings():
-            # On the implicit-TLS listener AUTH is required while
-            # auth_require_tls is off: the whole connection is already TLS.
-            warnings.simplefilter("ignore")
+        if kwargs.get("auth_required") and not kwargs.get("auth_require_tls", True):
+            with warnings.catch_warnings():
+                # On the implicit-TLS listener AUTH is required while
+                # auth_require_tls is off: the whole connection is already TLS.
+                warnings.simplefilter("ignore")
+                super().__init__(handler, **kwargs)
+        else:  # no warning to silence: skip the filter juggling on every connection
             super().__init__(handler, **kwargs)
         self._mr = handler
         self._errors = 0

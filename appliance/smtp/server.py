@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
+import logging
 import re
 import ssl
 import time
@@ -76,6 +77,24 @@ class _Introspection:
 _introspection = _Introspection()
 aiosmtpd_smtp.inspect = _introspection  # type: ignore[attr-defined]
 aiosmtpd_smtp.dir = _introspection.dir  # type: ignore[attr-defined]
+
+_aiosmtpd_sanitized_log = aiosmtpd_smtp.sanitized_log
+
+
+def _sanitized_log(func: Callable[..., None], msg: Any, *args: Any, **kwargs: Any) -> None:
+    # aiosmtpd masks AUTH secrets in every command line it logs at DEBUG
+    # before the logger is asked whether DEBUG is on; the mail log never is.
+    logger = getattr(func, "__self__", None)
+    level = _LEVELS.get(getattr(func, "__name__", ""))
+    if isinstance(logger, logging.Logger) and level and not logger.isEnabledFor(level):
+        return
+    _aiosmtpd_sanitized_log(func, msg, *args, **kwargs)
+
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+
+
+aiosmtpd_smtp.sanitized_log = _sanitized_log  # type: ignore[attr-defined]
 
 # Default enhanced codes (RFC 3463) for replies that aiosmtpd sends without one.
 _ENHANCED = {

@@ -96,7 +96,7 @@ class Intake:
         try:
             results = list(self.spool.enqueue_many([(env, chunks) for env, chunks, _, _ in items]))
         except Exception as exc:  # a bug, not a disk error: fail the batch, keep the thread
-            log.exception("cannot write queue files")
+            log.exception("%s: cannot write queue files", ", ".join(e.id or "?" for e, *_ in items))
             results = [exc] * len(items)
         assert self._loop is not None
         settled = [(written, error) for (_, _, written, _), error in zip(items, results,

@@ -164,7 +164,8 @@ class QueueManager:
             except Exception:
                 # The thread must go on, or every later message would wait for
                 # room; the files are in the spool, the workers try them again.
-                log.exception("local delivery of a batch failed; queued for the workers")
+                log.exception("%s: local delivery failed; queued for the workers",
+                              ", ".join(env.id for env, _ in fresh))  # type: ignore[misc]
                 for env, _ in fresh:  # type: ignore[misc]
                     with contextlib.suppress(RuntimeError):  # the loop is gone: next start
                         self._loop.call_soon_threadsafe(self.submit, env.id)

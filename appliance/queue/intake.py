@@ -18,14 +18,16 @@ import asyncio
 import queue
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 from appliance.logs import get_logger
 from appliance.queue.spool import Envelope, Spool
 
-__all__ = ["Intake"]
+__all__ = ["Intake", "take_batch"]
 
 log = get_logger("cleanup")
 
+T = TypeVar("T")
 _Item = tuple[Envelope, list[bytes], "asyncio.Future[None]", Callable[[], None]]
 
 
@@ -66,35 +68,16 @@ class Intake:
 
     def _run(self) -> None:
         while True:
-            batch: list[_Item | None] = [self._items.get()]
-            while len(batch) < self.BATCH:
-                try:
-                    batch.append(self._items.get_nowait())
-                except queue.Empty:
-                    break
-            stopping = None in batch
-            items = [i for i in batch if i is not None]
+            items, stopping = take_batch(self._items, self.BATCH)
             if items:
                 self._write(items)
             if stopping:
-                while (rest := self._drain()):  # handed over while the daemon stopped
-                    self._write(rest)
                 return
-
-    def _drain(self) -> list[_Item]:
-        rest: list[_Item] = []
-        while True:
-            try:
-                item = self._items.get_nowait()
-            except queue.Empty:
-                return rest
-            if item is not None:
-                rest.append(item)
 
     def _write(self, items: list[_Item]) -> None:
         results: list[BaseException | None]
         try:
-            results = list(self.spool.enqueue_many([(env, chunks) for env, chunks, _, _ in items]))
+            results = [*self.spool.enqueue_many([(env, chunks) for env, chunks, _, _ in items])]
         except Exception as exc:  # a bug, not a disk error: fail the batch, keep the thread
             log.exception("%s: cannot write queue files", ", ".join(e.id or "?" for e, *_ in items))
             results = [exc] * len(items)
@@ -111,6 +94,24 @@ class Intake:
                     then()
                 except Exception:
                     log.exception("hand-over of a written queue file failed")
+
+
+def take_batch(items: queue.SimpleQueue[T | None], limit: int) -> tuple[list[T], bool]:
+    """Wait for one item, then take what else is waiting, up to ``limit`` in all.
+
+    None in the queue asks the consumer to stop: then everything still
+    queued is taken as well, and the second value is True.
+    """
+    got = [items.get()]
+    stopping = got[0] is None
+    while stopping or len(got) < limit:
+        try:
+            item = items.get_nowait()
+        except queue.Empty:
+            break
+        got.append(item)
+        stopping = stopping or item is None
+    return [item for item in got if item is not None], stopping
 
 
 def _settle(settled: list[tuple[asyncio.Future[None], BaseException | None]]) -> None:

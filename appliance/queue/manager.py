@@ -26,6 +26,7 @@ from appliance.aliases import Directory, expand
 from appliance.bounce import compose_dsn, enhanced_code_from_reply, should_bounce
 from appliance.delivery.remote import RecipientResult, recipient_status
 from appliance.logs import get_logger
+from appliance.queue.intake import take_batch
 from appliance.queue.retry import delay_warning_due, expired, next_retry_delay
 from appliance.queue.spool import Envelope, QueueStatus, RecipientState, Spool
 from appliance.store import Delivered, Mailstore, QuotaExceeded
@@ -110,7 +111,7 @@ class QueueManager:
     async def stop(self) -> None:
         agent, self._agent = self._agent, None
         if agent is not None:
-            self._fresh.put(None)  # what was handed over before this is delivered first
+            self._fresh.put(None)  # what was handed over is delivered first
             await asyncio.get_running_loop().run_in_executor(self.executor, agent.join)
         for task in self._tasks:
             task.cancel()
@@ -129,8 +130,7 @@ class QueueManager:
         the next message. When deliveries fall behind by ``_BACKLOG``
         messages this waits for room, so a flood slows the 250s down
         instead of filling memory. Before ``start`` the message is delivered
-        right here (blocking); one handed over as the daemon stops stays in
-        the spool for the next start.
+        right here (blocking).
         """
         if self._agent is None:
             self._accept_batch([(env, data)])
@@ -151,22 +151,15 @@ class QueueManager:
         one directory fsync per mailbox.
         """
         while True:
-            batch = [self._fresh.get()]
-            while len(batch) < self._BATCH:
-                try:
-                    batch.append(self._fresh.get_nowait())
-                except queue.Empty:
-                    break
-            stopping = None in batch
-            fresh = [item for item in batch[: batch.index(None)] if item] if stopping else batch
+            fresh, stopping = take_batch(self._fresh, self._BATCH)
             try:
-                self._accept_batch(fresh)  # type: ignore[arg-type]
+                self._accept_batch(fresh)
             except Exception:
                 # The thread must go on, or every later message would wait for
                 # room; the files are in the spool, the workers try them again.
                 log.exception("%s: local delivery failed; queued for the workers",
-                              ", ".join(env.id for env, _ in fresh))  # type: ignore[misc]
-                for env, _ in fresh:  # type: ignore[misc]
+                              ", ".join(env.id for env, _ in fresh))
+                for env, _ in fresh:
                     with contextlib.suppress(RuntimeError):  # the loop is gone: next start
                         self._loop.call_soon_threadsafe(self.submit, env.id)
             finally:
@@ -225,7 +218,10 @@ class QueueManager:
 
     def _settle_fresh(self, env: Envelope, data: bytes, status: QueueStatus,
                       removals: list[str]) -> bool:
-        """After the local deliveries of a fresh message: done (True) or on to the workers."""
+        """After the local deliveries of a fresh message: False if it goes on to the workers.
+
+        A message done with has its ID added to ``removals``.
+        """
         if any(not self._is_local(r.address) for r in status.pending()):
             if any(r.state != "queued" for r in status.recipients):
                 # Something is already delivered or bounced: that must
@@ -234,7 +230,8 @@ class QueueManager:
             else:
                 self._handoff[env.id] = status  # nothing done yet: memory will do
             return False
-        self._finish(env, data, status, fresh=True, removals=removals)
+        if self._finish(env, data, status, fresh=True):
+            removals.append(env.id)
         return True
 
     def flush(self) -> None:
@@ -454,13 +451,13 @@ class QueueManager:
             self._event(res.status, env, rcpt)
 
     def _finish(
-        self, env: Envelope, data: bytes, status: QueueStatus, *, fresh: bool = False,
-        removals: list[str] | None = None,
-    ) -> None:
+        self, env: Envelope, data: bytes, status: QueueStatus, *, fresh: bool = False
+    ) -> bool:
         """Bounce, defer or remove a queue file after a delivery attempt (blocking).
 
-        ``removals``: for a fresh file done with, its ID goes there instead
-        of the file being removed here.
+        True when every recipient is done. A ``fresh`` file (one the local
+        delivery thread took from the intake) is then left for the caller to
+        remove; any other is removed here.
         """
         now = time.time()
         failed = [r for r in status.recipients if r.state == "bounced"]
@@ -485,15 +482,10 @@ class QueueManager:
             self._bounce(env, data, pending, "delay")
             status.warned = True
         if not pending:
-            if removals is not None:
-                removals.append(env.id)
-                return
-            if fresh:
-                self.spool.remove(env.id, queue="active", status=False)
-            else:
+            if not fresh:
                 self.spool.remove(env.id)
-            log.info("%s: removed", env.id)
-            return
+                log.info("%s: removed", env.id)
+            return True
         status.attempts += 1
         status.next_try = now + self._delay(status.attempts)
         # Bounced recipients are done: drop them so a retry never re-notifies.
@@ -501,6 +493,7 @@ class QueueManager:
         self.spool.move(env.id, "deferred")
         for rcpt in pending:
             log.info("%s: to=<%s>, status=deferred (%s)", env.id, rcpt.address, rcpt.reply)
+        return False
 
     # -- bounces ----------------------------------------------------------
 

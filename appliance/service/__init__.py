@@ -235,7 +235,6 @@ class Daemon:
         return SmtpContext(
             hostname=self.settings["hostname"],
             directory=self.directory,
-            spool=self.spool,
             enqueue=self.intake.enqueue,
             relay_networks=self.relay_networks,
             authenticate=self.authenticate,

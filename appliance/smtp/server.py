@@ -29,7 +29,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from appliance.aliases import Directory
 from appliance.logs import get_logger
 from appliance.queue.spool import Envelope as QueueEnvelope
-from appliance.queue.spool import Spool, new_queue_id
+from appliance.queue.spool import new_queue_id
 from appliance.smtp.policy import check_recipient, check_sender, in_networks
 
 __all__ = ["ListenerConfig", "SmtpLimits", "SmtpContext", "SmtpListener"]
@@ -132,7 +132,6 @@ class SmtpContext:
 
     hostname: str
     directory: Directory
-    spool: Spool
     # Writes a queue file off the loop: done once it is in active/; then
     # calls the callback (on the writing thread).
     enqueue: Callable[[QueueEnvelope, list[bytes], Callable[[], None]], asyncio.Future[None]]

@@ -1225,15 +1225,10 @@ class Account:
             header = f"Return-Path: <{return_path}>\nDelivered-To: {self.address}\n".encode()
             data = header + _to_lf(message)
             size = len(data)
-            if quota_bytes and used + size > quota_bytes:
-                slots.append(QuotaExceeded(
-                    f"{self.address}: mailbox full ({used}/{quota_bytes} bytes)"))
-                continue
+            entry = arrival_entry(data)
             try:
-                entry = arrival_entry(data)
-                base = f"{self._unique_base()},S={size},W={entry.vsize}"
-                fd = start_write(tmp_dir + base, (data,))
-            except OSError as exc:
+                fd, base = self._start_tmp(tmp_dir, data, entry, used, quota_bytes)
+            except (QuotaExceeded, OSError) as exc:
                 slots.append(exc)
                 continue
             used += size
@@ -1270,16 +1265,23 @@ class Account:
 
     def _write_tmp(self, name: str, data: bytes, quota_bytes: int) -> tuple[Entry, str, Path]:
         """Check the quota, then write ``data`` into the folder's tmp/ and fsync it."""
-        size = len(data)
-        if quota_bytes:
-            used, _ = self.usage()
-            if used + size > quota_bytes:
-                raise QuotaExceeded(f"{self.address}: mailbox full ({used}/{quota_bytes} bytes)")
         entry = index_entry(data)
-        base = f"{self._unique_base()},S={size},W={entry.vsize}"
-        tmp = self.path / folder_dirname(name) / "tmp" / base
-        finish_write(start_write(tmp, (data,)), tmp)
+        used = self.usage()[0] if quota_bytes else 0
+        tmp_dir = f"{self.path / folder_dirname(name)}/tmp/"
+        fd, base = self._start_tmp(tmp_dir, data, entry, used, quota_bytes)
+        tmp = Path(tmp_dir + base)
+        finish_write(fd, tmp)
         return entry, base, tmp
+
+    def _start_tmp(self, tmp_dir: str, data: bytes, entry: Entry, used: int,
+                   quota_bytes: int) -> tuple[int, str]:
+        """Check the quota (``used``: bytes already there), then start writing ``data``
+        into ``tmp_dir`` under its Maildir name; (open fd, name). The caller fsyncs."""
+        size = len(data)
+        if quota_bytes and used + size > quota_bytes:
+            raise QuotaExceeded(f"{self.address}: mailbox full ({used}/{quota_bytes} bytes)")
+        base = f"{self._unique_base()},S={size},W={entry.vsize}"
+        return start_write(tmp_dir + base, (data,)), base
 
     def _index_arrivals(self) -> None:
         while True:

@@ -58,10 +58,8 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import re
 import secrets
-import statistics
 import sys
 import time
 from collections import Counter
@@ -74,6 +72,17 @@ from typing import Any
 import aiosmtplib
 from peers import bare_aiosmtpd, mailroom, postfix
 from peers.base import RECIPIENT, Server, ServerError, unwind_on_signals
+from peers.harness import (
+    add_run_options,
+    check_run_options,
+    log,
+    machine,
+    mailroom_ratios,
+    mb,
+    pick_servers,
+    ratio_text,
+    summary_row,
+)
 
 SERVERS: dict[str, tuple[Callable[[], Server], Callable[[], bool]]] = {
     "mailroom": (mailroom.Mailroom, mailroom.available),
@@ -87,10 +96,6 @@ POLL_INTERVAL = 0.02
 RSS_SAMPLE_EVERY = 5  # polls, i.e. every 100 ms
 TOKEN_RE = re.compile(rb"^X-Bench-Token: *(\S+)", re.MULTILINE)
 SMTP_SOURCE_HEADER_BYTES = 150  # smtp-source's -l excludes its few header lines
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------- messages
@@ -425,10 +430,6 @@ def run_one(
 # ----------------------------------------------------------- report
 
 
-def mb(kb: int | None) -> str:
-    return f"{kb / 1024:.1f} MB" if kb else "-"
-
-
 def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     keys = sorted(
@@ -437,42 +438,10 @@ def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, An
     )
     for mode, client, server in keys:
         runs = [r for r in results if (r.mode, r.client, r.server) == (mode, client, server)]
-        good = [r for r in runs if r.rate is not None]
-        rss = [r.peak_rss_kb for r in runs if r.peak_rss_kb]
-        pss = [r.peak_pss_kb for r in runs if r.peak_pss_kb]
-        rows.append(
-            {
-                "mode": mode,
-                "client": client,
-                "server": server,
-                "messages": runs[0].messages,
-                "runs_ok": len(good),
-                "runs": len(runs),
-                "seconds": statistics.median(r.seconds for r in good) if good else None,  # type: ignore[misc]
-                "rate": statistics.median(r.rate for r in good) if good else None,  # type: ignore[misc]
-                "rates": [round(r.rate, 1) for r in good if r.rate],
-                "peak_rss_kb": max(rss) if rss else None,
-                "rss_kind": runs[0].rss_kind,
-                "peak_pss_kb": max(pss) if pss else None,
-                "ratio_mailroom_over": None,
-                "errors": [r.error for r in runs if r.error],
-            }
-        )
-    # Ratios are paired within each repeat (same minutes, same machine load),
-    # then the median is taken: steadier than a ratio of medians.
-    rate = {(r.mode, r.client, r.server, r.repeat): r.rate for r in results if r.rate}
-    for row in rows:
-        if row["server"] == "mailroom":
-            continue
-        ratios = [
-            rate[(r.mode, r.client, "mailroom", r.repeat)] / r.rate
-            for r in results
-            if (r.mode, r.client, r.server) == (row["mode"], row["client"], row["server"])
-            and r.rate
-            and (r.mode, r.client, "mailroom", r.repeat) in rate
-        ]
-        row["ratios_mailroom_over"] = [round(x, 3) for x in ratios]
-        row["ratio_mailroom_over"] = statistics.median(ratios) if ratios else None
+        rows.append({
+            "mode": mode, "client": client, "server": server, **summary_row(runs),
+            **mailroom_ratios(runs, results, lambda r: (r.mode, r.client)),
+        })
     return rows
 
 
@@ -486,10 +455,7 @@ def print_table(rows: list[dict[str, Any]], repeat: int) -> None:
     for r in rows:
         seconds = f"{r['seconds']:.2f}" if r["seconds"] else "FAILED"
         rate = f"{r['rate']:.1f}" if r["rate"] else "-"
-        if r["server"] == "mailroom":
-            ratio = "1.00" if r["rate"] else "-"
-        else:
-            ratio = f"{r['ratio_mailroom_over']:.2f}" if r["ratio_mailroom_over"] else "-"
+        ratio = ratio_text(r)
         rss = f"{mb(r['peak_rss_kb'])} ({r['rss_kind']})" if r["peak_rss_kb"] else "-"
         pss = mb(r["peak_pss_kb"])
         print(
@@ -517,13 +483,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="SMTP ingest throughput, end to end into Maildir, Mailroom vs peers.",
         epilog="See the module docstring for what exactly is measured.",
     )
-    parser.add_argument("-n", type=int, default=5000, help="messages per run (default 5000)")
-    parser.add_argument(
-        "-c", "--concurrency", type=int, default=20, help="concurrent SMTP sessions (default 20)"
-    )
-    parser.add_argument(
-        "--size", type=int, default=4096, help="message size in bytes (default 4096)"
-    )
+    add_run_options(parser, messages=5000)
     parser.add_argument("--mode", choices=(*MODES, "both"), default="both")
     parser.add_argument(
         "--servers",
@@ -535,28 +495,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="aiosmtplib",
         help="comma list of load generators: aiosmtplib,smtp-source (default aiosmtplib)",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="runs per case; report the median")
-    parser.add_argument(
-        "--timeout", type=float, default=300, help="seconds per run before it counts as failed"
-    )
     parser.add_argument("--sender", default="loadgen@example.net", help="envelope and From sender")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     args = parser.parse_args(argv)
-
-    if args.n < 1 or args.concurrency < 1 or args.repeat < 1 or args.size < 256:
-        parser.error("-n, -c and --repeat must be >= 1, --size >= 256")
-    if args.servers is None:
-        args.servers = [name for name, (_, ok) in SERVERS.items() if ok()]
-        skipped = [name for name in SERVERS if name not in args.servers]
-        if skipped:
-            log(f"skipping unavailable: {', '.join(skipped)}")
-    else:
-        args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
-        for name in args.servers:
-            if name not in SERVERS:
-                parser.error(f"unknown server {name!r}; choose from {', '.join(SERVERS)}")
-            if not SERVERS[name][1]():
-                parser.error(f"server {name!r} is not available on this machine")
+    check_run_options(parser, args, min_size=256)
+    args.servers = pick_servers(parser, args.servers, SERVERS, list(SERVERS))
     args.clients = [c.strip() for c in args.client.split(",") if c.strip()]
     for c in args.clients:
         if c not in CLIENTS:
@@ -614,12 +556,7 @@ def main(argv: list[str] | None = None) -> int:
                 "servers": args.servers,
                 "repeat": args.repeat,
             },
-            "machine": {
-                "cpus": os.cpu_count(),
-                "kernel": platform.release(),
-                "python": platform.python_version(),
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            },
+            "machine": machine(),
             "summary": rows,
             "runs": [asdict(r) for r in results],
         }

@@ -88,7 +88,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -112,8 +111,19 @@ from peers.base import (
     terminate_process,
     unwind_on_signals,
 )
+from peers.harness import (
+    add_run_options,
+    check_run_options,
+    log,
+    machine,
+    mailroom_ratios,
+    mb,
+    pick_servers,
+    ratio_text,
+    summary_row,
+)
 from peers.relay_sink import SINK_HOST, RelaySink
-from smtp_ingest import CLIENT_HELO, LoadStats, build_messages, log, mb
+from smtp_ingest import CLIENT_HELO, LoadStats, build_messages
 
 REMOTE_DOMAIN = "far.test"
 MX_NAME = f"mx.{REMOTE_DOMAIN}"
@@ -486,35 +496,17 @@ def run_one(args: argparse.Namespace, server_name: str, rep: int) -> RunResult:
 
 def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    rate = {(r.server, r.repeat): r.rate for r in results if r.rate}
     for server in servers:
         runs = [r for r in results if r.server == server]
         if not runs:
             continue
-        good = [r for r in runs if r.rate is not None]
-        rss = [r.peak_rss_kb for r in runs if r.peak_rss_kb]
-        pss = [r.peak_pss_kb for r in runs if r.peak_pss_kb]
-        submits = [r.submit_seconds for r in good if r.submit_seconds]
-        ratios = [
-            rate[("mailroom", r.repeat)] / r.rate
-            for r in good
-            if server != "mailroom" and r.rate and ("mailroom", r.repeat) in rate
-        ]
+        submits = [r.submit_seconds for r in runs if r.rate is not None and r.submit_seconds]
         rows.append(
             {
                 "server": server,
-                "messages": runs[0].messages,
-                "runs_ok": len(good),
-                "runs": len(runs),
-                "seconds": statistics.median(r.seconds for r in good) if good else None,  # type: ignore[misc]
+                **summary_row(runs),
+                **mailroom_ratios(runs, results, lambda r: ()),
                 "submit_seconds": statistics.median(submits) if submits else None,
-                "rate": statistics.median(r.rate for r in good) if good else None,  # type: ignore[misc]
-                "rates": [round(r.rate, 1) for r in good if r.rate],
-                "ratio_mailroom_over": statistics.median(ratios) if ratios else None,
-                "ratios_mailroom_over": [round(x, 3) for x in ratios],
-                "peak_rss_kb": max(rss) if rss else None,
-                "rss_kind": runs[0].rss_kind,
-                "peak_pss_kb": max(pss) if pss else None,
                 "deferred": sum(r.log.get("deferred", 0) for r in runs),
                 "bounced": sum(r.log.get("bounced", 0) for r in runs),
                 "log_problems": sum(r.log.get("problems", 0) for r in runs),
@@ -526,7 +518,6 @@ def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, An
                         + r.log.get("deferred_samples", [])
                     )
                 )[:4],
-                "errors": [r.error for r in runs if r.error],
             }
         )
     return rows
@@ -547,10 +538,7 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         seconds = f"{r['seconds']:.2f}" if r["seconds"] else "FAILED"
         submit = f"{r['submit_seconds']:.2f}" if r["submit_seconds"] else "-"
         rate = f"{r['rate']:.1f}" if r["rate"] else "-"
-        if r["server"] == "mailroom":
-            ratio = "1.00" if r["rate"] else "-"
-        else:
-            ratio = f"{r['ratio_mailroom_over']:.2f}" if r["ratio_mailroom_over"] else "-"
+        ratio = ratio_text(r)
         rss = f"{mb(r['peak_rss_kb'])} ({r['rss_kind']})" if r["peak_rss_kb"] else "-"
         print(
             f"{r['server']:<16} {r['messages']:>5} {r['runs_ok']}/{r['runs']:<3} {seconds:>8} "
@@ -591,24 +579,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description="SMTP relay throughput, end to end into a remote sink, Mailroom vs Postfix.",
         epilog="See the module docstring for what exactly is measured and the caveats.",
     )
-    parser.add_argument("-n", type=int, default=2000, help="messages per run (default 2000)")
-    parser.add_argument(
-        "-c", "--concurrency", type=int, default=20, help="concurrent SMTP sessions (default 20)"
-    )
-    parser.add_argument(
-        "--size", type=int, default=4096, help="message size in bytes (default 4096)"
-    )
+    add_run_options(parser, messages=2000)
     parser.add_argument(
         "--servers",
         default=None,
         help=f"comma list of {','.join(SERVERS)} (default: those of "
         f"{','.join(DEFAULT_SERVERS)} available)",
     )
-    parser.add_argument("--repeat", type=int, default=1, help="runs per server; report the median")
-    parser.add_argument(
-        "--timeout", type=float, default=300, help="seconds per run before it counts as failed"
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument(
         "--keep-logs",
         type=Path,
@@ -616,20 +593,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="copy each run's server log (mailroom.log, Postfix maillog) into DIR",
     )
     args = parser.parse_args(argv)
-    if args.n < 1 or args.concurrency < 1 or args.repeat < 1 or args.size < 512:
-        parser.error("-n, -c and --repeat must be >= 1, --size >= 512")
-    if args.servers is None:
-        args.servers = [name for name in DEFAULT_SERVERS if SERVERS[name][1]()]
-        skipped = [name for name in DEFAULT_SERVERS if name not in args.servers]
-        if skipped:
-            log(f"skipping unavailable: {', '.join(skipped)}")
-    else:
-        args.servers = [s.strip() for s in args.servers.split(",") if s.strip()]
-        for name in args.servers:
-            if name not in SERVERS:
-                parser.error(f"unknown server {name!r}; choose from {', '.join(SERVERS)}")
-            if not SERVERS[name][1]():
-                parser.error(f"server {name!r} is not available on this machine")
+    check_run_options(parser, args, min_size=512)
+    args.servers = pick_servers(parser, args.servers, SERVERS, DEFAULT_SERVERS)
     return args
 
 
@@ -683,12 +648,7 @@ def main(argv: list[str] | None = None) -> int:
                 "remote_domain": REMOTE_DOMAIN,
                 "sink": SINK_HOST,
             },
-            "machine": {
-                "cpus": os.cpu_count(),
-                "kernel": platform.release(),
-                "python": platform.python_version(),
-                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            },
+            "machine": machine(),
             "summary": rows,
             "runs": [asdict(r) for r in results],
         }

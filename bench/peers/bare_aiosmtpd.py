@@ -18,8 +18,6 @@ import argparse
 import itertools
 import os
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -28,11 +26,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from peers.base import (
     HOST,
     ProcessServer,
-    ServerError,
     free_port,
     serve_controller,
-    tail,
-    wait_for_smtp,
+    spawn_peer,
 )
 
 
@@ -91,7 +87,6 @@ class BareAiosmtpd(ProcessServer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.proc: subprocess.Popen[bytes] | None = None
         self.log = self.workdir / "server.log"
 
     @property
@@ -100,29 +95,10 @@ class BareAiosmtpd(ProcessServer):
 
     def start(self) -> None:
         self.port = free_port()
-        bench_dir = Path(__file__).resolve().parent.parent
-        env = dict(os.environ, PYTHONPATH=str(bench_dir))
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "peers.bare_aiosmtpd",
-                    "--port",
-                    str(self.port),
-                    "--maildir",
-                    str(self.mail_root / "bench" / "Maildir"),
-                ],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_for_smtp(self.port, timeout=30, alive=self.proc)
-        except ServerError as e:
-            raise ServerError(f"bare aiosmtpd: {e}\n{tail(self.log)}") from None
+        maildir = self.mail_root / "bench" / "Maildir"
+        args = ["--port", str(self.port), "--maildir", str(maildir)]
+        self.proc = spawn_peer("bare_aiosmtpd", args, self.log, port=self.port,
+                               what="bare aiosmtpd")
 
 
 def main() -> None:

@@ -14,11 +14,13 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 HOST = "127.0.0.1"
 DOMAIN = "example.test"
@@ -32,14 +34,62 @@ class ServerError(RuntimeError):
     """A server could not be set up or started; the message says why."""
 
 
-class Server(ABC):
+class Workspace(ABC):
+    """Something run from its own temporary directory, which `cleanup()` removes.
+
+    A context manager: leaving it stops everything and removes the
+    directory, also on exceptions and Ctrl-C.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix=prefix))
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Stop every process this started."""
+
+    def cleanup(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cleanup()
+
+
+class ChildProcess:
+    """Memory and stopping for something that is one child process (``self.proc``)."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def pids(self) -> list[int]:
+        return with_descendants(self.proc.pid) if self.proc else []
+
+    def peak_rss_kb(self) -> int | None:
+        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
+
+    def stop(self) -> None:
+        terminate_process(self.proc)
+        self.proc = None
+
+
+class Server(Workspace):
     """One SMTP server that delivers to Maildirs under `mail_root`."""
 
     name: str = "?"
     rss_kind: str = "?"  # how peak_rss_kb() is measured, for the report
 
     def __init__(self) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{self.name}-"))
+        super().__init__(f"bench-{self.name}-")
         # Peers drop privileges (Postfix runs as `postfix` and delivers as a
         # numeric uid), so they must be able to traverse the work directory.
         self.workdir.chmod(0o755)
@@ -59,10 +109,6 @@ class Server(ABC):
     @abstractmethod
     def start(self) -> None:
         """Start the server; return once its SMTP port greets clients."""
-
-    @abstractmethod
-    def stop(self) -> None:
-        """Stop every process this server started."""
 
     def pids(self) -> list[int]:
         """Every live process of the server (for memory sampling)."""
@@ -91,21 +137,6 @@ class Server(ABC):
         """Peak of the sampled PSS summed over all the server's processes."""
         self.sample_rss()
         return self._peak_pss_kb or None
-
-    def cleanup(self) -> None:
-        self.stop()
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
 
 
 # --------------------------------------------------------------- helpers
@@ -306,17 +337,35 @@ def serve_controller(handler: object, host: str, port: int, server_hostname: str
         controller.stop()
 
 
-class ProcessServer(Server):
+class ProcessServer(ChildProcess, Server):
     """A peer that is one child process (``self.proc``)."""
 
-    proc: subprocess.Popen[bytes] | None = None
 
-    def pids(self) -> list[int]:
-        return with_descendants(self.proc.pid) if self.proc else []
+def spawn_server(argv: list[str], log: Path, *, port: int, what: str, host: str = HOST,
+                 env: dict[str, str] | None = None, cwd: Path | None = None,
+                 timeout: float = 30.0) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in its own session (output to ``log``); return once it greets on ``port``."""
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_for_smtp(port, timeout=timeout, alive=proc, host=host)
+    except ServerError as e:
+        terminate_process(proc)
+        raise ServerError(f"{what}: {e}\n{tail(log, 30)}") from None
+    return proc
 
-    def peak_rss_kb(self) -> int | None:
-        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
 
-    def stop(self) -> None:
-        terminate_process(self.proc)
-        self.proc = None
+def spawn_peer(module: str, args: list[str], log: Path, *, port: int, what: str,
+               host: str = HOST) -> subprocess.Popen[bytes]:
+    """``python -m peers.<module> ARGS`` through ``spawn_server``."""
+    bench_dir = Path(__file__).resolve().parent.parent
+    return spawn_server([sys.executable, "-m", f"peers.{module}", *args], log, port=port,
+                        what=what, host=host, env=dict(os.environ, PYTHONPATH=str(bench_dir)))

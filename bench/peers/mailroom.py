@@ -27,8 +27,7 @@ from peers.base import (
     ProcessServer,
     ServerError,
     port_is_free,
-    tail,
-    wait_for_smtp,
+    spawn_server,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
@@ -63,7 +62,6 @@ class Mailroom(ProcessServer):
         self.home = self.workdir / "home"
         self.home.mkdir()
         self.log = self.workdir / "serve.log"
-        self.proc: subprocess.Popen[bytes] | None = None
         self.env = dict(os.environ, MAILROOM_HOME=str(self.home))
 
     @property
@@ -97,25 +95,8 @@ class Mailroom(ProcessServer):
             self._cli("settings", "set", key, value)
         offset = pick_port_offset()
         self.port = 25 + offset
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    self.python,
-                    str(MAIN_PY),
-                    "serve",
-                    "--listen",
-                    HOST,
-                    "--port-offset",
-                    str(offset),
-                ],
-                cwd=PROJECT_DIR,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_for_smtp(self.port, timeout=60, alive=self.proc)
-        except ServerError as e:
-            raise ServerError(f"mailroom serve: {e}\n{tail(self.log, 30)}") from None
+        self.proc = spawn_server(
+            [self.python, str(MAIN_PY), "serve", "--listen", HOST, "--port-offset", str(offset)],
+            self.log, port=self.port, what="mailroom serve", env=self.env, cwd=PROJECT_DIR,
+            timeout=60,
+        )

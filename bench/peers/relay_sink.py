@@ -23,25 +23,17 @@ import argparse
 import contextlib
 import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
-from types import TracebackType
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from peers.base import (
-    ServerError,
+    ChildProcess,
+    Workspace,
     free_port,
-    proc_status_kb,
     serve_controller,
-    tail,
-    terminate_process,
-    wait_for_smtp,
-    with_descendants,
+    spawn_peer,
 )
 
 SINK_HOST = "127.0.0.4"
@@ -72,7 +64,7 @@ def serve(host: str, port: int, out: Path) -> None:
                      f"sink ready on {host}:{port}")
 
 
-class RelaySink:
+class RelaySink(ChildProcess, Workspace):
     """Starts `serve()` above in a child process; counts what it received.
 
     A context manager: leaving it stops the process and removes its
@@ -80,43 +72,21 @@ class RelaySink:
     """
 
     def __init__(self, host: str = SINK_HOST) -> None:
+        super().__init__("bench-sink-")
         self.host = host
         self.port = 0
-        self.workdir = Path(tempfile.mkdtemp(prefix="bench-sink-"))
         self.out = self.workdir / "received.txt"
         self.log = self.workdir / "sink.log"
-        self.proc: subprocess.Popen[bytes] | None = None
         self._read = 0  # bytes of `out` already counted
         self._lines = 0
 
     def start(self) -> None:
         self.port = free_port(self.host)
         self.out.touch()
-        bench_dir = Path(__file__).resolve().parent.parent
-        env = dict(os.environ, PYTHONPATH=str(bench_dir))
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "peers.relay_sink",
-                    "--host",
-                    self.host,
-                    "--port",
-                    str(self.port),
-                    "--out",
-                    str(self.out),
-                ],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            wait_for_smtp(self.port, timeout=30, alive=self.proc, host=self.host)
-        except ServerError as e:
-            raise ServerError(f"relay sink: {e}\n{tail(self.log)}") from None
+        self.proc = spawn_peer(
+            "relay_sink", ["--host", self.host, "--port", str(self.port), "--out", str(self.out)],
+            self.log, port=self.port, host=self.host, what="relay sink",
+        )
 
     def count(self) -> int:
         """Messages received so far (reads only what was appended since last call)."""
@@ -137,33 +107,6 @@ class RelaySink:
             for line in f:
                 seen[line.split(b" ", 1)[0].decode("ascii", "replace")] += 1
         return seen
-
-    def pids(self) -> list[int]:
-        return with_descendants(self.proc.pid) if self.proc else []
-
-    def peak_rss_kb(self) -> int | None:
-        return proc_status_kb(self.proc.pid, "VmHWM") if self.proc else None
-
-    def stop(self) -> None:
-        terminate_process(self.proc)
-        self.proc = None
-
-    def cleanup(self) -> None:
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> RelaySink:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.cleanup()
 
 
 def main() -> None:

@@ -56,7 +56,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import re
 import secrets
@@ -64,7 +63,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -73,15 +72,18 @@ import aiosmtplib
 from peers import bare_aiosmtpd, mailroom, postfix
 from peers.base import RECIPIENT, Server, ServerError, unwind_on_signals
 from peers.harness import (
+    LoadStats,
     add_run_options,
     check_run_options,
     log,
-    machine,
     mailroom_ratios,
     mb,
     pick_servers,
     ratio_text,
+    report,
+    rotated,
     summary_row,
+    watch_run,
 )
 
 SERVERS: dict[str, tuple[Callable[[], Server], Callable[[], bool]]] = {
@@ -92,8 +94,6 @@ SERVERS: dict[str, tuple[Callable[[], Server], Callable[[], bool]]] = {
 MODES = ("persistent", "per-session")
 CLIENTS = ("aiosmtplib", "smtp-source")
 CLIENT_HELO = "loadgen.example.net"
-POLL_INTERVAL = 0.02
-RSS_SAMPLE_EVERY = 5  # polls, i.e. every 100 ms
 TOKEN_RE = re.compile(rb"^X-Bench-Token: *(\S+)", re.MULTILINE)
 SMTP_SOURCE_HEADER_BYTES = 150  # smtp-source's -l excludes its few header lines
 
@@ -179,26 +179,6 @@ def check_tokens(root: Path, accepted: set[str]) -> str | None:
 
 
 # ----------------------------------------------------------- load clients
-
-
-@dataclass
-class LoadStats:
-    accepted: set[str] = field(default_factory=set)
-    accepted_count: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-    finished: bool = False
-
-    def ok(self, token: str | None = None) -> None:
-        self.accepted_count += 1
-        if token is not None:
-            self.accepted.add(token)
-
-    def fail(self, what: str) -> None:
-        """Count a failure; keep the first few distinct error texts."""
-        self.failed += 1
-        if what not in self.errors and len(self.errors) < 3:
-            self.errors.append(what)
 
 
 async def aiosmtplib_load(
@@ -347,38 +327,10 @@ async def timed_run(
     stats = LoadStats()
     start = time.perf_counter()
     task = asyncio.create_task(load(stats))
-    error: str | None = None
-    elapsed: float | None = None
-    polls = 0
-    try:
-        while True:
-            delivered = count_delivered(server.mail_root)
-            now = time.perf_counter()
-            if delivered >= n:
-                elapsed = now - start
-                break
-            if task.done() and task.exception() is not None:
-                exc = task.exception()
-                error = f"load client crashed: {type(exc).__name__}: {exc}"
-                break
-            if stats.finished and stats.failed and delivered >= stats.accepted_count:
-                error = f"{stats.failed} of {n} messages refused or failed"
-                break
-            if now - start > timeout:
-                error = f"timeout after {timeout:g} s: {delivered} of {n} delivered"
-                break
-            if polls % RSS_SAMPLE_EVERY == 0:
-                server.sample_rss()
-            polls += 1
-            await asyncio.sleep(POLL_INTERVAL)
-    finally:
-        if not task.done():
-            task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    if stats.errors and error is None:
-        error = f"{stats.failed} of {n} messages refused or failed"
-    if error and stats.errors:
-        error += "; errors seen: " + " | ".join(stats.errors)
+    elapsed, error = await watch_run(
+        task, stats, lambda: count_delivered(server.mail_root), n, start=start,
+        timeout=timeout, sample=server.sample_rss, arrived="delivered",
+    )
     return elapsed, count_delivered(server.mail_root), stats, error
 
 
@@ -521,12 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     results: list[RunResult] = []
     try:
         for rep in range(args.repeat):
-            # Rotate the server order each repeat so no server always goes first.
-            k = rep % len(args.servers)
-            order = args.servers[k:] + args.servers[:k]
             for mode in args.modes:
                 for client in args.clients:
-                    for name in order:
+                    for name in rotated(args.servers, rep):
                         r = run_one(args, name, mode, client, rep)
                         results.append(r)
                         what = f"[{rep + 1}/{args.repeat}] {mode:<11} {client:<11} {name:<8}"
@@ -544,27 +493,13 @@ def main(argv: list[str] | None = None) -> int:
             return 130
 
     rows = summarize(results, args.servers)
-    if args.json:
-        doc = {
-            "benchmark": "smtp_ingest",
-            "params": {
-                "messages": args.n,
-                "size": args.size,
-                "concurrency": args.concurrency,
-                "modes": args.modes,
-                "clients": args.clients,
-                "servers": args.servers,
-                "repeat": args.repeat,
-            },
-            "machine": machine(),
-            "summary": rows,
-            "runs": [asdict(r) for r in results],
-        }
-        print(json.dumps(doc, indent=2))
-    else:
-        print_table(rows, args.repeat)
-    return 0 if all(r["runs_ok"] == r["runs"] for r in rows) else 1
-
+    params = {
+        "messages": args.n, "size": args.size, "concurrency": args.concurrency,
+        "modes": args.modes, "clients": args.clients, "servers": args.servers,
+        "repeat": args.repeat,
+    }
+    return report("smtp_ingest", params, rows, results, args.json,
+                  lambda: print_table(rows, args.repeat))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -97,7 +97,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -112,24 +112,25 @@ from peers.base import (
     unwind_on_signals,
 )
 from peers.harness import (
+    LoadStats,
     add_run_options,
     check_run_options,
     log,
-    machine,
     mailroom_ratios,
     mb,
     pick_servers,
     ratio_text,
+    report,
+    rotated,
     summary_row,
+    watch_run,
 )
 from peers.relay_sink import SINK_HOST, RelaySink
-from smtp_ingest import CLIENT_HELO, LoadStats, build_messages
+from smtp_ingest import CLIENT_HELO, build_messages
 
 REMOTE_DOMAIN = "far.test"
 MX_NAME = f"mx.{REMOTE_DOMAIN}"
 SENDER = RECIPIENT  # a local address of both servers (bench@example.test)
-POLL_INTERVAL = 0.02
-RSS_SAMPLE_EVERY = 5  # polls, i.e. every 100 ms
 SETTLE_SECONDS = 1.0
 PROJECT_DIR = mailroom.PROJECT_DIR
 
@@ -396,38 +397,11 @@ async def timed_run(
     task = asyncio.create_task(
         relay_load(setup.host, setup.port, messages, tokens, concurrency, stats, submitted)
     )
-    error: str | None = None
-    elapsed: float | None = None
-    polls = 0
-    try:
-        while True:
-            received = sink.count()
-            now = time.perf_counter()
-            if received >= n:
-                elapsed = now - start
-                break
-            if task.done() and task.exception() is not None:
-                exc = task.exception()
-                error = f"load client crashed: {type(exc).__name__}: {exc}"
-                break
-            if stats.finished and stats.failed and received >= stats.accepted_count:
-                error = f"{stats.failed} of {n} messages refused or failed"
-                break
-            if now - start > timeout:
-                error = f"timeout after {timeout:g} s: {received} of {n} received by the sink"
-                break
-            if polls % RSS_SAMPLE_EVERY == 0 and setup.server is not None:
-                setup.server.sample_rss()
-            polls += 1
-            await asyncio.sleep(POLL_INTERVAL)
-    finally:
-        if not task.done():
-            task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-    if stats.errors and error is None:
-        error = f"{stats.failed} of {n} messages refused or failed"
-    if error and stats.errors:
-        error += "; errors seen: " + " | ".join(stats.errors)
+    elapsed, error = await watch_run(
+        task, stats, sink.count, n, start=start, timeout=timeout,
+        sample=setup.server.sample_rss if setup.server is not None else None,
+        arrived="received by the sink",
+    )
     submit = submitted[0] - start if submitted else None
     return elapsed, submit, stats, error
 
@@ -609,9 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[RunResult] = []
     try:
         for rep in range(args.repeat):
-            # Rotate the server order each repeat so no server always goes first.
-            k = rep % len(args.servers)
-            for name in args.servers[k:] + args.servers[:k]:
+            for name in rotated(args.servers, rep):
                 r = run_one(args, name, rep)
                 results.append(r)
                 what = f"[{rep + 1}/{args.repeat}] {name:<16}"
@@ -636,27 +608,13 @@ def main(argv: list[str] | None = None) -> int:
             return 130
 
     rows = summarize(results, args.servers)
-    if args.json:
-        doc = {
-            "benchmark": "smtp_relay",
-            "params": {
-                "messages": args.n,
-                "size": args.size,
-                "concurrency": args.concurrency,
-                "servers": args.servers,
-                "repeat": args.repeat,
-                "remote_domain": REMOTE_DOMAIN,
-                "sink": SINK_HOST,
-            },
-            "machine": machine(),
-            "summary": rows,
-            "runs": [asdict(r) for r in results],
-        }
-        print(json.dumps(doc, indent=2))
-    else:
-        print_table(rows, args)
-    return 0 if all(r["runs_ok"] == r["runs"] for r in rows) else 1
-
+    params = {
+        "messages": args.n, "size": args.size, "concurrency": args.concurrency,
+        "servers": args.servers, "repeat": args.repeat, "remote_domain": REMOTE_DOMAIN,
+        "sink": SINK_HOST,
+    }
+    return report("smtp_relay", params, rows, results, args.json,
+                  lambda: print_table(rows, args))
 
 if __name__ == "__main__":
     sys.exit(main())

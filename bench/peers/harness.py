@@ -8,13 +8,19 @@ peer paired within each repeat, peak memory over the runs.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
+
+POLL_INTERVAL = 0.02
+RSS_SAMPLE_EVERY = 5  # polls, i.e. every 100 ms
 
 
 def log(msg: str) -> None:
@@ -135,3 +141,92 @@ def ratio_text(row: dict[str, Any]) -> str:
     if row["server"] == "mailroom":
         return "1.00" if row["rate"] else "-"
     return f"{row['ratio_mailroom_over']:.2f}" if row["ratio_mailroom_over"] else "-"
+
+
+@dataclass
+class LoadStats:
+    accepted: set[str] = field(default_factory=set)
+    accepted_count: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+    finished: bool = False
+
+    def ok(self, token: str | None = None) -> None:
+        self.accepted_count += 1
+        if token is not None:
+            self.accepted.add(token)
+
+    def fail(self, what: str) -> None:
+        """Count a failure; keep the first few distinct error texts."""
+        self.failed += 1
+        if what not in self.errors and len(self.errors) < 3:
+            self.errors.append(what)
+
+
+async def watch_run(
+    task: asyncio.Task[Any],
+    stats: LoadStats,
+    count: Callable[[], int],
+    n: int,
+    *,
+    start: float,
+    timeout: float,
+    sample: Callable[[], None] | None,
+    arrived: str,
+) -> tuple[float | None, str | None]:
+    """Poll ``count()`` every 20 ms until ``n`` messages have ``arrived``; (seconds, error).
+
+    ``sample`` (peak memory) runs every 100 ms. The load ``task`` is
+    cancelled if it is still running at the end.
+    """
+    error: str | None = None
+    elapsed: float | None = None
+    polls = 0
+    try:
+        while True:
+            got = count()
+            now = time.perf_counter()
+            if got >= n:
+                elapsed = now - start
+                break
+            if task.done() and task.exception() is not None:
+                exc = task.exception()
+                error = f"load client crashed: {type(exc).__name__}: {exc}"
+                break
+            if stats.finished and stats.failed and got >= stats.accepted_count:
+                error = f"{stats.failed} of {n} messages refused or failed"
+                break
+            if now - start > timeout:
+                error = f"timeout after {timeout:g} s: {got} of {n} {arrived}"
+                break
+            if sample is not None and polls % RSS_SAMPLE_EVERY == 0:
+                sample()
+            polls += 1
+            await asyncio.sleep(POLL_INTERVAL)
+    finally:
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    if stats.errors and error is None:
+        error = f"{stats.failed} of {n} messages refused or failed"
+    if error and stats.errors:
+        error += "; errors seen: " + " | ".join(stats.errors)
+    return elapsed, error
+
+
+def rotated(servers: list[str], repeat: int) -> list[str]:
+    """The servers in a different order each repeat, so none always goes first."""
+    k = repeat % len(servers)
+    return servers[k:] + servers[:k]
+
+
+def report(benchmark: str, params: dict[str, Any], rows: list[dict[str, Any]],
+           runs: list[Any], as_json: bool, print_table: Callable[[], None]) -> int:
+    """Print the JSON document or the table; exit status 0 when every run succeeded."""
+    if as_json:
+        doc = {"benchmark": benchmark, "params": params, "machine": machine(),
+               "summary": rows, "runs": [asdict(r) for r in runs]}
+        print(json.dumps(doc, indent=2))
+    else:
+        print_table()
+    return 0 if all(r["runs_ok"] == r["runs"] for r in rows) else 1

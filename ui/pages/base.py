@@ -95,6 +95,16 @@ class Page(QWidget):
         self.revert_button.setEnabled(False)
         return row
 
+    def editor_pane(self, editor: QWidget) -> QWidget:
+        """The right-hand side of a list page: the editor, then Revert and Save at the foot."""
+        pane = QWidget()
+        column = QVBoxLayout(pane)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(editor)
+        column.addStretch(1)
+        column.addLayout(self.save_buttons())
+        return pane
+
     # -- errors -----------------------------------------------------------
 
     def error_label(self, *fields: str) -> ErrorLabel:

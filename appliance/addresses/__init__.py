@@ -10,15 +10,19 @@ recognised and refused instead of being silently rewritten.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from email.utils import getaddresses
 
 __all__ = [
     "Address",
     "AddressError",
     "parse_path",
     "parse_address",
+    "header_addresses",
     "is_valid_domain",
     "normalize_domain",
 ]
@@ -181,3 +185,24 @@ def parse_path(text: str) -> Address | None:
     if route:
         return Address(addr.local, addr.domain, addr.quoted, route, addr.literal)
     return addr
+
+
+# CPython's fix for CVE-2023-27043 (3.11.10, 3.12.6, and backported into some
+# distributions' older point releases, Debian 12's 3.11.2 among them) made
+# getaddresses() strict: a list with an empty element, such as the trailing
+# comma of "Foo <a@b.c>,", is then thrown away whole as [('', '')]. RFC 5322
+# section 4.4 (obs-addr-list) allows empty elements and says to ignore them,
+# which is what the lenient parser does; ask for it wherever the keyword exists
+# so that every Python gives the same addresses.
+_LENIENT = (
+    {"strict": False} if "strict" in inspect.signature(getaddresses).parameters else {}
+)
+
+
+def header_addresses(values: Iterable[str]) -> list[tuple[str, str]]:
+    """(display name, address) pairs of address header fields (To:, Cc:, From: ...).
+
+    Empty list elements are skipped (RFC 5322 obs-addr-list); the answer is
+    the same on every supported Python whatever its ``getaddresses`` default.
+    """
+    return [(n, a) for n, a in getaddresses(list(values), **_LENIENT) if n or a]

@@ -13,9 +13,10 @@ import getpass
 import sys
 from collections.abc import Sequence
 from email.parser import BytesHeaderParser
-from email.utils import formataddr, getaddresses
+from email.utils import formataddr
 from typing import BinaryIO
 
+from appliance.addresses import header_addresses
 from appliance.control.client import ControlClient
 from appliance.home import resolve_home
 from appliance.state import StateError
@@ -95,7 +96,7 @@ def prepare(message: bytes, *, sender: str, full_name: str | None, extract: bool
     recipients = list(rcpts)
     if extract:
         fields = headers.get_all("To", []) + headers.get_all("Cc", []) + headers.get_all("Bcc", [])
-        recipients += [addr for _, addr in getaddresses(fields) if addr]
+        recipients += [addr for _, addr in header_addresses(fields) if addr]
         head = _drop_header(head, b"Bcc")
     if headers.get("From") is None:
         head = f"From: {formataddr((full_name or '', sender))}\r\n".encode() + head

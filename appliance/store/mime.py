@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from email.utils import getaddresses
+
+from appliance.addresses import header_addresses
 
 __all__ = [
     "Part",
@@ -327,9 +328,7 @@ def _parse_addresses(value: bytes) -> bytes:
         return fast
     text = value.decode("utf-8", "surrogateescape")
     items: list[bytes] = []
-    for name, addr in getaddresses([text]):
-        if not addr and not name:
-            continue
+    for name, addr in header_addresses([text]):
         local, at, host = addr.rpartition("@")
         if not at:
             local, host = addr, ""

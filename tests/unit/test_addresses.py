@@ -290,3 +290,21 @@ def test_no_relay_trick(path: str) -> None:
     addr = parse_path(path)
     assert addr is not None
     assert not addr.has_relay_trick
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    # RFC 5322 4.4 obs-addr-list: empty list elements are allowed and ignored.
+    ("Foo Bar <a@b.c>,", [("Foo Bar", "a@b.c")]),
+    ('"Quoted, Name" <q@x.org>,', [("Quoted, Name", "q@x.org")]),
+    ("a@b.c,, d@e.f", [("", "a@b.c"), ("", "d@e.f")]),
+    (", a@b.c", [("", "a@b.c")]),
+    ("", []),
+])
+def test_header_addresses_follow_rfc5322_on_every_python(
+    value: str, expected: list[tuple[str, str]]
+) -> None:
+    # Python 3.11.2 as Debian 12 ships it (with the CVE-2023-27043 fix) throws
+    # such lists away whole unless asked to be lenient; 3.11.7 keeps them.
+    from appliance.addresses import header_addresses
+
+    assert header_addresses([value]) == expected

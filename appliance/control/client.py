@@ -1,9 +1,15 @@
 """The control API client, shared by the CLI and the GUI.
 
-``ControlClient.call(name, **args)`` runs an operation in the running daemon
-when one answers, or in-process on the data directory when none does
-(except operations that need the daemon). Errors come back as
-``StateError`` with the field at fault, ready to show beside a form field.
+``ControlClient.call(name, **args)`` runs an operation in the running daemon,
+or in-process on the data directory when no daemon runs (except operations
+that need the daemon). Errors come back as ``StateError`` with the field at
+fault, ready to show beside a form field.
+
+"No daemon runs" means no control endpoint, a refused connection, or an
+endpoint whose process is gone. A daemon that is there but slow (a time-out,
+a connection reset after the request went out) is an error: running the
+operation locally as well could do it twice, and ``message.submit`` run that
+way would leave mail where the running daemon never looks.
 """
 
 from __future__ import annotations
@@ -19,11 +25,25 @@ from typing import Any
 from appliance.home import Home
 from appliance.state import State, StateError
 
-__all__ = ["ControlClient", "DaemonUnavailable", "ensure_secret"]
+__all__ = ["ControlClient", "DaemonNotAnswering", "DaemonUnavailable", "ensure_secret"]
 
 
 class DaemonUnavailable(StateError):
-    pass
+    """No daemon runs: the operation may safely run in-process instead."""
+
+
+class DaemonNotAnswering(StateError):
+    """A daemon runs but did not answer: the operation may or may not have run."""
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def ensure_secret(home: Home) -> str:
@@ -35,46 +55,74 @@ def ensure_secret(home: Home) -> str:
     return path.read_text().strip()
 
 
+def _default_timeout() -> float:
+    try:
+        return float(os.environ.get("MAILROOM_CONTROL_TIMEOUT", "") or 60.0)
+    except ValueError:
+        return 60.0
+
+
 class ControlClient:
-    def __init__(self, home: Home, *, timeout: float = 60.0, local_fallback: bool = True) -> None:
+    def __init__(self, home: Home, *, timeout: float | None = None,
+                 local_fallback: bool = True) -> None:
         self.home = home
-        self.timeout = timeout
+        # MAILROOM_CONTROL_TIMEOUT: for scripts that would rather fail fast.
+        self.timeout = timeout if timeout is not None else _default_timeout()
         self.local_fallback = local_fallback
         self._local: Any = None
 
     # -- transport --------------------------------------------------------
 
-    def _endpoint(self) -> tuple[str, int, str] | None:
+    def _endpoint(self) -> tuple[str, int, str, int | None] | None:
         try:
             info = json.loads((self.home.run / "control.json").read_text())
             secret = self.home.control_secret.read_text().strip()
         except (FileNotFoundError, ValueError, PermissionError):
             return None
-        return info["host"], int(info["port"]), secret
+        pid = info.get("pid")
+        return info["host"], int(info["port"]), secret, int(pid) if pid else None
 
     def daemon_running(self) -> bool:
         try:
             self._remote("ping", {})
             return True
-        except (DaemonUnavailable, StateError):
+        except DaemonNotAnswering:
+            return True  # there, only slow: certainly not a reason to start another
+        except StateError:
             return False
 
     def _remote(self, name: str, args: dict[str, Any]) -> Any:
         endpoint = self._endpoint()
         if endpoint is None:
             raise DaemonUnavailable("the Mailroom daemon is not running")
-        host, port, secret = endpoint
+        host, port, secret, pid = endpoint
+        if pid is not None and not _process_alive(pid):
+            # A daemon killed without cleaning up: its endpoint file is stale.
+            raise DaemonUnavailable("the Mailroom daemon is not running (stale control.json)")
         conn = http.client.HTTPConnection(host, port, timeout=self.timeout)
         try:
-            body = json.dumps(args).encode()
-            conn.request("POST", f"/api/{name}", body=body, headers={
-                "Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
-            resp = conn.getresponse()
-            payload = json.loads(resp.read() or b"{}")
-        except (ConnectionError, OSError, TimeoutError) as exc:
-            raise DaemonUnavailable(f"the Mailroom daemon is not answering ({exc})") from exc
-        except ValueError as exc:
-            raise StateError(f"bad reply from the daemon: {exc}") from exc
+            try:
+                conn.connect()
+            except ConnectionRefusedError as exc:
+                raise DaemonUnavailable("the Mailroom daemon is not running") from exc
+            except OSError as exc:
+                raise DaemonNotAnswering(
+                    f"cannot reach the Mailroom daemon on {host}:{port} ({exc})") from exc
+            try:
+                body = json.dumps(args).encode()
+                conn.request("POST", f"/api/{name}", body=body, headers={
+                    "Authorization": f"Bearer {secret}", "Content-Type": "application/json"})
+                resp = conn.getresponse()
+                payload = json.loads(resp.read() or b"{}")
+            except (OSError, http.client.HTTPException) as exc:
+                what = ("did not answer within "
+                        f"{self.timeout:g} s" if isinstance(exc, TimeoutError)
+                        else f"dropped the connection ({exc or type(exc).__name__})")
+                raise DaemonNotAnswering(
+                    f"the Mailroom daemon {what}; '{name}' may or may not have been done "
+                    "(check with: mailroom status, mailroom mailq)") from exc
+            except ValueError as exc:
+                raise StateError(f"bad reply from the daemon: {exc}") from exc
         finally:
             conn.close()
         if not payload.get("ok"):
@@ -106,7 +154,7 @@ class ControlClient:
         endpoint = self._endpoint()
         if endpoint is None:
             raise DaemonUnavailable("the Mailroom daemon is not running")
-        host, port, secret = endpoint
+        host, port, secret, _ = endpoint
         conn = http.client.HTTPConnection(host, port, timeout=60)
         try:
             conn.request("GET", "/api/events", headers={"Authorization": f"Bearer {secret}"})

@@ -14,12 +14,15 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from appliance.logs import get_logger
+
 __all__ = [
     "Authenticate",
     "Connection",
     "LineTooLong",
     "Listener",
     "MailboxListener",
+    "PlaintextInjection",
     "is_loopback",
 ]
 
@@ -28,6 +31,15 @@ Authenticate = Callable[[str, str, str], Awaitable[str | None]]
 
 class LineTooLong(Exception):
     pass
+
+
+class PlaintextInjection(Exception):
+    """The client sent more than the STARTTLS/STLS command before the TLS handshake.
+
+    Those bytes were written in plaintext, so anyone on the path may have
+    put them there (CVE-2011-0411); executing them inside the TLS session
+    would give them the session's trust. Postfix and Dovecot hang up.
+    """
 
 
 def is_loopback(ip: str) -> bool:
@@ -81,7 +93,12 @@ class Connection:
             await self.writer.drain()
 
     async def start_tls(self, context: ssl.SSLContext) -> None:
+        """Switch to TLS; raises PlaintextInjection if the client sent more first."""
         await self.drain()
+        # Checked after the last await before the switch: from here on every
+        # byte the socket delivers goes to the TLS layer, never to the reader.
+        if self.reader._buffer:  # type: ignore[attr-defined]  # no public "pending bytes"
+            raise PlaintextInjection
         await self.writer.start_tls(context)
         self.tls = True
 
@@ -102,6 +119,7 @@ class Listener:
     """
 
     refusal = b"too many connections\r\n"
+    service = "mailbox"  # the log's program name, as Postfix's "smtpd"
 
     def __init__(self, *, tls_context: ssl.SSLContext | None, implicit_tls: bool,
                  timeout: float, max_line: int, max_connections: int = 500,
@@ -174,6 +192,9 @@ class Listener:
             await self.serve(conn)
         except (EOFError, ConnectionError, TimeoutError, ssl.SSLError, LineTooLong):
             pass
+        except PlaintextInjection:
+            get_logger(self.service).warning(
+                "plaintext after STARTTLS from [%s]; disconnecting (command injection?)", ip)
         except asyncio.CancelledError:
             pass  # close_sessions(): ending quietly is the point
         finally:

@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from appliance.imap.listener import Connection, LineTooLong, is_loopback
+from appliance.imap.listener import Connection, LineTooLong, PlaintextInjection, is_loopback
 from appliance.imap.parser import (
     Atom,
     FetchItem,
@@ -271,6 +271,8 @@ class ImapSession:
             self.send(tag + b" NO [OVERQUOTA] quota exceeded")
         except _Logout:
             return False
+        except PlaintextInjection:
+            raise  # the listener hangs up and logs it
         except Exception:
             # A bug must cost the client one command, not its session.
             log.exception("IMAP %s failed for %s", name, self.user)

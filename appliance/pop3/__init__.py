@@ -420,6 +420,7 @@ class PopSession:
 class PopServer(MailboxListener):
     store: Mailstore
     refusal = b"-ERR [SYS/TEMP] too many connections, try again later\r\n"
+    service = "pop3d"
 
     def __init__(
         self,

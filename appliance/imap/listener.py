@@ -55,6 +55,8 @@ def is_loopback(ip: str) -> bool:
 class Connection:
     """One client connection: reads lines within limits, writes bytes, upgrades to TLS."""
 
+    stall_check = 0.5  # seconds a blocked write waits before checking the client is still there
+
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                  *, timeout: float, max_line: int) -> None:
         self.reader = reader
@@ -89,8 +91,27 @@ class Connection:
         self.writer.write(data)
 
     async def drain(self) -> None:
+        """Wait until the client takes what was written.
+
+        Raises TimeoutError after ``timeout``, and EOFError once the client
+        has closed its side (FIN) and stopped reading: its session can never
+        end with QUIT/LOGOUT, so waiting out the time-out would only keep
+        what the session holds (the POP3 maildrop lock) for minutes.
+        """
+        transport = self.writer.transport
+        if transport.get_write_buffer_size() <= transport.get_write_buffer_limits()[0]:
+            await self.writer.drain()  # under the low-water mark: never waits
+            return
         async with asyncio.timeout(self.timeout):
-            await self.writer.drain()
+            while True:
+                before = transport.get_write_buffer_size()
+                try:
+                    async with asyncio.timeout(self.stall_check):
+                        await self.writer.drain()
+                    return
+                except TimeoutError:
+                    if self.reader.at_eof() and transport.get_write_buffer_size() >= before:
+                        raise EOFError("client closed its side and stopped reading") from None
 
     async def start_tls(self, context: ssl.SSLContext) -> None:
         """Switch to TLS; raises PlaintextInjection if the client sent more first."""

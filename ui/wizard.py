@@ -153,7 +153,7 @@ class RelayPage(_Page):
         layout.addWidget(self.list)
         form = QFormLayout()
         self.extra = QLineEdit()
-        self.extra.setPlaceholderText("more networks, e.g. 10.1.0.0/16, comma separated")
+        self.extra.setPlaceholderText("more networks, e.g. 10.1.0.0/16, !10.1.0.1 to exclude one")
         self.errors["network"] = _labelled(form, "&Other networks:", self.extra)
         layout.addLayout(form)
         self.warning = QLabel()
@@ -190,10 +190,15 @@ class RelayPage(_Page):
         return nets
 
     def _warn(self) -> None:
+        # The same check and words as the relay.set operation the wizard ends with
+        # (no daemon runs yet to ask).
         try:
             nets = setup.check_networks(self.networks())
-        except StateError:
+        except StateError as exc:
+            self.show_error(exc)
+            self.warning.setText("")
             return
+        self.clear()
         notes = setup.relay_gateway_warnings(nets, self.gateways)
         self.warning.setText("\n".join(f"⚠ {n}" for n in notes))
 

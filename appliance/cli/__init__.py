@@ -192,10 +192,21 @@ def cmd_relay(client: ControlClient, args: argparse.Namespace) -> int:
         for net in client.call("relay.list"):
             print(net)
     elif args.action == "add":
-        print(f"relay allowed from {client.call('relay.add', network=args.network)}")
+        result = client.call("relay.add", network=args.network)
+        net = result["network"]
+        if net.startswith("!"):
+            print(f"relay excluded for {net[1:]} (even inside a listed network)")
+        else:
+            print(f"relay allowed from {net}")
+        for warning in result["warnings"]:
+            print(f"warning: {warning}", file=sys.stderr)
     else:
         client.call("relay.del", network=args.network)
-        print(f"relay no longer allowed from {args.network}")
+        net = args.network.strip()
+        if net.startswith("!"):
+            print(f"relay no longer excluded for {net[1:].strip()}")
+        else:
+            print(f"relay no longer allowed from {net}")
     return 0
 
 
@@ -460,7 +471,9 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     a = actions(p)
     a.add_parser("list", parents=[common])
     for act in ("add", "del"):
-        a.add_parser(act, parents=[common]).add_argument("network", metavar="CIDR")
+        a.add_parser(act, parents=[common]).add_argument(
+            "network", metavar="CIDR",
+            help="a network (192.168.1.0/24), or !NETWORK to exclude it (!192.168.1.1)")
 
     p = add("tls", cmd_tls, "the TLS certificate (self-signed at init, or imported)")
     a = actions(p)

@@ -271,8 +271,22 @@ class Operations:
         return self.state.relay_networks()
 
     @op("relay.add")
-    def relay_add(self, network: str) -> str:
-        return self.state.add_relay(network)
+    def relay_add(self, network: str) -> dict[str, Any]:
+        """Store one entry; ``warnings`` (public network, NAT gateway) are for the user."""
+        from appliance.control.setup import relay_gateway_warnings
+
+        cidr = self.state.add_relay(network)
+        warnings = relay_gateway_warnings(self.state.relay_networks(), only=[cidr])
+        return {"network": cidr, "warnings": warnings}
+
+    @op("relay.show")
+    def relay_show(self, networks: list[str] | None = None) -> dict[str, Any]:
+        """The stored entries, or ``networks`` (an editor's list) checked as ``relay.set`` would,
+        with their warnings; nothing is stored."""
+        from appliance.control.setup import check_networks, relay_gateway_warnings
+
+        entries = self.state.relay_networks() if networks is None else check_networks(networks)
+        return {"networks": entries, "warnings": relay_gateway_warnings(entries)}
 
     @op("relay.del")
     def relay_del(self, network: str) -> None:
@@ -452,19 +466,12 @@ class Operations:
         return stored
 
     @op("relay.set")
-    def relay_set(self, networks: list[str]) -> list[str]:
-        """Make the relay networks exactly ``networks``: all are checked before any change."""
-        from appliance.control.setup import check_networks
+    def relay_set(self, networks: list[str]) -> dict[str, Any]:
+        """Make the relay entries exactly ``networks``: all are checked before any change."""
+        from appliance.control.setup import relay_gateway_warnings
 
-        wanted = check_networks(networks)
-        current = self.state.relay_networks()
-        for cidr in wanted:
-            if cidr not in current:
-                self.state.add_relay(cidr)
-        for cidr in current:
-            if cidr not in wanted:
-                self.state.delete_relay(cidr)
-        return self.state.relay_networks()
+        stored = self.state.set_relay_networks(networks)
+        return {"networks": stored, "warnings": relay_gateway_warnings(stored)}
 
     @op("domain.set")
     def domain_set(self, names: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from appliance.addresses import AddressError, is_valid_domain, normalize_domain,
 from appliance.auth import MIN_PASSWORD_LENGTH
 from appliance.home import Home
 from appliance.state import State, StateError
+from appliance.state.relay import RelayNetworkError, parse_relay, relay_warnings
 
 __all__ = [
     "initialize", "check_names", "check_account", "check_networks", "check_smarthost",
@@ -53,12 +54,13 @@ def check_account(address: str, password: str, domain: str) -> str:
 
 
 def check_networks(networks: list[str]) -> list[str]:
+    """The relay entries in stored form; the state store's own check, before anything is written."""
     out = []
     for text in networks:
         try:
-            out.append(str(ipaddress.ip_network(text.strip(), strict=False)))
-        except ValueError as exc:
-            raise StateError(f"not a network (CIDR): {text!r}", "network") from exc
+            out.append(str(parse_relay(text)))
+        except RelayNetworkError as exc:
+            raise StateError(str(exc), "network") from exc
     return out
 
 
@@ -152,26 +154,11 @@ def guess_networks() -> list[str]:
     return sorted(nets)
 
 
-def relay_gateway_warnings(networks: list[str], gateways: list[str] | None = None
-                           ) -> list[str]:
-    """Warnings about relay networks that would make an open relay behind NAT."""
+def relay_gateway_warnings(networks: list[str], gateways: list[str] | None = None,
+                           only: list[str] | None = None) -> list[str]:
+    """Warnings about relay entries: public networks, and gateways that relay behind NAT."""
     gateways = default_gateways() if gateways is None else gateways
-    warnings = []
-    for cidr in networks:
-        net = ipaddress.ip_network(cidr, strict=False)
-        if net.prefixlen == 0:
-            warnings.append(f"relay network {cidr} lets the whole Internet relay (open relay)")
-            continue
-        for gw in gateways:
-            addr = ipaddress.ip_address(gw)
-            if addr.version == net.version and addr in net:
-                warnings.append(
-                    f"relay network {cidr} contains the gateway {gw}: behind NAT or port "
-                    f"forwarding, outside connections may appear to come from it and "
-                    f"could relay through this server")
-        if not net.is_private and not net.is_loopback:
-            warnings.append(f"relay network {cidr} is not a private network")
-    return warnings
+    return relay_warnings(networks, gateways, only)
 
 
 def dns_records(hostname: str, domains: list[str], address: str = "") -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from appliance.addresses import Address, AddressError, parse_path
 from appliance.aliases import Directory, expand
+from appliance.state.relay import RelayEntry, normalize_relay
 
 __all__ = ["Verdict", "check_recipient", "check_sender", "in_networks"]
 
@@ -30,25 +31,29 @@ class Verdict:
 
 
 def in_networks(ip: str, networks: Iterable[str]) -> bool:
+    """Is ``ip`` in a relay network? An exclusion (``!net``) that holds it wins over any."""
     try:
         addr = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
-    for net in networks:
-        parsed = _network(net)
-        if parsed is not None and addr in parsed:
-            return True
-    return False
+    inside = False
+    for text in networks:
+        entry = _entry(text)
+        if entry is not None and addr in entry.network:
+            if entry.excluded:
+                return False
+            inside = True
+    return inside
 
 
 @functools.lru_cache(maxsize=1024)
-def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+def _entry(text: str) -> RelayEntry | None:
     try:
-        return ipaddress.ip_network(text, strict=False)
+        return normalize_relay(text)
     except ValueError:
-        return None
+        return None  # a bad entry grants nothing; it must not stop the check
 
 
 def check_sender(path: str) -> tuple[str, str | None]:

@@ -8,7 +8,6 @@ these methods; a method either applies the whole change or raises
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import sqlite3
 import threading
@@ -22,6 +21,7 @@ from typing import Any
 from appliance.addresses import AddressError, is_valid_domain, normalize_domain, parse_address
 from appliance.aliases.expand import ERROR_PREFIX
 from appliance.auth import MIN_PASSWORD_LENGTH, hash_password
+from appliance.state.relay import RelayNetworkError, entry_order, normalize_relay, parse_relay
 from appliance.state.settings import SETTINGS, SettingError, parse_setting
 
 __all__ = ["State", "StateError", "Account", "Forward", "ERROR_PREFIX", "DEFAULT_RELAY"]
@@ -103,17 +103,12 @@ def _address(text: str, field: str) -> str:
     return f"{addr.local.lower()}@{addr.domain}"
 
 
-def _network(text: str) -> str:
+def _network(text: str, judge: bool = True) -> str:
+    """The stored form of a relay entry; ``judge``: refuse one that makes an open relay."""
     try:
-        net = ipaddress.ip_network(text.strip(), strict=False)
-    except ValueError as exc:
-        raise StateError(f"not a network (CIDR): {text!r}", "network") from exc
-    return str(net)
-
-
-def _net_order(cidr: str) -> tuple[int, int, int]:
-    net = ipaddress.ip_network(cidr)
-    return net.version, int(net.network_address), net.prefixlen
+        return str(parse_relay(text) if judge else normalize_relay(text))
+    except RelayNetworkError as exc:
+        raise StateError(str(exc), "network") from exc
 
 
 class State:
@@ -478,7 +473,7 @@ class State:
         rows = self._query("SELECT cidr FROM relay_networks")
         if not rows and not self._query("SELECT 1 FROM settings WHERE key='relay.initialized'"):
             return list(DEFAULT_RELAY)
-        return sorted((r["cidr"] for r in rows), key=_net_order)
+        return sorted((r["cidr"] for r in rows), key=entry_order)
 
     def _ensure_relay_defaults(self, db: sqlite3.Connection) -> None:
         # The defaults live in the table once anything is changed, so that
@@ -493,14 +488,32 @@ class State:
         with self._write() as db:
             self._ensure_relay_defaults(db)
             if db.execute("SELECT 1 FROM relay_networks WHERE cidr=?", (cidr,)).fetchone():
-                raise StateError(f"{cidr} is already a relay network", "network")
+                kind = "an exclusion" if cidr.startswith("!") else "a relay network"
+                raise StateError(f"{cidr} is already {kind}", "network")
             db.execute("INSERT INTO relay_networks(cidr, note) VALUES(?, ?)", (cidr, note))
         return cidr
 
+    def set_relay_networks(self, networks: Iterable[str]) -> list[str]:
+        """Make the relay entries exactly ``networks``: all are checked, or nothing changes."""
+        wanted: list[str] = []
+        for text in networks:
+            cidr = _network(text)
+            if cidr not in wanted:
+                wanted.append(cidr)
+        with self._write() as db:
+            self._ensure_relay_defaults(db)
+            db.execute("DELETE FROM relay_networks WHERE cidr NOT IN "
+                       f"({','.join('?' * len(wanted))})", wanted)
+            for cidr in wanted:
+                db.execute("INSERT OR IGNORE INTO relay_networks(cidr) VALUES(?)", (cidr,))
+        return self.relay_networks()
+
     def delete_relay(self, network: str) -> None:
-        cidr = _network(network)
+        # An entry stored before the open-relay check must still be removable.
+        cidr = _network(network, judge=False)
         with self._write() as db:
             self._ensure_relay_defaults(db)
             cur = db.execute("DELETE FROM relay_networks WHERE cidr=?", (cidr,))
             if not cur.rowcount:
-                raise StateError(f"{cidr} is not a relay network", "network")
+                kind = "an exclusion" if cidr.startswith("!") else "a relay network"
+                raise StateError(f"{cidr} is not {kind}", "network")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -14,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from appliance.control.setup import relay_gateway_warnings
+from appliance.state import StateError
 from ui.context import AppContext
 from ui.pages.base import Page
 
@@ -33,8 +32,10 @@ class RelayPage(Page):
             "Computers on these networks may send mail to any address through this server "
             "without logging in (like sendmail's <tt>Connect:192.168.1 RELAY</tt>). Everyone "
             "else must log in (submission, port 587) or can only send to this server's own "
-            "domains. Never list the whole Internet, and beware of networks that contain "
-            "your router: behind NAT every outside connection may appear to come from it.")
+            "domains. The server refuses the whole Internet; beware of networks that contain "
+            "your router: behind NAT every outside connection may appear to come from it. "
+            "Exclude an address with <tt>!</tt> (<tt>!192.168.1.1</tt>): exclusions are "
+            "checked first.")
         intro.setWordWrap(True)
         self.outer.addWidget(intro)
         self.networks = QListWidget()
@@ -42,7 +43,7 @@ class RelayPage(Page):
         self.outer.addWidget(self.networks, 1)
         row = QHBoxLayout()
         self.new_network = QLineEdit()
-        self.new_network.setPlaceholderText("192.168.1.0/24")
+        self.new_network.setPlaceholderText("192.168.1.0/24 or !192.168.1.1")
         label = QLabel("&Network (CIDR):")
         label.setBuddy(self.new_network)
         self.add_button = QPushButton("&Add")
@@ -63,23 +64,25 @@ class RelayPage(Page):
         self.remove_button.clicked.connect(self.remove_network)
 
     def load(self) -> None:
-        self.call("relay.list", {}, self._fill)
-        if not self.gateways:
+        self.call("relay.show", {}, self._fill)
+        if not self.guessed:
             self.call("network.show", {}, self._guess, lambda e: None)
 
     def _guess(self, data: dict[str, Any]) -> None:
         self.gateways = data["gateways"]
         self.guessed = data["networks"]
         self.lan_button.setToolTip("Add " + (", ".join(self.guessed) or "no LAN found"))
-        self.update_warning()
 
-    def _fill(self, networks: list[str]) -> None:
-        self.original = list(networks)
+    def _fill(self, shown: dict[str, Any]) -> None:
+        self.original = list(shown["networks"])
         self.networks.clear()
-        self.networks.addItems(networks)
+        self.networks.addItems(self.original)
         self.loaded = True
         self.set_dirty(False)
-        self.update_warning()
+        self._show_warnings(shown["warnings"])
+
+    def _show_warnings(self, warnings: list[str]) -> None:
+        self.warning.setText("\n".join(f"⚠ {w}" for w in warnings))
 
     def network_list(self) -> list[str]:
         return [self.networks.item(i).text() for i in range(self.networks.count())]
@@ -106,20 +109,26 @@ class RelayPage(Page):
             self.update_warning()
 
     def update_warning(self) -> None:
-        valid = []
-        for net in self.network_list():
-            try:
-                valid.append(str(ipaddress.ip_network(net, strict=False)))
-            except ValueError:
-                continue
-        warnings = relay_gateway_warnings(valid, self.gateways)
-        self.warning.setText("\n".join(f"⚠ {w}" for w in warnings))
+        """Ask the server about the list as edited: its refusal or warnings show at once."""
+        networks = self.network_list()
+
+        def checked(shown: dict[str, Any]) -> None:
+            if networks == self.network_list():  # an answer about an older list is stale
+                self.errors["network"].show_message("")
+                self._show_warnings(shown["warnings"])
+
+        def refused(exc: StateError) -> None:
+            if networks == self.network_list():
+                self.errors["network"].show_message(exc.message)
+                self._show_warnings([])
+
+        self.call("relay.show", {"networks": networks}, checked, refused)
 
     def save(self) -> None:
         self.clear_errors()
         networks = self.network_list()
 
-        def done(result: list[str]) -> None:
+        def done(result: dict[str, Any]) -> None:
             self.banner.show_message("Saved.", "info")
             self._fill(result)
             self.saved.emit()

@@ -1,0 +1,53 @@
+"""The relay page against a real daemon: the server's refusal and warnings, shown in place."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from appliance.state import StateError
+from tests.ui.conftest import Gui, wait
+from ui.pages.relay import RelayPage
+
+
+def open_relay(gui: Gui) -> RelayPage:
+    assert gui.window.show_page("relay")
+    page = gui.window.page("relay")
+    assert isinstance(page, RelayPage)
+    wait(lambda: page.loaded and page.idle)
+    return page
+
+
+def test_relay_page_refuses_an_open_relay_with_the_servers_words(gui: Gui) -> None:
+    client = gui.client
+    with pytest.raises(StateError) as info:
+        client.call("relay.add", network="0.0.0.0/0")
+    server_says = info.value.message
+    before = client.call("relay.list")
+
+    relay = open_relay(gui)
+    relay.add_network("0.0.0.0/0")
+    wait(lambda: relay.idle and relay.field_error("network") != "")
+    assert relay.field_error("network") == server_says  # refused as soon as it is added
+    relay.save_button.click()
+    wait(lambda: relay.idle)
+    assert relay.field_error("network") == server_says
+    assert "Not saved" in relay.banner.text()
+    assert client.call("relay.list") == before
+
+    # Take it out again: the error goes; a public network brings the op's warning.
+    relay.networks.setCurrentItem(
+        relay.networks.findItems("0.0.0.0/0", Qt.MatchFlag.MatchExactly)[0])
+    relay.remove_button.click()
+    relay.add_network("100.64.0.0/10")
+    relay.add_network("!127.0.0.1")
+    wait(lambda: relay.idle and "public network" in relay.warning.text())
+    assert relay.field_error("network") == ""
+    relay.save_button.click()
+    wait(lambda: relay.idle and not relay.is_dirty())
+    assert client.call("relay.list") == ["100.64.0.0/10", "127.0.0.1/32", "!127.0.0.1/32",
+                                         "::1/128"]
+    shown = client.call("relay.show")
+    assert shown["warnings"], "the page shows what the operation returns"
+    assert relay.warning.text() == "\n".join(f"⚠ {w}" for w in shown["warnings"])
+    client.close()

@@ -8,8 +8,8 @@ subscribers (the control API streams them to the GUI).
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import logging.handlers
 import os
 import sys
 import threading
@@ -17,9 +17,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
-__all__ = ["setup_logging", "stop_logging", "get_logger", "follow", "tail", "LogBus"]
+__all__ = ["setup_logging", "stop_logging", "get_logger", "follow", "tail", "LogBus",
+           "LogFile", "set_rotation", "log_file_state"]
 
 _DATEFMT = "%b %d %H:%M:%S"
 
@@ -46,6 +46,10 @@ class LogBus(logging.Handler):
                 self.handleError(record)
 
 
+# Postfix's severity labels; INFO lines carry none.
+_LABELS = {logging.WARNING: "warning", logging.ERROR: "error", logging.CRITICAL: "fatal"}
+
+
 class _Formatter(logging.Formatter):
     """Postfix's line format; each record is formatted once for all handlers."""
 
@@ -66,8 +70,9 @@ class _Formatter(logging.Formatter):
         if second != self._second:  # one strftime per second, not per line
             self._second, self._when = second, time.strftime(_DATEFMT, time.localtime(second))
         msg = record.getMessage()
-        if record.levelno >= logging.WARNING and not msg.startswith(("warning:", "fatal:")):
-            msg = f"{'fatal' if record.levelno >= logging.CRITICAL else 'warning'}: {msg}"
+        if record.levelno >= logging.WARNING and not msg.startswith(
+                ("warning:", "error:", "fatal:")):
+            msg = f"{_LABELS[min(record.levelno, logging.CRITICAL) // 10 * 10]}: {msg}"
         if record.exc_text:
             msg += " " + record.exc_text.replace("\n", " | ")
         line = f"{self._when} {self.hostname} mailroom/{service}[{self.pid}]: {msg}"
@@ -98,11 +103,9 @@ def setup_logging(
         handler.close()
     fmt = _Formatter(hostname)
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    file_handler = _BatchedRotatingFileHandler(
-        log_file, maxBytes=max_bytes, backupCount=keep, encoding="utf-8"
-    )
+    file = LogFile(log_file, max_bytes=max_bytes, keep=keep, hostname=hostname)
     bus = LogBus()
-    handlers: list[logging.Handler] = [file_handler, bus]
+    handlers: list[logging.Handler] = [bus]
     if to_stderr:
         handlers.append(logging.StreamHandler(sys.stderr))
     for handler in handlers:
@@ -112,42 +115,124 @@ def setup_logging(
     global _writer
     if _writer is not None:
         _writer.stop()
-    _writer = _LogWriter(file_handler, handlers)
+    _writer = _LogWriter(file, fmt, handlers)
     root.addHandler(_writer.handler)
     # Library chatter (aiosmtpd logs every command at INFO) stays out of the mail log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     return bus
 
 
-class _BatchedRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Leaves flushing to the log writer, which flushes after each batch.
+class LogFile:
+    """The log file, written only by the log writer's thread.
 
-    It also counts what it writes instead of asking the file system for the
-    size before every line, as the standard handler does.
+    It rotates by the size it has written (``.1`` ... ``.keep``), while the
+    daemon runs. It writes whole lines only: when the disk is full
+    (ENOSPC, or any other write error) the part of a batch that did get out
+    is cut off again, the lines wait in memory (up to ``max_pending``
+    bytes, then new ones are counted and dropped) and go out with a line
+    saying how many were lost as soon as there is room again.
     """
 
-    def __init__(self, filename: Path, **kwargs: Any) -> None:
-        super().__init__(filename, **kwargs)
-        try:
-            self._size = os.path.getsize(filename)
-        except OSError:
-            self._size = 0
-
-    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802
-        if self.maxBytes <= 0:
-            return False
-        self._size += len(self.format(record)) + 1
-        return self._size > self.maxBytes
-
-    def doRollover(self) -> None:  # noqa: N802
-        super().doRollover()
+    def __init__(self, path: Path, *, max_bytes: int = 10 * 1024 * 1024, keep: int = 5,
+                 max_pending: int = 4 * 1024 * 1024, hostname: str = "localhost") -> None:
+        self.path = path
+        self.hostname = hostname
+        self.max_bytes = max_bytes
+        self.keep = keep
+        self.max_pending = max_pending
+        self.pending: deque[bytes] = deque()
+        self.pending_bytes = 0
+        self.dropped = 0
+        self.failing: OSError | None = None
+        self._fd = -1
         self._size = 0
+        with contextlib.suppress(OSError):  # a full disk: the writer tries again
+            self._open()
 
-    def flush(self) -> None:
-        pass
+    def add(self, line: str) -> None:
+        data = line.encode("utf-8", "replace") + b"\n"
+        if self.pending_bytes + len(data) > self.max_pending:
+            self.dropped += 1
+            return
+        self.pending.append(data)
+        self.pending_bytes += len(data)
 
-    def really_flush(self) -> None:
-        super().flush()
+    def _open(self) -> None:
+        if self._fd < 0:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._size = os.fstat(self._fd).st_size
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def _rotate(self) -> None:
+        self.close()
+        for n in range(self.keep - 1, 0, -1):
+            older = self.path.with_name(f"{self.path.name}.{n}")
+            if older.exists():
+                os.replace(older, self.path.with_name(f"{self.path.name}.{n + 1}"))
+        if self.keep > 0:
+            os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+        else:
+            os.unlink(self.path)
+        self._open()
+
+    def write_pending(self) -> bool:
+        """Write what waits; False when the disk refused (the lines stay queued)."""
+        if not self.pending and not self.dropped:
+            return True
+        try:
+            self._open()
+            while self.pending:
+                chunk, size = [], 0
+                room = self.max_bytes - self._size if self.max_bytes > 0 else 1 << 62
+                for data in self.pending:
+                    if chunk and size + len(data) > room:
+                        break
+                    chunk.append(data)
+                    size += len(data)
+                if self.max_bytes > 0 and self._size and self._size + size > self.max_bytes:
+                    self._rotate()
+                    continue
+                self._write_chunk(chunk)
+                for _ in chunk:
+                    self.pending_bytes -= len(self.pending.popleft())
+            if self.dropped:
+                # Lines are dropped only while the memory bound is reached,
+                # so the lost ones came after everything written above.
+                self._write_chunk([self._lost_line(self.dropped)])
+                self.dropped = 0
+        except OSError as exc:
+            if self.failing is None:
+                print(f"mailroom: cannot write {self.path}: {exc}; holding log lines",
+                      file=sys.stderr, flush=True)
+            self.failing = exc
+            return False
+        self.failing = None
+        return True
+
+    def _write_chunk(self, chunk: list[bytes]) -> None:
+        data = b"".join(chunk)
+        start = self._size
+        done = 0
+        try:
+            while done < len(data):
+                done += os.write(self._fd, data[done:])
+        except OSError:
+            if done:
+                # Never leave half a line: cut back to where this chunk began.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, start)
+            raise
+        self._size = start + done
+
+    def _lost_line(self, lost: int) -> bytes:
+        when = time.strftime(_DATEFMT)
+        return (f"{when} {self.hostname} mailroom/daemon[{os.getpid()}]: warning: "
+                f"{lost} log line(s) lost while {self.path.name} could not be "
+                "written\n").encode()
 
 
 class _LogWriter:
@@ -158,15 +243,21 @@ class _LogWriter:
     under load those wake-ups (and the GIL hand-overs they cause) were a
     tenth of the daemon's time. Here a record is only appended to a deque;
     the thread is woken only when it is idle, and while lines keep coming
-    it writes them out every ``BATCH_SECONDS`` instead.
+    it writes them out every ``batch_seconds`` instead. While the file
+    cannot be written (a full disk) it tries again every ``retry_seconds``.
     """
 
     BATCH_SECONDS = 0.05
+    RETRY_SECONDS = 0.5
 
-    def __init__(self, file_handler: _BatchedRotatingFileHandler,
-                 handlers: list[logging.Handler]) -> None:
-        self._file = file_handler
+    def __init__(self, file: LogFile, fmt: logging.Formatter,
+                 handlers: list[logging.Handler], *, batch_seconds: float | None = None,
+                 retry_seconds: float | None = None) -> None:
+        self.file = file
+        self._fmt = fmt
         self._handlers = handlers
+        self.batch_seconds = self.BATCH_SECONDS if batch_seconds is None else batch_seconds
+        self.retry_seconds = self.RETRY_SECONDS if retry_seconds is None else retry_seconds
         self._records: deque[logging.LogRecord] = deque()
         self._wake = threading.Event()
         self._idle = False
@@ -186,18 +277,28 @@ class _LogWriter:
         while self._records:
             record = self._records.popleft()
             written += 1
+            try:
+                self.file.add(self._fmt.format(record))
+            except Exception:  # a record that cannot be formatted must not stop the log
+                self.file.add(f"warning: cannot format a log record: {record.msg!r}")
             for handler in self._handlers:
                 if record.levelno >= handler.level:
                     handler.handle(record)
-        if written:
-            self._file.really_flush()
+        if written or self.file.pending or self.file.dropped:
+            self.file.write_pending()
         return written
 
     def _run(self) -> None:
         while not self._stopping:
             self._wake.clear()
-            if self._write_pending():
-                time.sleep(self.BATCH_SECONDS)
+            written = self._write_pending()
+            if self.file.failing is not None:
+                # The disk refused: lines wait in memory; look again soon
+                # (woken early only to stop).
+                self._wake.wait(self.retry_seconds)
+                continue
+            if written:
+                time.sleep(self.batch_seconds)
                 continue
             self._idle = True
             # Checked again after saying so: a line added just before would
@@ -212,6 +313,7 @@ class _LogWriter:
         self._wake.set()
         self._thread.join()
         self._write_pending()  # anything logged while the thread was ending
+        self.file.close()
 
 
 class _DeferredHandler(logging.Handler):
@@ -235,6 +337,21 @@ class _DeferredHandler(logging.Handler):
 
 
 _writer: _LogWriter | None = None
+
+
+def set_rotation(max_bytes: int, keep: int) -> None:
+    """Apply changed log.max_bytes / log.keep to the running log (at reload)."""
+    if _writer is not None:
+        _writer.file.max_bytes, _writer.file.keep = max_bytes, keep
+
+
+def log_file_state() -> dict[str, int | str | None]:
+    """How the log file is doing: lines waiting for room, lines lost, the last error."""
+    if _writer is None:
+        return {}
+    file = _writer.file
+    return {"pending": len(file.pending), "dropped": file.dropped,
+            "error": str(file.failing) if file.failing else None}
 
 
 def stop_logging() -> None:

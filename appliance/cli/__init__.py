@@ -91,6 +91,11 @@ def cmd_settings(client: ControlClient, args: argparse.Namespace) -> int:
         raw = args.value
         if raw == "-":  # secrets stay off the command line (and out of ps)
             raw = sys.stdin.readline().rstrip("\r\n")
+            if not raw.strip():
+                # An empty pipe is a mistake (a variable not set, a file not
+                # there), not a wish to clear the value: that takes ''.
+                raise CliError(f"no value for {args.key} on standard input; nothing changed "
+                               f"(to clear it: mailroom settings set {args.key} '')")
         value = client.call("settings.set", key=args.key, value=raw)
         print(f"{args.key} = {_fmt_value(value)}")
     return 0

@@ -22,7 +22,7 @@ from appliance.addresses import AddressError, is_valid_domain, normalize_domain,
 from appliance.aliases.expand import ERROR_PREFIX
 from appliance.auth import MIN_PASSWORD_LENGTH, hash_password
 from appliance.state.relay import RelayNetworkError, entry_order, normalize_relay, parse_relay
-from appliance.state.settings import SETTINGS, SettingError, parse_setting
+from appliance.state.settings import SETTINGS, SettingError, parse_setting, unknown_setting
 
 __all__ = ["State", "StateError", "Account", "Forward", "ERROR_PREFIX", "DEFAULT_RELAY"]
 
@@ -148,7 +148,7 @@ class State:
     def get_setting(self, key: str) -> Any:
         spec = SETTINGS.get(key)
         if spec is None:
-            raise StateError(f"unknown setting {key!r}", "key")
+            raise StateError(unknown_setting(key), "key")
         rows = self._query("SELECT value FROM settings WHERE key=?", (key,))
         return json.loads(rows[0]["value"]) if rows else spec.default
 

@@ -7,6 +7,7 @@ the same answer for the same input.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 
 from appliance.addresses import is_valid_domain, normalize_domain
 
-__all__ = ["SETTINGS", "Setting", "SettingError", "mask", "parse_setting"]
+__all__ = ["SETTINGS", "Setting", "SettingError", "mask", "parse_setting", "unknown_setting"]
 
 
 class SettingError(ValueError):
@@ -162,11 +163,18 @@ SETTINGS: dict[str, Setting] = {
 }
 
 
+def unknown_setting(key: str) -> str:
+    """The refusal of an unknown key, naming the closest known one (a typo, most likely)."""
+    close = difflib.get_close_matches(key.lower(), SETTINGS, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else " (see: mailroom settings show)"
+    return f"unknown setting {key!r}{hint}"
+
+
 def parse_setting(key: str, raw: Any) -> Any:
     """Turn ``raw`` (a CLI string or a JSON value) into the setting's typed value."""
     spec = SETTINGS.get(key)
     if spec is None:
-        raise SettingError(f"unknown setting {key!r}")
+        raise SettingError(unknown_setting(key))
     value: Any
     if spec.kind is bool:
         if isinstance(raw, bool):

@@ -51,3 +51,27 @@ def test_relay_exclusions(home: Mailroom) -> None:
                                 "::1/128"]
     r = home.cli("relay", "add", "!0.0.0.0/0")  # harmless: only takes rights away
     assert r.returncode == 0
+
+
+# -- settings (item 15) ----------------------------------------------------------------
+
+
+def test_settings_set_from_empty_stdin_is_refused(home: Mailroom) -> None:
+    """An empty pipe must not store an empty password; '' still clears on purpose."""
+    out(home, "settings", "set", "smarthost.username", "office")
+    for stdin in ("", "\n", "  \n"):
+        refuse(home, "settings", "set", "smarthost.username", "-", input=stdin,
+               match="no value for smarthost.username on standard input")
+        assert out(home, "settings", "get", "smarthost.username").strip() == "office"
+        refuse(home, "settings", "set", "smarthost.password", "-", input=stdin,
+               match="standard input")
+        assert out(home, "settings", "get", "smarthost.password").strip() == ""
+    assert out(home, "settings", "set", "smarthost.username", "").strip() == \
+        "smarthost.username ="
+
+
+def test_settings_unknown_key_names_the_closest(home: Mailroom) -> None:
+    refuse(home, "settings", "set", "smarthost.pasword", "x",
+           match="did you mean smarthost.password?")
+    refuse(home, "settings", "get", "smtp.prot", match="did you mean smtp.port?")
+    refuse(home, "settings", "set", "no-such-thing-at-all", "1", match="settings show")

@@ -31,6 +31,7 @@ class TrayState:
         self.known = False
         self.services: dict[str, str] = {}
         self.paused = False
+        self.storage_low = False
         self.queue_size = 0
         self.last_event = ""
         self._queue_alarm = False
@@ -43,7 +44,8 @@ class TrayState:
             return "unknown"
         if self.status is None:
             return "down"
-        if self.paused or any(s != "running" for s in self.services.values()):
+        if self.paused or self.storage_low or any(
+                s != "running" for s in self.services.values()):
             return "degraded"
         return "up"
 
@@ -62,7 +64,9 @@ class TrayState:
             parts = [f"{', '.join(bad)} not running"] if bad else []
             if self.paused:
                 parts.append("incoming mail paused")
-            return "Mailroom: " + "; ".join(parts)
+            if self.storage_low:
+                parts.append("disk space low: new mail refused")
+            return "Mailroom degraded: " + "; ".join(parts)
         return "Mailroom: all services up"
 
     def tooltip(self) -> str:
@@ -91,6 +95,7 @@ class TrayState:
         before = dict(self.services)
         self.status = status
         self.paused = bool(status.get("paused"))
+        notes += self._set_storage(bool((status.get("storage") or {}).get("low")))
         self.services = {s["name"]: s["state"] for s in status.get("services", [])}
         if was_up:
             for name, state in self.services.items():
@@ -117,6 +122,8 @@ class TrayState:
             self.last_event = f"{name} {state}"
             if state != "running" and before in ("running", None) and self.status is not None:
                 notes.append(self._service_down(name, state, str(event.get("error", ""))))
+        elif kind == "storage":
+            notes += self._set_storage(bool(event.get("low")))
         elif kind == "message.delivered":
             self.last_event = f"delivered to {event.get('to', '')}"
         elif kind == "message.deferred":
@@ -135,6 +142,17 @@ class TrayState:
     def _service_down(self, name: str, state: str, error: str = "") -> Notification:
         return Notification(f"{name} is {state}", error or f"The {name} service is {state}.",
                             "critical")
+
+    def _set_storage(self, low: bool) -> list[Notification]:
+        was, self.storage_low = self.storage_low, low
+        if low and not was:
+            self.last_event = "disk space low"
+            return [Notification("Disk space low",
+                                 "The data directory is nearly full: new mail is refused "
+                                 "until there is room (queue.minfree).", "critical")]
+        if was and not low:
+            self.last_event = "disk space back"
+        return []
 
     def _set_queue(self, size: int) -> list[Notification]:
         self.queue_size = size

@@ -245,8 +245,7 @@ def cmd_serve(client: ControlClient, args: argparse.Namespace) -> int:
                            foreground_log=args.verbose)
     daemon = Daemon(home, options)
     with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
-        runner.run(daemon.run())
-    return 0
+        return int(runner.run(daemon.run()) or 0)  # 1: not one listener could start
 
 
 def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -280,6 +279,8 @@ def cmd_status(client: ControlClient, args: argparse.Namespace) -> int:
     up = time.strftime("%H:%M:%S", time.gmtime(info["uptime"]))
     paused = "  (incoming mail PAUSED)" if info["paused"] else ""
     print(f"mailroom daemon pid {info['pid']} on {info['hostname']}, up {up}{paused}")
+    if info.get("health") == "degraded":
+        print("  DEGRADED: " + "; ".join(info.get("problems") or ["a listener is down"]))
     for svc in info["services"]:
         where = ", ".join(svc["sockets"]) or f"{','.join(svc['hosts'])}:{svc['port']}"
         err = f"  {svc['error']}" if svc["error"] else ""

@@ -8,6 +8,7 @@ caller gets the same JSON-able result or the same ``StateError``.
 from __future__ import annotations
 
 import base64
+import inspect
 import re
 import time
 from collections.abc import Callable
@@ -86,10 +87,13 @@ class Operations:
         fn = OPERATIONS.get(name)
         if fn is None:
             raise StateError(f"unknown operation {name!r}")
+        # Only the arguments are checked here: a TypeError from inside the
+        # operation is a bug and must surface as one, not as "bad arguments".
         try:
-            result = fn(self, **args)
+            inspect.signature(fn).bind(self, **args)
         except TypeError as exc:
             raise StateError(f"bad arguments for {name}: {exc}") from exc
+        result = fn(self, **args)
         if hasattr(result, "__await__"):
             result = await result
         if self.daemon is not None and name.startswith(_CHANGES_DIRECTORY):
@@ -546,9 +550,15 @@ class Operations:
         if status:
             for svc in status["services"]:
                 if svc["state"] != "running":
-                    warnings.append(f"{svc['name']} is {svc['state']}: {svc['error']}".rstrip(": "))
+                    warnings.append(svc["error"] or f"{svc['name']} is {svc['state']}")
             if status["paused"]:
                 warnings.append("incoming mail is paused")
+            storage = status.get("storage") or {}
+            if storage.get("low"):
+                warnings.append(
+                    f"disk space low: {storage['free'] // 1024} KiB free in the data directory, "
+                    f"under the reserve of {storage['minfree'] // 1024} KiB (queue.minfree): "
+                    "new mail is refused (452) until there is room")
         return {
             "daemon": status is not None,
             "status": status,

@@ -14,7 +14,9 @@ import random
 import signal
 import socket
 import ssl
+import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -28,11 +30,13 @@ from appliance.delivery.remote import RemoteConfig, Smarthost
 from appliance.durable import DirectorySync
 from appliance.home import Home
 from appliance.imap import ImapServer
-from appliance.logs import get_logger, setup_logging, stop_logging
+from appliance.logs import get_logger, log_file_state, set_rotation, setup_logging, stop_logging
 from appliance.pop3 import PopServer
 from appliance.queue.intake import Intake
 from appliance.queue.manager import QueueManager, QueuePolicy
 from appliance.queue.spool import Spool
+from appliance.service.listen_errors import explain
+from appliance.service.storage import FreeSpace
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
 from appliance.state import State
 from appliance.state.cache import DirectoryCache
@@ -78,6 +82,12 @@ class ServeOptions:
     listen: list[str] = field(default_factory=list)  # overrides the "listen" setting
     port_offset: int = 0
     foreground_log: bool = False
+    # Where a listener that could not start is reported at start-up (stderr).
+    report: Callable[[str], None] | None = None
+
+
+def _to_stderr(text: str) -> None:
+    print(f"mailroom: {text}", file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -174,6 +184,9 @@ class Daemon:
         self.paused = False
         self._stop = asyncio.Event()
         self._relay_cache: tuple[float, list[str]] = (0.0, [])
+        self.free_space = FreeSpace(
+            home.root, lambda: self.settings["queue.minfree"],
+            on_change=lambda low: self.events.publish("storage", {"low": low}))
 
     def _policy(self) -> QueuePolicy:
         s = self.settings
@@ -286,9 +299,11 @@ class Daemon:
             listener = self._make_listener(spec, hosts, port)
             await listener.start(hosts if len(hosts) > 1 else hosts[0], port)
         except OSError as exc:
-            running.state, running.error = "failed", str(exc)
-            log.error("%s: cannot listen on %s port %d: %s", name, ",".join(hosts), port, exc)
-            self.events.publish("service", {"name": name, "state": "failed", "error": str(exc)})
+            running.state, running.error = "failed", explain(name, hosts, port, exc)
+            log.error("%s: cannot listen on %s port %d: %s", name, ",".join(hosts), port,
+                      running.error)
+            self.events.publish("service", {"name": name, "state": "failed",
+                                            "error": running.error})
             return
         running.listener, running.state = listener, "running"
         log.info("%s: listening on %s", name,
@@ -314,6 +329,9 @@ class Daemon:
         cert, key = ensure_tls(self.home, self.state)
         self.tls_context = server_context(cert, key)
         self._tls_files = _fingerprint(cert, key)
+        # Before the listeners: a full disk refuses mail from the first session.
+        await loop.run_in_executor(self.executor, self.free_space.check)
+        self._storage_task = asyncio.create_task(self.free_space.watch(self.executor))
         await self.queue.start()
         self.intake.start()
         for name, (spec, hosts, port) in self._wanted().items():
@@ -331,6 +349,7 @@ class Daemon:
         await self.queue.stop()
         await self.remote.close()  # QUIT the idle cached SMTP connections
         self._stats_task.cancel()
+        self._storage_task.cancel()
         self.stats.flush()
         await self.control.stop()
         with contextlib.suppress(FileNotFoundError):
@@ -340,14 +359,25 @@ class Daemon:
         log.info("daemon stopped")
         stop_logging()
 
-    async def run(self) -> None:
+    async def run(self) -> int:
+        """Serve until stopped; 1 when not one listener could start."""
         await self.start()
+        failed = [r for r in self.running.values() if r.state == "failed"]
+        report = self.options.report or _to_stderr
+        for r in failed:
+            report(r.error)
+        if failed and len(failed) == len(self.running):
+            log.error("no listener could start: stopping")
+            report("no listener could start: stopping")
+            await self.stop()
+            return 1
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
         await self._stop.wait()
         await self.stop()
+        return 0
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -369,7 +399,17 @@ class Daemon:
                 "sockets": [f"{h}:{p}" for h, p in sockets],
             })
         queued = {q: len(self.spool.ids(q)) for q in ("active", "deferred", "hold")}
+        problems = [s["error"] or f"{s['name']} is {s['state']}"
+                    for s in services if s["state"] != "running"]
+        if self.free_space.low:
+            problems.append(f"disk space low: {self.free_space.free} bytes free, under "
+                            f"queue.minfree {self.settings['queue.minfree']}: new mail is "
+                            "refused until there is room")
         return {
+            # "degraded" while any enabled listener is down: a green "running"
+            # would hide that mail is not received on that port.
+            "health": "degraded" if problems else "running",
+            "problems": problems,
             "pid": os.getpid(),
             "hostname": self.settings["hostname"],
             "data_dir": str(self.home.root),
@@ -377,6 +417,8 @@ class Daemon:
             "paused": self.paused,
             "services": services,
             "queue": queued,
+            "storage": self.free_space.to_dict(),
+            "log": log_file_state(),
         }
 
     async def reload(self) -> dict[str, Any]:
@@ -394,6 +436,7 @@ class Daemon:
         new_cert = _fingerprint(cert, key) != self._tls_files
         self._tls_files = _fingerprint(cert, key)
         self.queue.policy = self._policy()
+        set_rotation(self.settings["log.max_bytes"], self.settings["log.keep"])
         self.remote.max_per_destination = self.settings["delivery.max_per_destination"]
         self.lockout.max_failures = self.settings["auth.max_failures"]
         self.lockout.lockout_seconds = self.settings["auth.lockout_seconds"]

@@ -140,6 +140,10 @@ SETTINGS: dict[str, Setting] = {
         _S("queue.lifetime", int, 432000, "give up after, seconds (5 days)", _positive),
         _S("queue.delay_warning", int, 14400, "warn the sender after, seconds (0: never)",
            _non_negative),
+        # Postfix's queue_minfree: room for a few messages of the largest size.
+        _S("queue.minfree", int, 4 * 26214400,
+           "refuse mail (452 at MAIL FROM) while the data directory has less free "
+           "space, bytes (0: never)", _non_negative),
         _S("dns.nameservers", list, [], "DNS servers (IP or IP:PORT); empty: system resolver",
            _nameservers),
         _S("delivery.remote_port", int, 25, "port remote delivery connects to (tests only)",

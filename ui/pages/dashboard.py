@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -23,7 +24,7 @@ from ui.context import AppContext
 from ui.pages.base import Page
 from ui.widgets import Card, HourChart
 
-__all__ = ["DashboardPage", "last_day"]
+__all__ = ["DashboardPage", "last_day", "daemon_text"]
 
 COUNTERS = ("received", "delivered", "deferred", "bounced", "rejected")
 
@@ -39,6 +40,29 @@ def last_day(hours: list[dict[str, Any]], now: float | None = None) -> list[dict
         slots.append({"label": time.strftime("%H", t), **dict.fromkeys(COUNTERS, 0),
                       **{k: v for k, v in by_hour.get(key, {}).items() if k in COUNTERS}})
     return slots
+
+
+_STATES = {
+    "up": "<b style='color:#2e9d4f'>● Running</b>",
+    "down": "<b style='color:#d0312d'>● Not running</b> — no mail is received or sent",
+    "starting": "<b style='color:#e0a100'>● Starting…</b>",
+    "stopping": "<b style='color:#e0a100'>● Stopping…</b>",
+    "unknown": "Checking the daemon…",
+}
+
+
+def daemon_text(state: str, status: dict[str, Any] | None) -> str:
+    """The line at the top: running, degraded (and why), not running..."""
+    if state != "up" or not status:
+        return _STATES[state]
+    where = (f" &nbsp; pid {status['pid']} on {html.escape(str(status['hostname']))}, "
+             f"data {html.escape(str(status['data_dir']))}")
+    if status.get("health") == "degraded":
+        # A listener down or a full disk: a green "Running" would hide it.
+        problems = status.get("problems") or ["a service is not running"]
+        return ("<b style='color:#e0a100'>● Degraded</b> — "
+                + html.escape("; ".join(problems)) + where)
+    return _STATES["up"] + where
 
 
 class DashboardPage(Page):
@@ -120,6 +144,7 @@ class DashboardPage(Page):
         self._soon.setInterval(400)
         self._soon.timeout.connect(self.load)
         ctx.supervisor.stateChanged.connect(self.on_daemon)
+        ctx.supervisor.statusChanged.connect(self.on_status)
         ctx.supervisor.childDied.connect(self.on_child_died)
         self.on_daemon(ctx.supervisor.state)
 
@@ -139,6 +164,8 @@ class DashboardPage(Page):
             self.counter_labels[name].setText(str(data["today"].get(name, 0)))
         self.counter_labels["queue"].setText(str(data.get("queue_total", 0)))
         status = data.get("status") or {}
+        if status:
+            self.state_label.setText(daemon_text(self.ctx.supervisor.state, status))
         rows = status.get("services", [])
         self.services.setRowCount(len(rows))
         for i, svc in enumerate(rows):
@@ -172,20 +199,14 @@ class DashboardPage(Page):
 
     # -- supervision ------------------------------------------------------
 
+    def on_status(self, status: dict[str, Any] | None) -> None:
+        self.state_label.setText(daemon_text(self.ctx.supervisor.state, status))
+
     def on_daemon(self, state: str) -> None:
-        text = {
-            "up": "<b style='color:#2e9d4f'>● Running</b>",
-            "down": "<b style='color:#d0312d'>● Not running</b> — no mail is received or sent",
-            "starting": "<b style='color:#e0a100'>● Starting…</b>",
-            "stopping": "<b style='color:#e0a100'>● Stopping…</b>",
-            "unknown": "Checking the daemon…",
-        }[state]
         status = self.ctx.supervisor.status
         if state == "up" and status:
-            text += (f" &nbsp; pid {status['pid']} on {status['hostname']}, "
-                     f"data {status['data_dir']}")
             self.died.hide()
-        self.state_label.setText(text)
+        self.state_label.setText(daemon_text(state, status))
         self.start_button.setEnabled(state == "down")
         self.stop_button.setEnabled(state == "up")
         self.restart_button.setEnabled(state in ("up", "down"))

@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from appliance.admission import Admission, Gate, Timing
 from appliance.logs import get_logger
 
 __all__ = [
@@ -66,6 +67,8 @@ class Connection:
         peer = writer.get_extra_info("peername")
         self.client_ip = peer[0] if isinstance(peer, tuple) else "127.0.0.1"
         self.tls = writer.get_extra_info("sslcontext") is not None
+        self.authenticated = False  # the session sets it at login
+        self.on_line: Callable[[], None] = _nothing  # each line the client sends
 
     async def readline(self, timeout: float | None = None) -> bytes:
         """A line with its CRLF/LF removed; raises EOFError, TimeoutError, LineTooLong."""
@@ -78,6 +81,7 @@ class Connection:
             raise LineTooLong from exc
         if len(line) > self.max_line:
             raise LineTooLong
+        self.on_line()
         return line.rstrip(b"\r\n") if line.endswith(b"\r\n") else line[:-1]
 
     async def readexactly(self, n: int) -> bytes:
@@ -130,13 +134,19 @@ class Connection:
                 await self.writer.wait_closed()
 
 
+def _nothing() -> None:
+    pass
+
+
 class Listener:
     """A TCP listener whose sessions run ``self.serve(conn)``.
 
     ``max_connections`` (all clients) and ``max_connections_per_ip`` cap the
     sessions running at once (0: no cap); a client past either cap gets
     ``self.refusal`` and is disconnected. Both are plain attributes, so a
-    settings change applies to the next connection.
+    settings change applies to the next connection. Near the cap, sessions
+    not logged in that sit idle give way to new clients (see
+    ``appliance.admission``); ``timing`` tunes that.
     """
 
     refusal = b"too many connections\r\n"
@@ -144,18 +154,34 @@ class Listener:
 
     def __init__(self, *, tls_context: ssl.SSLContext | None, implicit_tls: bool,
                  timeout: float, max_line: int, max_connections: int = 500,
-                 max_connections_per_ip: int = 50) -> None:
+                 max_connections_per_ip: int = 50, timing: Timing | None = None) -> None:
         if implicit_tls and tls_context is None:
             raise ValueError("implicit TLS needs a TLS context")
         self.tls_context = tls_context
         self.implicit_tls = implicit_tls
         self.timeout = timeout
         self.max_line = max_line
-        self.max_connections = max_connections
-        self.max_connections_per_ip = max_connections_per_ip
+        self.admission = Admission(max_connections, max_connections_per_ip,
+                                   timing or Timing())
+        self.gate = Gate(self.admission, get_logger(self.service).info)
         self._server: asyncio.AbstractServer | None = None
         self._sessions: set[asyncio.Task[None]] = set()
-        self._per_ip: dict[str, int] = {}
+
+    @property
+    def max_connections(self) -> int:
+        return self.admission.max_total
+
+    @max_connections.setter
+    def max_connections(self, value: int) -> None:
+        self.admission.max_total = value
+
+    @property
+    def max_connections_per_ip(self) -> int:
+        return self.admission.max_per_ip
+
+    @max_connections_per_ip.setter
+    def max_connections_per_ip(self, value: int) -> None:
+        self.admission.max_per_ip = value
 
     async def start(self, host: str, port: int) -> None:
         self._server = await asyncio.start_server(
@@ -171,6 +197,7 @@ class Listener:
         if self._server is not None:
             self._server.close()
             self._server = None
+        self.gate.close()
 
     async def close_sessions(self) -> None:
         """End every running session now (daemon shutdown, tests)."""
@@ -197,18 +224,20 @@ class Listener:
         assert task is not None
         conn = Connection(reader, writer, timeout=self.timeout, max_line=self.max_line)
         ip = conn.client_ip
-        if (self.max_connections and len(self._sessions) >= self.max_connections) or (
-            self.max_connections_per_ip
-            and self._per_ip.get(ip, 0) >= self.max_connections_per_ip
-        ):
+        verdict = await self.gate.admit(ip, engaged=lambda: conn.authenticated,
+                                        end=lambda: self._goodbye(conn))
+        ticket = verdict.ticket
+        if ticket is None:
+            get_logger(self.service).warning("too many connections from [%s] (%s cap)",
+                                              ip, verdict.refused)
             with contextlib.suppress(Exception):
                 conn.write(self.refusal)
                 async with asyncio.timeout(5):
                     await conn.writer.drain()
             await conn.close()
             return
+        conn.on_line = lambda: self.gate.touch(ticket)
         self._sessions.add(task)
-        self._per_ip[ip] = self._per_ip.get(ip, 0) + 1
         try:
             await self.serve(conn)
         except (EOFError, ConnectionError, TimeoutError, ssl.SSLError, LineTooLong):
@@ -220,12 +249,14 @@ class Listener:
             pass  # close_sessions(): ending quietly is the point
         finally:
             self._sessions.discard(task)
-            left = self._per_ip.get(ip, 1) - 1
-            if left > 0:
-                self._per_ip[ip] = left
-            else:
-                self._per_ip.pop(ip, None)
+            self.gate.release(ticket)
             await conn.close()
+
+    def _goodbye(self, conn: Connection) -> None:
+        """End an idle session to make room: the session sees end-of-file and ends."""
+        with contextlib.suppress(Exception):
+            conn.write(self.refusal)
+            conn.writer.close()
 
     async def serve(self, conn: Connection) -> None:
         raise NotImplementedError

@@ -428,6 +428,7 @@ class ImapSession:
                 raise _Logout
             raise No("[AUTHENTICATIONFAILED] authentication failed")
         self.user = address
+        self.conn.authenticated = True
         self.account = self.server.store.account(address)
         await asyncio.to_thread(self.account.ensure)
         loop = asyncio.get_running_loop()

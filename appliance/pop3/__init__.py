@@ -243,6 +243,7 @@ class PopSession:
             self._unlock()
             raise
         self.account = account
+        self.conn.authenticated = True
         self.validity = state.uidvalidity
         self.messages = [(uid, rows[uid][0]) for uid in state.uids if uid in rows]
         self.names = [rows[uid][1] for uid, _ in self.messages]

@@ -16,7 +16,6 @@ import re
 import ssl
 import time
 import warnings
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,7 @@ from typing import Any
 import aiosmtpd.smtp as aiosmtpd_smtp
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
+from appliance.admission import Admission, Gate, Ticket, Timing
 from appliance.aliases import Directory
 from appliance.logs import get_logger
 from appliance.queue.spool import Envelope as QueueEnvelope
@@ -124,6 +124,8 @@ class SmtpLimits:
     max_errors: int = 20
     max_connections: int = 200
     max_connections_per_ip: int = 50
+    # Near max_connections, idle sessions before MAIL give way (appliance.admission).
+    timing: Timing = Timing()
 
 
 @dataclass
@@ -142,25 +144,6 @@ class SmtpContext:
     usage_of: Callable[[str], int] | None = None
     paused: Callable[[], bool] = lambda: False
     count: Callable[[str, str], None] = lambda direction, kind: None  # statistics
-
-
-class _ConnectionCount:
-    def __init__(self) -> None:
-        self.total = 0
-        self.per_ip: Counter[str] = Counter()
-
-    def acquire(self, ip: str, limits: SmtpLimits) -> bool:
-        if self.total >= limits.max_connections or self.per_ip[ip] >= limits.max_connections_per_ip:
-            return False
-        self.total += 1
-        self.per_ip[ip] += 1
-        return True
-
-    def release(self, ip: str) -> None:
-        self.total -= 1
-        self.per_ip[ip] -= 1
-        if self.per_ip[ip] <= 0:
-            del self.per_ip[ip]
 
 
 class _Protocol(SMTP):
@@ -238,21 +221,47 @@ class _Protocol(SMTP):
         path, _, rest = arg.partition(" ")
         return path, rest.strip()
 
+    _ticket: Ticket | None = None  # this session's place under the connection caps
+
     async def _handle_client(self) -> None:
         assert self.session is not None
         ip = str(self.session.peer[0]) if self.session.peer else "?"
-        if not self._mr.connections.acquire(ip, self._mr.limits):
-            log.warning("too many connections from [%s]", ip)
+        gate, limits = self._mr.connections, self._mr.limits
+        # The limits may have been reloaded since the last connection.
+        gate.admission.max_total = limits.max_connections
+        gate.admission.max_per_ip = limits.max_connections_per_ip
+        gate.admission.timing = limits.timing
+        verdict = await gate.admit(ip, engaged=self._in_transaction, end=self._make_room)
+        if verdict.ticket is None:
+            log.warning("too many connections from [%s] (%s cap)", ip, verdict.refused)
             await super().push(b"421 4.7.0 Error: too many connections; try again later")
             if self.transport is not None:
                 self.transport.close()
             return
+        self._ticket = verdict.ticket
         log.info("connect from [%s] to %s", ip, self._mr.config.name)
         try:
             await super()._handle_client()
         finally:
-            self._mr.connections.release(ip)
+            gate.release(verdict.ticket)
             log.info("disconnect from [%s]", ip)
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        # aiosmtpd calls this for every valid command: the client is active.
+        super()._reset_timeout(duration)
+        if self._ticket is not None:
+            self._mr.connections.touch(self._ticket)
+
+    def _in_transaction(self) -> bool:
+        # Between MAIL and the end of DATA; "" (the null sender) counts.
+        return self.envelope is not None and self.envelope.mail_from is not None
+
+    def _make_room(self) -> None:
+        """Close this idle session for a new client (see appliance.admission)."""
+        if self.transport is not None:
+            self._writer.write(f"421 4.7.0 {self.hostname} Error: too many connections; "
+                               "closing idle session\r\n".encode())
+            self.transport.close()
 
     async def auth_PLAIN(self, _: Any, args: list[str]) -> AuthResult:
         if len(args) == 1:
@@ -323,7 +332,9 @@ class _Handler:
         self.ctx = ctx
         self.config = config
         self.limits = limits
-        self.connections = _ConnectionCount()
+        self.connections = Gate(
+            Admission(limits.max_connections, limits.max_connections_per_ip, limits.timing),
+            log.info)
 
     @staticmethod
     def peer_text(server: SMTP) -> str:
@@ -534,6 +545,7 @@ class SmtpListener:
         if self.server is not None:
             self.server.close()
             self.server = None
+        self.handler.connections.close()
 
     @property
     def sockets(self) -> list[tuple[str, int]]:

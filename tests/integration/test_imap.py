@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from appliance.admission import Timing
 from tests.support.readmail import USERS, ReadMail, client_context, sample_message
 
 ALICE = "alice@example.test"
@@ -264,6 +265,7 @@ def test_connection_caps(tmp_path: Path) -> None:
         login(rm).logout()  # a slot is free again
         first[1].logout()
         rm.pop3.max_connections = 1
+        rm.pop3.admission.timing = Timing(evict_after=3600)  # no idle session gives way here
         with socket.create_connection(("127.0.0.1", rm.port(rm.pop3)), timeout=5) as a:
             assert a.recv(200).startswith(b"+OK")
             with socket.create_connection(("127.0.0.1", rm.port(rm.pop3)), timeout=5) as b:

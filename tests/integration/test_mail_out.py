@@ -113,10 +113,12 @@ def test_contract_mx_fallback_bounce_and_mailstats(out: Mailroom, far: SinkHandl
     headers = next(p for p in report.walk() if p.get_content_type() == "text/rfc822-headers")
     assert "Subject: x" in headers.get_payload()
 
-    time.sleep(5.5)  # statistics are written every 5 s
-    stats = json.loads(m.cli("mailstats", "--json").stdout)
-    out_row = next(r for r in stats if r["direction"] == "out")
-    assert out_row["delivered"] >= 1 and out_row["bounced"] >= 1
+    def counted() -> bool:
+        stats = json.loads(m.cli("mailstats", "--json").stdout)
+        out_row = next((r for r in stats if r["direction"] == "out"), None)
+        return out_row is not None and out_row["delivered"] >= 1 and out_row["bounced"] >= 1
+
+    wait(counted, what="the delivery and the bounce in mailstats")
     text = m.cli("mailstats").stdout
     assert "Delivered" in text and "Bounced" in text
 
@@ -165,7 +167,9 @@ def test_delay_warning_once(out: Mailroom, far: SinkHandler) -> None:
     report = parse(files[0])
     assert "Delayed Mail" in report["Subject"]
     assert dsn_fields(report)[1]["Action"] == "delayed"
-    time.sleep(4)  # several more retries: still a single warning
+    tried = wait(lambda: m.mailq(), what="the queue entry")[0]["attempts"]
+    # Several more retries (1-2 s apart): still a single warning.
+    wait(lambda: m.mailq()[0]["attempts"] >= tried + 2, what="two more retries")
     assert len(m.maildir_files("alice@example.test")) == 1
     assert m.mailq()  # still queued
 

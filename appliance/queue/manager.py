@@ -26,6 +26,7 @@ from appliance.aliases import Directory, expand
 from appliance.bounce import compose_dsn, enhanced_code_from_reply, should_bounce
 from appliance.delivery.remote import RecipientResult, recipient_status
 from appliance.logs import get_logger
+from appliance.queue.claims import Claims
 from appliance.queue.intake import take_batch
 from appliance.queue.retry import delay_warning_due, expired, next_retry_delay
 from appliance.queue.spool import Envelope, QueueStatus, RecipientState, Spool
@@ -80,7 +81,8 @@ class QueueManager:
         self.on_event = on_event
         self._ready: asyncio.Queue[str] = asyncio.Queue()
         self._handoff: dict[str, QueueStatus] = {}  # expanded at intake, not yet on disk
-        self._busy: set[str] = set()
+        # Taken from the local delivery thread and the loop alike: claims are atomic.
+        self._busy = Claims()
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._fresh: queue.SimpleQueue[tuple[Envelope, bytes] | None] = queue.SimpleQueue()
@@ -173,12 +175,13 @@ class QueueManager:
         later: list[str] = []
         expanded: list[tuple[Envelope, bytes, QueueStatus]] = []
         for env, data in batch:
-            self._busy.add(env.id)
+            if not self._busy.claim(env.id):
+                continue  # a worker has it already (an administrator's retry)
             try:
                 status = self._expand(env)
             except Exception:
                 log.exception("%s: immediate delivery failed; queued for the workers", env.id)
-                self._busy.discard(env.id)
+                self._busy.release(env.id)
                 later.append(env.id)
                 continue
             status.last_try = time.time()
@@ -196,7 +199,7 @@ class QueueManager:
                 log.exception("%s: immediate delivery failed; queued for the workers", env.id)
                 later.append(env.id)
             finally:
-                self._busy.discard(env.id)
+                self._busy.release(env.id)
         for qid in later:
             self._loop.call_soon_threadsafe(self.submit, qid)
         if removals:
@@ -281,13 +284,12 @@ class QueueManager:
         asyncio.ensure_future(self._bounce_now(qid))
 
     async def _bounce_now(self, qid: str) -> None:
-        while qid in self._busy:
+        while not self._busy.claim(qid):
             await asyncio.sleep(0.05)
-        self._busy.add(qid)
         try:
             await asyncio.get_running_loop().run_in_executor(self.executor, self._return, qid)
         finally:
-            self._busy.discard(qid)
+            self._busy.release(qid)
 
     def _return(self, qid: str) -> None:
         found = self.spool.locate(qid)
@@ -305,9 +307,8 @@ class QueueManager:
     async def _worker(self) -> None:
         while True:
             qid = await self._ready.get()
-            if qid in self._busy:
+            if not self._busy.claim(qid):
                 continue
-            self._busy.add(qid)
             flushes = self._flushes
             try:
                 await self._process(qid)
@@ -318,7 +319,7 @@ class QueueManager:
                         self.executor, self._defer_whole, qid
                     )
             finally:
-                self._busy.discard(qid)
+                self._busy.release(qid)
             if flushes != self._flushes:
                 # A flush came while this one was in flight (perhaps with the
                 # old settings): it is owed another try now.

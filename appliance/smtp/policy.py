@@ -17,7 +17,16 @@ from appliance.addresses import Address, AddressError, parse_path
 from appliance.aliases import Directory, expand
 from appliance.state.relay import RelayEntry, normalize_relay
 
-__all__ = ["Verdict", "check_recipient", "check_sender", "in_networks"]
+__all__ = [
+    "Verdict",
+    "check_recipient",
+    "check_sender",
+    "check_sender_use",
+    "in_networks",
+    "over_quota",
+    "owns_address",
+    "recipients_over_quota",
+]
 
 
 @dataclass(frozen=True)
@@ -99,12 +108,134 @@ def check_recipient(
         reply = exp.errors[0][1] if exp.errors else "550 5.1.1 User unknown"
         code, _, text = reply.partition(" ")
         return Verdict(f"{code} {_with_address(text, shown)}")
-    account = directory.account(address)
-    if account is not None and account.quota_bytes and usage_of is not None:
-        used = usage_of(address)
-        if used >= account.quota_bytes:
-            return Verdict(f"452 4.2.2 {shown}: Mailbox full")
+    # Every mailbox the address reaches, not only an account of that name:
+    # an alias or a forward to a full mailbox would otherwise be accepted
+    # and then bounced (backscatter).
+    if usage_of is not None and exp.mailboxes and not exp.remote and all(
+        over_quota(mbox, lambda _: 1, directory, usage_of) for mbox in exp.mailboxes
+    ):
+        return Verdict(f"452 4.2.2 {shown}: Mailbox full")
     return Verdict("250 2.1.5 Ok", address)
+
+
+def over_quota(
+    mailbox: str, size_in: Callable[[str], int], directory: Directory,
+    usage_of: Callable[[str], int],
+) -> bool:
+    """Would a message of ``size_in(mailbox)`` bytes pass ``mailbox``'s quota?
+
+    A size of 1 asks whether it is full. The size is asked for only when
+    the mailbox has a quota: measuring a large message costs a scan.
+    """
+    account = directory.account(mailbox)
+    if account is None or not account.quota_bytes:
+        return False
+    return usage_of(account.address) + size_in(mailbox) > account.quota_bytes
+
+
+def recipients_over_quota(
+    recipients: Iterable[str],
+    size_in: Callable[[str], int],
+    directory: Directory,
+    usage_of: Callable[[str], int],
+) -> list[str]:
+    """The envelope recipients this message cannot reach: every mailbox they
+    lead to would pass its quota. ``size_in(mailbox)``: the message's size
+    as stored there."""
+    refused = []
+    for rcpt in recipients:
+        if not directory.is_local_domain(rcpt.rpartition("@")[2]):
+            continue
+        exp = expand(rcpt, directory)
+        if exp.mailboxes and not exp.remote and all(
+            over_quota(mbox, size_in, directory, usage_of) for mbox in exp.mailboxes
+        ):
+            refused.append(rcpt)
+    return refused
+
+
+def check_sender_use(
+    sender: str,
+    *,
+    user: str | None,
+    trusted: bool,
+    directory: Directory,
+    granted: Iterable[str] = (),
+    own_check: bool = True,
+    local_check: bool = True,
+) -> str | None:
+    """May this client use ``sender`` (normalised; "" is <>) as envelope sender?
+
+    None when it may, else the reply that refuses it. ``user``: the login
+    of an authenticated client; ``trusted``: the client is in a relay
+    network. A logged-in user may use the addresses they own (see
+    ``owns_address``); anyone else outside the relay networks may not use
+    an address in our own domains (Postfix: reject_sender_login_mismatch).
+    """
+    if not sender:
+        return None  # bounces from anywhere, and users' auto-replies
+    if user is not None:
+        if own_check and not owns_address(user, sender, directory, granted):
+            return f"553 5.7.1 Sender address not owned by user {user}"
+        return None
+    if local_check and not trusted and directory.is_local_domain(sender.rpartition("@")[2]):
+        return f"550 5.7.1 <{sender}>: Sender address rejected: not logged in"
+    return None
+
+
+def owns_address(user: str, sender: str, directory: Directory, granted: Iterable[str] = ()
+                 ) -> bool:
+    """Is ``sender`` one of ``user``'s addresses?
+
+    Their own, one an admin granted them, or one whose mail reaches only
+    them through the alias expansion (the user's own forward does not
+    count against it; a catch-all does not make every address theirs).
+    """
+    user, sender = user.lower(), sender.lower()
+    if sender and (sender == user or sender in {g.lower() for g in granted}):
+        return True
+    if not directory.is_local_domain(sender.rpartition("@")[2]):
+        return False
+    exp = expand(sender, _OwnershipView(directory, user))
+    if not exp.mailboxes or exp.remote or exp.errors:
+        return False
+    return all(_account_address(mbox, directory) == user for mbox in exp.mailboxes)
+
+
+def _account_address(mailbox: str, directory: Directory) -> str:
+    account = directory.account(mailbox)
+    return account.address.lower() if account is not None else mailbox.lower()
+
+
+@dataclass(frozen=True)
+class _Unforwarded:
+    address: str
+    enabled: bool
+    quota_bytes: int
+    forward: None = None
+
+
+class _OwnershipView:
+    """The directory as the ownership check sees it: the user's own forward
+    and the catch-alls are left out."""
+
+    def __init__(self, directory: Directory, user: str) -> None:
+        self._d = directory
+        self._user = user
+
+    def is_local_domain(self, domain: str) -> bool:
+        return self._d.is_local_domain(domain)
+
+    def account(self, address: str) -> _Unforwarded | None:
+        account = self._d.account(address)
+        if account is None:
+            return None
+        if account.address.lower() == self._user:
+            return _Unforwarded(account.address, account.enabled, account.quota_bytes)
+        return account  # type: ignore[return-value]
+
+    def alias_targets(self, address: str) -> list[str] | None:
+        return None if address.startswith("@") else self._d.alias_targets(address)
 
 
 def _plain(addr: Address) -> str:

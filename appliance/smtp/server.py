@@ -30,7 +30,14 @@ from appliance.aliases import Directory
 from appliance.logs import get_logger
 from appliance.queue.spool import Envelope as QueueEnvelope
 from appliance.queue.spool import new_queue_id
-from appliance.smtp.policy import check_recipient, check_sender, in_networks
+from appliance.smtp.policy import (
+    check_recipient,
+    check_sender,
+    check_sender_use,
+    in_networks,
+    recipients_over_quota,
+)
+from appliance.store.account import stored_size
 
 __all__ = ["ListenerConfig", "SmtpLimits", "SmtpContext", "SmtpListener"]
 
@@ -144,6 +151,14 @@ class SmtpContext:
     usage_of: Callable[[str], int] | None = None
     paused: Callable[[], bool] = lambda: False
     count: Callable[[str, str], None] = lambda direction, kind: None  # statistics
+    # True while free space is under the reserve: MAIL FROM is refused with 452.
+    storage_low: Callable[[], bool] = lambda: False
+    # Addresses an admin granted an account as envelope senders (account senders add).
+    granted_senders: Callable[[str], list[str]] = lambda account: []
+    # submission.sender_check: a logged-in user may only send as addresses they own.
+    sender_check: Callable[[], bool] = lambda: True
+    # smtp.local_sender_check: outsiders may not use our own domains as envelope sender.
+    local_sender_check: Callable[[], bool] = lambda: True
 
 
 class _Protocol(SMTP):
@@ -207,6 +222,51 @@ class _Protocol(SMTP):
             await super().smtp_HELO(hostname)
         finally:
             self._in_greeting = False
+
+    # The null sender is stored as "" (RFC 5321 4.5.5), so "has MAIL been
+    # given" is ``mail_from is not None``; aiosmtpd tests its truthiness and
+    # would take MAIL FROM:<> as no MAIL at all. Our own gates below.
+
+    @aiosmtpd_smtp.syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        if self.envelope is not None and self.envelope.mail_from is not None:
+            await self.push("503 5.5.1 Error: nested MAIL command")
+            return
+        await super().smtp_MAIL(arg)
+
+    @aiosmtpd_smtp.syntax("RCPT TO: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        # aiosmtpd's smtp_RCPT with the MAIL gate above; the rest is its syntax checks.
+        if await self.check_helo_needed() or await self.check_auth_needed("RCPT"):
+            return
+        assert self.envelope is not None and self.session is not None
+        if self.envelope.mail_from is None:
+            await self.push("503 5.5.1 Error: need MAIL command")
+            return
+        syntaxerr = "501 5.5.4 Syntax: RCPT TO: <address>"
+        if self.session.extended_smtp:
+            syntaxerr += " [SP <mail-parameters>]"
+        arg = self._strip_command_keyword("TO:", arg) if arg is not None else None
+        if arg is None:
+            await self.push(syntaxerr)
+            return
+        address, params = self._getaddr(arg)
+        if address is None:
+            await self.push("553 5.1.3 Error: malformed address")
+            return
+        if not address or (params and not self.session.extended_smtp):
+            await self.push(syntaxerr)
+            return
+        rcpt_options = (params or "").upper().split()
+        parsed = self._getparams(rcpt_options)
+        if parsed is None:
+            await self.push(syntaxerr)
+            return
+        if parsed:  # no RCPT parameters are implemented (no DSN)
+            await self.push("555 5.5.4 RCPT TO parameters not recognized or not implemented")
+            return
+        status = await self._call_handler_hook("RCPT", address, rcpt_options)
+        await self.push(status)
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         # Hand the path to our policy as written; aiosmtpd's RFC 5322 parser
@@ -365,9 +425,25 @@ class _Handler:
     ) -> str:
         if self.ctx.paused():
             return "421 4.3.2 Service paused by the administrator; try again later"
+        if self.ctx.storage_low():
+            return "452 4.3.1 Insufficient system storage"
         reply, sender = check_sender(address)
         if sender is None:
             return reply
+        user = self._user(session)
+        ip = str(session.peer[0])
+        refusal = check_sender_use(
+            sender, user=user, directory=self.ctx.directory,
+            trusted=user is None and in_networks(ip, self.ctx.relay_networks()),
+            granted=self.ctx.granted_senders(user) if user is not None else (),
+            own_check=self.ctx.sender_check(), local_check=self.ctx.local_sender_check(),
+        )
+        if refusal is not None:
+            self.ctx.count("in", "rejected")
+            log.info("NOQUEUE: reject: MAIL from [%s]: %s; from=<%s>%s proto=ESMTP helo=<%s>",
+                     ip, refusal, sender, f" sasl_username={user}" if user else "",
+                     session.host_name)
+            return refusal
         envelope.mail_from = sender
         envelope.mail_options.extend(options)
         return reply
@@ -413,9 +489,24 @@ class _Handler:
                 added.append(f"Message-ID: {make_msgid(domain=self.ctx.hostname)}\r\n".encode())
             if not re.search(rb"(?im)^date:", head):
                 added.append(f"Date: {_date_now()}\r\n".encode())
+        chunks = [*added, content]
+        sender = envelope.mail_from or ""  # "" is the null sender
+        if self.ctx.usage_of is not None:
+            usage_of = self.ctx.usage_of
+            full = recipients_over_quota(
+                envelope.rcpt_tos, stored_size(chunks, sender),
+                self.ctx.directory, usage_of,
+            )
+            # One reply for every recipient: refuse only when it reaches none
+            # of them; the others must not lose it (those over get a bounce).
+            if full and len(full) == len(envelope.rcpt_tos):
+                self.ctx.count("in", "rejected")
+                log.info("NOQUEUE: reject: DATA from [%s]: 552 5.2.2 Mailbox full; "
+                         "from=<%s> to=<%s>", ip, sender, ">,<".join(full))
+                return "552 5.2.2 Mailbox full: this message would pass the quota"
         queued = QueueEnvelope(
             id=qid,
-            sender=envelope.mail_from or "",
+            sender=sender,
             recipients=list(envelope.rcpt_tos),
             arrival=time.time(),
             client=ip,
@@ -423,7 +514,6 @@ class _Handler:
             auth=user,
             origin=self.config.name,
         )
-        chunks = [*added, content]
 
         def hand_over() -> None:  # on the intake thread, once the file is in active/
             sasl = f", sasl_username={user}" if user else ""

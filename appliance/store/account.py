@@ -81,7 +81,9 @@ __all__ = [
     "FolderState",
     "QuotaExceeded",
     "SPECIAL_USE",
+    "delivery_header",
     "index_entry",
+    "stored_size",
 ]
 
 INDEX_FILE = "mailroom-index.sqlite"
@@ -284,6 +286,25 @@ def _read_header(path: Path | str, dir_fd: int | None = None) -> bytes:
 
 def _to_lf(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n") if b"\r" in data else data
+
+
+def delivery_header(return_path: str, address: str) -> bytes:
+    """The lines local delivery puts on top of a message ("" is the null sender: <>)."""
+    return f"Return-Path: <{return_path}>\nDelivered-To: {address}\n".encode()
+
+
+def stored_size(chunks: list[bytes], return_path: str) -> Callable[[str], int]:
+    """The size ``chunks`` (one message, CRLF or LF) take in a Maildir, as the
+    quota counts it: a function of the mailbox's address. The message is
+    measured on the first call only (a scan of a large message costs)."""
+    body: list[int] = []
+
+    def size_in(address: str) -> int:
+        if not body:
+            body.append(sum(len(c) - c.count(b"\r\n") for c in chunks))
+        return body[0] + len(delivery_header(return_path, address))
+
+    return size_in
 
 
 @contextlib.contextmanager
@@ -1222,8 +1243,7 @@ class Account:
         slots: list[_Arrival | Exception] = []
         written: list[tuple[int, _Arrival]] = []
         for message, return_path in messages:
-            header = f"Return-Path: <{return_path}>\nDelivered-To: {self.address}\n".encode()
-            data = header + _to_lf(message)
+            data = delivery_header(return_path, self.address) + _to_lf(message)
             size = len(data)
             entry = arrival_entry(data)
             try:

@@ -7,7 +7,9 @@ what=${1:-run}
 pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
       libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libglib2.0-0)
 if [[ $what == test ]]; then
-  pkgs+=(swaks curl fetchmail isync getmail6 openssl)
+  # swaks speaks TLS only with Net::SSLeay and IO::Socket::SSL, which an
+  # install without recommends leaves out.
+  pkgs+=(swaks libnet-ssleay-perl libio-socket-ssl-perl curl fetchmail isync getmail6 openssl)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -153,6 +153,21 @@ def cmd_account(client: ControlClient, args: argparse.Namespace) -> int:
     elif action == "quota":
         client.call("account.quota", address=args.address, quota_bytes=args.size)
         print(f"quota of {args.address}: {_human(args.size) if args.size else 'unlimited'}")
+    elif action == "senders":
+        return _account_senders(client, args)
+    return 0
+
+
+def _account_senders(client: ControlClient, args: argparse.Namespace) -> int:
+    if args.senders_action == "list":
+        for sender in client.call("account.senders.list", address=args.address):
+            print(sender)
+    elif args.senders_action == "add":
+        sender = client.call("account.senders.add", address=args.address, sender=args.sender)
+        print(f"{args.address} may send as {sender}")
+    else:
+        client.call("account.senders.del", address=args.address, sender=args.sender)
+        print(f"{args.address} may no longer send as {args.sender}")
     return 0
 
 
@@ -448,6 +463,14 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     qa = a.add_parser("quota", parents=[common], help="set the quota (0: unlimited)")
     qa.add_argument("address")
     qa.add_argument("size", type=parse_size)
+    sa = a.add_parser("senders", parents=[common],
+                      help="addresses an account may send as, besides its own")
+    sa_actions = sa.add_subparsers(dest="senders_action", required=True)
+    sa_actions.add_parser("list", parents=[common]).add_argument("address")
+    for act, text in (("add", "let ACCOUNT send as SENDER"), ("del", "take that back")):
+        sp = sa_actions.add_parser(act, parents=[common], help=text)
+        sp.add_argument("address", metavar="ACCOUNT")
+        sp.add_argument("sender", metavar="SENDER")
 
     p = add("mailbox", cmd_mailbox, "an account's folders")
     a = actions(p)

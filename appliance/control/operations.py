@@ -238,6 +238,20 @@ class Operations:
     def account_quota(self, address: str, quota_bytes: int) -> None:
         self.state.set_quota(address, quota_bytes)
 
+    @op("account.senders.list")
+    def account_senders_list(self, address: str) -> list[str]:
+        if self.state.account(address.strip().lower()) is None:
+            raise StateError(f"no such account: {address}", "address")
+        return self.state.granted_senders(address)
+
+    @op("account.senders.add")
+    def account_senders_add(self, address: str, sender: str) -> str:
+        return self.state.grant_sender(address, sender)
+
+    @op("account.senders.del")
+    def account_senders_del(self, address: str, sender: str) -> None:
+        self.state.revoke_sender(address, sender)
+
     # -- aliases and forwards ---------------------------------------------
 
     @op("alias.list")

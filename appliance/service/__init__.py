@@ -255,6 +255,9 @@ class Daemon:
             usage_of=lambda address: self.store.usage(address)[0],
             paused=lambda: self.paused,
             count=self.count,
+            granted_senders=self.directory.granted_senders,
+            sender_check=lambda: bool(self.settings["submission.sender_check"]),
+            local_sender_check=lambda: bool(self.settings["smtp.local_sender_check"]),
         )
 
     # -- listeners --------------------------------------------------------

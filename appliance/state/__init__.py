@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS forwards (
     targets TEXT NOT NULL,
     keep_copy INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS senders (
+    account TEXT NOT NULL REFERENCES accounts(address) ON DELETE CASCADE,
+    address TEXT NOT NULL,
+    PRIMARY KEY (account, address)
+);
 CREATE TABLE IF NOT EXISTS relay_networks (cidr TEXT PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
 """
 
@@ -466,6 +471,33 @@ class State:
         with self._write() as db:
             addr = self._existing_account(address, db)
             db.execute("DELETE FROM forwards WHERE account=?", (addr,))
+
+    # -- granted senders ----------------------------------------------------
+    # Addresses an account may use as envelope sender besides its own and
+    # the aliases that reach only it (smtpd_sender_login_maps in Postfix).
+
+    def granted_senders(self, account: str) -> list[str]:
+        rows = self._query("SELECT address FROM senders WHERE account=? ORDER BY address",
+                           (account.strip().lower(),))
+        return [r["address"] for r in rows]
+
+    def grant_sender(self, account: str, address: str) -> str:
+        sender = _address(address, "sender")
+        with self._write() as db:
+            addr = self._existing_account(account, db)
+            if db.execute("SELECT 1 FROM senders WHERE account=? AND address=?",
+                          (addr, sender)).fetchone():
+                raise StateError(f"{addr} may already send as {sender}", "sender")
+            db.execute("INSERT INTO senders(account, address) VALUES(?, ?)", (addr, sender))
+        return sender
+
+    def revoke_sender(self, account: str, address: str) -> None:
+        sender = _address(address, "sender")
+        with self._write() as db:
+            addr = self._existing_account(account, db)
+            cur = db.execute("DELETE FROM senders WHERE account=? AND address=?", (addr, sender))
+            if not cur.rowcount:
+                raise StateError(f"{sender} is not granted to {addr}", "sender")
 
     # -- relay networks ---------------------------------------------------
 

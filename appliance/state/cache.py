@@ -59,3 +59,7 @@ class DirectoryCache:
 
     def domains(self) -> list[str]:
         return self._get("domains", "", self.state.domains)
+
+    def granted_senders(self, account: str) -> list[str]:
+        key = account.lower()
+        return self._get("senders", key, lambda: self.state.granted_senders(key))

@@ -83,12 +83,14 @@ def test_contract_delivery_relay_and_submission(mailroom: Mailroom) -> None:
     out = subprocess.run(
         ["swaks", "--server", f"127.0.0.1:{m.port('submission')}", "-tls", "--auth", "PLAIN",
          "--auth-user", "alice@example.test", "--auth-password", "pw-alice-1",
-         "--to", "z@outside.test"], capture_output=True, text=True, timeout=30)
+         "--from", "alice@example.test", "--to", "z@outside.test"],
+        capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stdout
     out = subprocess.run(
         ["swaks", "--server", f"127.0.0.1:{m.port('smtps')}", "--tls-on-connect", "--auth",
          "LOGIN", "--auth-user", "alice@example.test", "--auth-password", "pw-alice-1",
-         "--to", "z@outside.test"], capture_output=True, text=True, timeout=30)
+         "--from", "alice@example.test", "--to", "z@outside.test"],
+        capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stdout
     queued = m.mailq()
     assert len(queued) == 2
@@ -122,12 +124,14 @@ def test_trusted_network_and_auth_may_relay(mailroom: Mailroom) -> None:
     mailroom.cli("relay", "del", "127.0.0.1/32")
     with smtp(mailroom) as s:
         s.ehlo("lan.test")
-        s.mail("<alice@example.test>")
+        # Not <alice@example.test>: outside the relay networks our own
+        # domains are refused as sender (550 5.7.1) before RCPT is reached.
+        s.mail("<someone@lan.test>")
         deadline = time.monotonic() + 3
         while s.rcpt("<z@outside.test>")[0] != 554:  # relay list is cached for 1 s
             assert time.monotonic() < deadline
             s.rset()
-            s.mail("<alice@example.test>")
+            s.mail("<someone@lan.test>")
             time.sleep(0.2)
 
 
@@ -255,15 +259,23 @@ def test_aliases_nesting_forward_and_loop(mailroom: Mailroom) -> None:
     m.wait_for_mail("alice@example.test", 3)  # the loop ends in a mailbox, not lost
 
 
-def test_quota_refuses_at_rcpt_and_bounces_at_delivery(mailroom: Mailroom) -> None:
+def test_quota_refuses_at_rcpt_and_data_and_bounces_only_when_shared(mailroom: Mailroom
+                                                                     ) -> None:
     m = mailroom
     m.cli("account", "quota", "bob@example.test", "1500")
     with smtp(m) as s:
         s.sendmail("alice@example.test", ["bob@example.test"], message("fits"))
         m.wait_for_mail("bob@example.test")
         big = message("big", ("y" * 70 + "\r\n") * 30)
-        s.sendmail("alice@example.test", ["bob@example.test"], big)
-    bounce = m.wait_for_mail("alice@example.test")
+        # Too big for bob's room: refused at the end of DATA, nothing to bounce.
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            s.sendmail("alice@example.test", ["bob@example.test"], big)
+        assert refused.value.smtp_code == 552 and b"5.2.2" in refused.value.smtp_error
+        # With a recipient that has room, the message is taken; bob's copy bounces.
+        s.sendmail("alice@example.test", ["bob@example.test", "staff@example.test"], big)
+    m.wait_for_mail("alice@example.test", 2)  # the message (via staff), then the bounce
+    bounce = [f for f in m.maildir_files("alice@example.test")
+              if b"multipart/report" in f.read_bytes()]
     report = email.message_from_bytes(bounce[0].read_bytes())
     assert report.get_content_type() == "multipart/report"
     assert "5.2.2" in bounce[0].read_text()

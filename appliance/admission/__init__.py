@@ -34,6 +34,7 @@ class Timing:
     stress_at: float = 0.8  # share of the cap at which stress begins
     stress_timeout: float = 10.0  # idle seconds allowed under stress
     evict_after: float = 1.0  # idle seconds before a session may give way to a newcomer
+    max_wait: float = 1.0  # longest a newcomer is held for an idle session to qualify
 
 
 @dataclass(eq=False)
@@ -151,7 +152,9 @@ class Gate:
                     end: Callable[[], None]) -> Verdict:
         verdict = self.admission.admit(ip, engaged=engaged, end=end)
         self._end(verdict.evicted)
-        if verdict.retry_in is not None and self._waiting < max(1, self.admission.max_total):
+        if (verdict.retry_in is not None
+                and verdict.retry_in <= self.admission.timing.max_wait
+                and self._waiting < max(1, self.admission.max_total)):
             # Full of sessions that only just went quiet: hold the newcomer
             # until one may give way, as a listen queue would, rather than
             # turn it away (a refused MTA retries only after minutes).

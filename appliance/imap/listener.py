@@ -11,6 +11,7 @@ import concurrent.futures.thread  # noqa: F401  (to_thread's pool: loaded now, n
 import contextlib
 import ipaddress
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -69,9 +70,13 @@ class Connection:
         self.tls = writer.get_extra_info("sslcontext") is not None
         self.authenticated = False  # the session sets it at login
         self.on_line: Callable[[], None] = _nothing  # each line the client sends
+        # When the session began waiting for its client (to send a line or to
+        # take what was written); None while it works on a command.
+        self.waiting_since: float | None = None
 
     async def readline(self, timeout: float | None = None) -> bytes:
         """A line with its CRLF/LF removed; raises EOFError, TimeoutError, LineTooLong."""
+        self.waiting_since = time.monotonic()
         try:
             async with asyncio.timeout(timeout or self.timeout):
                 line = await self.reader.readuntil(b"\n")
@@ -79,6 +84,8 @@ class Connection:
             raise EOFError from exc
         except asyncio.LimitOverrunError as exc:
             raise LineTooLong from exc
+        finally:
+            self.waiting_since = None
         if len(line) > self.max_line:
             raise LineTooLong
         self.on_line()
@@ -106,16 +113,22 @@ class Connection:
         if transport.get_write_buffer_size() <= transport.get_write_buffer_limits()[0]:
             await self.writer.drain()  # under the low-water mark: never waits
             return
-        async with asyncio.timeout(self.timeout):
-            while True:
-                before = transport.get_write_buffer_size()
-                try:
-                    async with asyncio.timeout(self.stall_check):
-                        await self.writer.drain()
-                    return
-                except TimeoutError:
-                    if self.reader.at_eof() and transport.get_write_buffer_size() >= before:
-                        raise EOFError("client closed its side and stopped reading") from None
+        self.waiting_since = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timeout):
+                while True:
+                    before = transport.get_write_buffer_size()
+                    try:
+                        async with asyncio.timeout(self.stall_check):
+                            await self.writer.drain()
+                        return
+                    except TimeoutError:
+                        if transport.get_write_buffer_size() < before:
+                            self.waiting_since = time.monotonic()  # slow, but reading
+                        elif self.reader.at_eof():
+                            raise EOFError("client closed its side and stopped reading") from None
+        finally:
+            self.waiting_since = None
 
     async def start_tls(self, context: ssl.SSLContext) -> None:
         """Switch to TLS; raises PlaintextInjection if the client sent more first."""

@@ -22,13 +22,18 @@ import contextlib
 import fcntl
 import os
 import ssl
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 from appliance.imap.listener import Authenticate, Connection, MailboxListener, is_loopback
+from appliance.logs import get_logger
 from appliance.store import Account, Mailstore
 from appliance.store.mime import split_header, to_crlf
 
 __all__ = ["PopServer", "dot_stuff", "top_lines", "uidl"]
+
+log = get_logger("pop3d")
 
 _MAX_AUTH_FAILURES = 3
 _MAX_BAD = 20
@@ -96,6 +101,9 @@ class PopSession:
         self.pending_user: str | None = None
         self.account: Account | None = None
         self.lock_fd: int | None = None
+        self.lock_path: Path | None = None
+        self.ended = asyncio.Event()  # set once the session has let go of the maildrop
+        self._task: asyncio.Task[None] | None = None
         self.validity = 0
         self.messages: list[tuple[int, int]] = []  # (uid, CRLF size), message n at n-1
         self.deleted: set[int] = set()  # message numbers
@@ -116,6 +124,7 @@ class PopSession:
         self.conn.write((line.encode() if isinstance(line, str) else line) + b"\r\n")
 
     async def run(self) -> None:
+        self._task = asyncio.current_task()
         self.send(f"+OK {self.server.hostname} Mailroom POP3 ready")
         try:
             while True:
@@ -143,6 +152,7 @@ class PopSession:
             for task in set(self._ahead.values()):
                 task.add_done_callback(lambda t: t.cancelled() or t.exception())
             self._unlock()
+            self.ended.set()
 
     # -- authorization -----------------------------------------------------
 
@@ -233,7 +243,7 @@ class PopSession:
             return
         account = self.server.store.account(address)
         await asyncio.to_thread(account.ensure)
-        if not self._lock(account):
+        if not self._lock(account) and not await self._take_over(account):
             self.send("-ERR [IN-USE] maildrop is locked by another session")
             return
         try:
@@ -259,6 +269,8 @@ class PopSession:
             os.close(fd)
             return False
         self.lock_fd = fd
+        self.lock_path = account.path
+        self.server.holders[account.path] = self
         return True
 
     def _unlock(self) -> None:
@@ -267,6 +279,34 @@ class PopSession:
                 fcntl.flock(self.lock_fd, fcntl.LOCK_UN)
                 os.close(self.lock_fd)
             self.lock_fd = None
+        if self.lock_path is not None and self.server.holders.get(self.lock_path) is self:
+            del self.server.holders[self.lock_path]
+
+    def stalled(self, seconds: float) -> bool:
+        """Has this session waited on its client for ``seconds`` or more?"""
+        since = self.conn.waiting_since
+        return since is not None and time.monotonic() - since >= seconds
+
+    async def _take_over(self, account: Account) -> bool:
+        """Lock the maildrop by ending this server's session that holds it, if that
+        session has been waiting on its client for ``server.takeover_after``.
+
+        A phone that loses coverage sends neither QUIT nor FIN; its session
+        would keep the lock until the time-out. The owner logging in again
+        proves who they are, and the stalled session never reached UPDATE,
+        so ending it changes nothing in the mailbox (its DELEs are forgotten).
+        """
+        holder = self.server.holders.get(account.path)
+        if holder is None or holder._task is None or not holder.stalled(
+                self.server.takeover_after):
+            return False
+        log.info("%s: ending stalled session from [%s] for a new login from [%s]",
+                 account.address, holder.conn.client_ip, self.conn.client_ip)
+        holder._task.cancel()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                await holder.ended.wait()
+        return self._lock(account)
 
     # -- transaction ---------------------------------------------------------
 
@@ -422,6 +462,9 @@ class PopServer(MailboxListener):
     store: Mailstore
     refusal = b"-ERR [SYS/TEMP] too many connections, try again later\r\n"
     service = "pop3d"
+    # A new login ends a session holding the maildrop that has waited this
+    # long on its client (see PopSession._take_over).
+    takeover_after = 5.0
 
     def __init__(
         self,
@@ -442,6 +485,7 @@ class PopServer(MailboxListener):
                          tls_context=tls_context, implicit_tls=implicit_tls, timeout=timeout,
                          max_line=max_line, max_connections=max_connections,
                          max_connections_per_ip=max_connections_per_ip)
+        self.holders: dict[Path, PopSession] = {}  # maildrop → the session locking it
 
     async def serve(self, conn: Connection) -> None:
         await PopSession(self, conn).run()

@@ -9,6 +9,7 @@ QUIT).
 
 from __future__ import annotations
 
+import contextlib
 import poplib
 import socket
 import struct
@@ -134,4 +135,25 @@ def test_imap_session_ends_when_the_client_hangs_up_in_a_big_fetch(mail: ReadMai
             time.sleep(0.02)
         assert mail.imap.connections == 0
     finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("stalled_in", ["command", "retr"])
+def test_new_login_ends_a_stalled_session_that_holds_the_maildrop(
+    mail: ReadMail, stalled_in: str
+) -> None:
+    """A phone out of coverage sends no FIN and no RST: its session just goes quiet.
+    The owner's next login ends it instead of getting [IN-USE] until the time-out."""
+    mail.pop3.takeover_after = 0.2
+    sock = logged_in(mail)
+    try:
+        if stalled_in == "retr":
+            in_big_retr(sock)  # and never reads the rest
+        assert login_within(mail, 2) == 2  # DELE 1 of the stalled session forgotten
+        sock.settimeout(10)  # the stalled session was closed: no time-out here
+        with contextlib.suppress(ConnectionResetError):
+            while sock.recv(1 << 20):
+                pass  # what the server had written before
+    finally:
+        mail.pop3.takeover_after = 5.0
         sock.close()

@@ -358,23 +358,7 @@ class SetupWizard(QWizard):
         step = self.finish.step
 
         def write(c: ControlClient) -> None:
-            if not home.initialized():
-                setup.initialize(home, a["hostname"], a["domain"])
-            else:
-                c.call("settings.set", key="hostname", value=a["hostname"])
-                if a["domain"] not in c.call("domain.list"):
-                    c.call("domain.add", name=a["domain"])
-            known = {r["address"] for r in c.call("account.list")}
-            if a["address"] in known:
-                c.call("account.passwd", address=a["address"], password=a["password"])
-            else:
-                c.call("account.add", address=a["address"], password=a["password"])
-            c.call("relay.set", networks=a["networks"])
-            values = dict(a.get("smarthost") or {})
-            if values and secret:
-                values["smarthost.password"] = secret
-            if values:
-                c.call("settings.set_many", values=values)
+            setup.apply_answers(c, home, a, secret)
 
         def written(_: Any) -> None:
             self.ctx.secrets.delete(SMARTHOST_SECRET)

@@ -21,7 +21,7 @@ from appliance.control.operations import Operations
 from appliance.home import Home
 from appliance.logs import get_logger
 from appliance.state import StateError
-from appliance.state.settings import mask
+from appliance.state.settings import mask, mask_values
 
 __all__ = ["ControlServer", "EventHub"]
 
@@ -163,4 +163,6 @@ def _redact(args: dict[str, Any]) -> str:
              if k not in ("text", "message")}
     if "value" in shown and isinstance(args.get("key"), str):
         shown["value"] = mask(args["key"], shown["value"])
+    if "values" in shown:  # settings.set_many: the wizard sends the smarthost password here
+        shown["values"] = mask_values(shown["values"])
     return json.dumps(shown, ensure_ascii=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from appliance.addresses import AddressError, is_valid_domain, normalize_domain, parse_address
 from appliance.auth import MIN_PASSWORD_LENGTH
@@ -24,7 +24,7 @@ from appliance.state.relay import RelayNetworkError, parse_relay, relay_warnings
 __all__ = [
     "initialize", "check_names", "check_account", "check_networks", "check_smarthost",
     "guess_networks", "default_gateways", "relay_gateway_warnings", "dns_records",
-    "guess_hostname", "format_records",
+    "guess_hostname", "format_records", "apply_answers",
 ]
 
 
@@ -97,6 +97,37 @@ def initialize(home: Home, hostname: str, domain: str, cert: str | None = None,
         home.db.unlink(missing_ok=True)
         raise
     state.close()
+
+
+class _Caller(Protocol):
+    def call(self, op: str, **args: Any) -> Any: ...
+
+
+def apply_answers(client: _Caller, home: Home, answers: dict[str, Any],
+                  smarthost_password: str = "") -> None:
+    """Write the first-run wizard's answers, through the control API only.
+
+    On an existing data directory (the wizard run again) the same calls
+    change what is there; a running daemon applies them at once.
+    """
+    a = answers
+    if not home.initialized():
+        initialize(home, a["hostname"], a["domain"])
+    else:
+        client.call("settings.set", key="hostname", value=a["hostname"])
+        if a["domain"] not in client.call("domain.list"):
+            client.call("domain.add", name=a["domain"])
+    known = {r["address"] for r in client.call("account.list")}
+    if a["address"] in known:
+        client.call("account.passwd", address=a["address"], password=a["password"])
+    else:
+        client.call("account.add", address=a["address"], password=a["password"])
+    client.call("relay.set", networks=a["networks"])
+    values = dict(a.get("smarthost") or {})
+    if values and smarthost_password:
+        values["smarthost.password"] = smarthost_password
+    if values:
+        client.call("settings.set_many", values=values)
 
 
 def guess_hostname() -> str:

@@ -21,6 +21,7 @@ from typing import Any
 from appliance.addresses import AddressError, is_valid_domain, normalize_domain, parse_address
 from appliance.aliases.expand import ERROR_PREFIX
 from appliance.auth import MIN_PASSWORD_LENGTH, hash_password
+from appliance.secrets import SecretsError, SecretStore
 from appliance.state.relay import RelayNetworkError, entry_order, normalize_relay, parse_relay
 from appliance.state.settings import SETTINGS, SettingError, parse_setting, unknown_setting
 
@@ -119,8 +120,10 @@ def _network(text: str, judge: bool = True) -> str:
 class State:
     """Access to the SQLite state database of one data directory."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, secrets: SecretStore | None = None) -> None:
         self.path = db_path
+        # Secret settings live beside the database, never in it.
+        self.secrets = secrets or SecretStore.in_data_dir(db_path.parent)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -129,6 +132,31 @@ class State:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
+        self._move_secrets_out()
+
+    def _move_secrets_out(self) -> None:
+        """A database from before the secrets store may hold a secret setting: move it."""
+        secret_keys = [k for k, s in SETTINGS.items() if s.secret]
+        marks = ",".join("?" * len(secret_keys))
+        rows = self._query(f"SELECT key, value FROM settings WHERE key IN ({marks})", secret_keys)
+        if not rows:
+            return
+        for r in rows:
+            value = json.loads(r["value"])
+            if value:
+                self.secrets.set(r["key"], str(value))
+        with self._lock:
+            # Zero the deleted bytes, rebuild the file without free pages that
+            # could still hold the value, and empty the write-ahead log.
+            self._db.execute("PRAGMA secure_delete=ON")
+            with self._write() as db:
+                db.execute(f"DELETE FROM settings WHERE key IN ({marks})", secret_keys)
+            try:
+                self._db.execute("VACUUM")
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError:
+                pass  # busy elsewhere: the row's bytes are zeroed; the log is reset later
+
 
     def close(self) -> None:
         self._db.close()
@@ -154,18 +182,38 @@ class State:
         spec = SETTINGS.get(key)
         if spec is None:
             raise StateError(unknown_setting(key), "key")
+        if spec.secret:
+            return self._secrets().get(key, spec.default)
         rows = self._query("SELECT value FROM settings WHERE key=?", (key,))
         return json.loads(rows[0]["value"]) if rows else spec.default
 
     def settings(self) -> dict[str, Any]:
+        """Every setting, secrets in clear: for the daemon, never for an answer or a log."""
         stored = {r["key"]: json.loads(r["value"]) for r in self._query("SELECT * FROM settings")}
-        return {k: stored.get(k, s.default) for k, s in SETTINGS.items()}
+        secrets = self._secrets()
+        return {k: (secrets.get(k, s.default) if s.secret else stored.get(k, s.default))
+                for k, s in SETTINGS.items()}
+
+    def _secrets(self) -> dict[str, str]:
+        try:
+            return {name: self.secrets.get(name) or "" for name in self.secrets.names()}
+        except SecretsError as exc:
+            raise StateError(str(exc), "secrets") from exc
 
     def set_setting(self, key: str, raw: Any) -> Any:
         try:
             value = parse_setting(key, raw)
         except SettingError as exc:
             raise StateError(str(exc), key if key in SETTINGS else "key") from exc
+        if SETTINGS[key].secret:
+            try:
+                if value:
+                    self.secrets.set(key, value)
+                else:
+                    self.secrets.delete(key)
+            except OSError as exc:
+                raise StateError(f"cannot store {key} in the secrets file: {exc}", key) from exc
+            return value
         with self._write() as db:
             db.execute(
                 "INSERT INTO settings(key, value) VALUES(?, ?) "

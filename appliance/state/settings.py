@@ -15,7 +15,10 @@ from typing import Any
 
 from appliance.addresses import is_valid_domain, normalize_domain
 
-__all__ = ["SETTINGS", "Setting", "SettingError", "mask", "parse_setting", "unknown_setting"]
+__all__ = [
+    "SETTINGS", "Setting", "SettingError", "mask", "mask_values", "parse_setting",
+    "unknown_setting",
+]
 
 
 class SettingError(ValueError):
@@ -220,3 +223,10 @@ def mask(key: str, value: Any) -> Any:
     if spec is not None and spec.secret and value:
         return "********"
     return value
+
+
+def mask_values(values: Any) -> Any:
+    """``mask`` over a {key: value} mapping (settings.set_many's argument), for log lines."""
+    if not isinstance(values, dict):
+        return values
+    return {k: mask(str(k), v) for k, v in values.items()}

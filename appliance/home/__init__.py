@@ -8,6 +8,7 @@ data directory otherwise). A backup of this directory is a complete backup.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,33 @@ class Home:
     @property
     def log_file(self) -> Path:
         return self.logs / "mailroom.log"
+
+    @property
+    def maildrop(self) -> Path:
+        """Where any local user's ``sendmail`` drops mail for pickup (Postfix's postdrop)."""
+        return self.root / "maildrop"
+
+    def open_maildrop(self) -> None:
+        """Let every local user reach ``maildrop/`` and nothing else (at daemon start).
+
+        The data directory becomes 0711: others may pass through it to
+        ``maildrop/`` but not list it, so everything else in it is first
+        made owner-only (the database holds password hashes). ``maildrop/``
+        itself is 1733, like Postfix's: anyone may add a file, nobody but
+        the owner may list it, and the sticky bit keeps users from
+        removing or renaming each other's files.
+        """
+        self.maildrop.mkdir(exist_ok=True)
+        (self.maildrop / "bad").mkdir(mode=0o700, exist_ok=True)
+        for entry in os.scandir(self.root):
+            if entry.name == self.maildrop.name or entry.is_symlink():
+                continue
+            mode = stat.S_IMODE(entry.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(entry.path, mode & 0o700)
+        os.chmod(self.maildrop / "bad", 0o700)
+        os.chmod(self.maildrop, 0o1733)
+        os.chmod(self.root, 0o711)
 
     def initialized(self) -> bool:
         return self.db.exists()

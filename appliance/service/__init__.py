@@ -8,8 +8,10 @@ stops cleanly on SIGTERM. Blocking work goes to one shared thread pool.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
+import pwd
 import random
 import signal
 import socket
@@ -34,6 +36,7 @@ from appliance.logs import get_logger, log_file_state, set_rotation, setup_loggi
 from appliance.pop3 import PopServer
 from appliance.queue.intake import Intake
 from appliance.queue.manager import QueueManager, QueuePolicy
+from appliance.queue.pickup import Drop, Pickup
 from appliance.queue.spool import Spool
 from appliance.service.listen_errors import explain
 from appliance.service.storage import FreeSpace
@@ -184,6 +187,10 @@ class Daemon:
         self.paused = False
         self._stop = asyncio.Event()
         self._relay_cache: tuple[float, list[str]] = (0.0, [])
+        self.pickup = Pickup(
+            home.maildrop, self._pickup_submit, executor=self.executor,
+            max_size=lambda: self.settings["smtp.max_message_size"],
+            max_recipients=lambda: self.settings["smtp.max_recipients"])
         self.free_space = FreeSpace(
             home.root, lambda: self.settings["queue.minfree"],
             on_change=lambda low: self.events.publish("storage", {"low": low}))
@@ -224,6 +231,24 @@ class Daemon:
         local = self.directory.is_local_domain(str(data.get("to", "")).rpartition("@")[2])
         self.stats.count("in" if local else "out", kind.removeprefix("message."))
         self.events.publish(kind, data)
+
+    async def _pickup_submit(self, uid: int, drop: Drop) -> str:
+        """Queue a message a local user dropped, as the control API's message.submit would."""
+        from appliance.cli.sendmail import prepare
+
+        sender = drop.sender
+        if sender is None:
+            try:
+                user = pwd.getpwuid(uid).pw_name
+            except KeyError:
+                user = f"uid{uid}"
+            sender = f"{user}@{self.settings['hostname']}"
+        message, _ = prepare(drop.message, sender=sender, full_name=drop.full_name,
+                             extract=False, rcpts=drop.recipients)
+        qid: str = await self.operations.call("message.submit", {
+            "sender": "" if sender == "<>" else sender, "recipients": drop.recipients,
+            "message": base64.b64encode(message).decode()})
+        return qid
 
     def count(self, direction: str, kind: str) -> None:
         self.stats.count(direction, kind)
@@ -337,6 +362,9 @@ class Daemon:
         self._storage_task = asyncio.create_task(self.free_space.watch(self.executor))
         await self.queue.start()
         self.intake.start()
+        await loop.run_in_executor(self.executor, self.home.open_maildrop)
+        # Drops made while the daemon was down are taken on its first look.
+        self._pickup_task = asyncio.create_task(self.pickup.run())
         for name, (spec, hosts, port) in self._wanted().items():
             await self._start_listener(name, spec, hosts, port)
         await self.control.start()
@@ -346,6 +374,7 @@ class Daemon:
 
     async def stop(self) -> None:
         log.info("daemon stopping")
+        self._pickup_task.cancel()
         for name in list(self.running):
             await self._stop_listener(name, end_sessions=True)
         await self.intake.stop()

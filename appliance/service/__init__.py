@@ -283,6 +283,7 @@ class Daemon:
             granted_senders=self.directory.granted_senders,
             sender_check=lambda: bool(self.settings["submission.sender_check"]),
             local_sender_check=lambda: bool(self.settings["smtp.local_sender_check"]),
+            storage_low=self.free_space.is_low,
         )
 
     # -- listeners --------------------------------------------------------

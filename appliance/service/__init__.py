@@ -253,10 +253,13 @@ class Daemon:
     def count(self, direction: str, kind: str) -> None:
         self.stats.count(direction, kind)
 
+    # Seconds between writes of the statistics counters (a crash loses at most these).
+    stats_interval = 5.0
+
     async def _flush_stats(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(5)
+            await asyncio.sleep(self.stats_interval)
             try:
                 await loop.run_in_executor(self.executor, self.stats.flush)
             except Exception:

@@ -244,10 +244,13 @@ def test_aliases_nesting_forward_and_loop(mailroom: Mailroom) -> None:
     with smtp(m, source=OUTSIDE) as s:
         s.sendmail("x@outside.test", ["alice@example.test"], message("fwd"))
     m.wait_for_mail("alice@example.test", 2)  # kept a copy
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10
+    # The message is done with once both outside copies wait in the queue.
+    while not {"dave@outside.test", "bob2@outside.test"} <= {
+            r["address"] for e in m.mailq() for r in e["recipients"]}:
+        assert time.monotonic() < deadline, "the forwards were not queued"
+        time.sleep(0.05)
     assert len(m.maildir_files("bob@example.test")) == 1  # bob forwards without a copy
-    rcpts = {r["address"] for e in m.mailq() for r in e["recipients"]}
-    assert {"dave@outside.test", "bob2@outside.test"} <= rcpts
     account_list = m.cli("account", "list").stdout
     assert "forward→bob@example.test,dave@outside.test (+copy)" in account_list
 
@@ -321,7 +324,10 @@ def test_log_lines_carry_queue_ids(mailroom: Mailroom) -> None:
     with smtp(mailroom) as s:
         s.sendmail("x@outside.test", ["alice@example.test"], message("logged"))
     mailroom.wait_for_mail("alice@example.test")
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while ": removed" not in mailroom.log_text():  # the last line about the message
+        assert time.monotonic() < deadline, "no removed line in the log"
+        time.sleep(0.05)
     log = mailroom.cli("logs", "-n", "50").stdout
     qid = next(line.split(": ")[1] for line in log.splitlines() if "queued" not in line
                and ": from=<x@outside.test>" in line)

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         ctx.supervisor.stateChanged.connect(self._daemon_state)
+        ctx.supervisor.statusChanged.connect(lambda _status: self._daemon_label())
         ctx.supervisor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         ctx.api.busyChanged.connect(self._busy)
         self.nav.setCurrentRow(0)
@@ -181,9 +182,15 @@ class MainWindow(QMainWindow):
     def _busy(self, count: int) -> None:
         self.progress.setVisible(count > 0)
 
-    def _daemon_state(self, state: str) -> None:
+    def _daemon_label(self) -> None:
+        state, status = self.ctx.supervisor.state, self.ctx.supervisor.status
+        if state == "up" and (status or {}).get("health") == "degraded":
+            state = "degraded"  # up, but a listener is down or the disk is full
         colour = {"up": "#2e9d4f", "down": "#d0312d"}.get(state, "#e0a100")
         self.daemon_label.setText(f"<span style='color:{colour}'>●</span> daemon {state}")
+
+    def _daemon_state(self, state: str) -> None:
+        self._daemon_label()
         self.start_action.setEnabled(state == "down")
         self.stop_action.setEnabled(state == "up")
         for page in self.pages.values():

@@ -62,6 +62,7 @@ def test_dashboard_and_tray_show_a_failed_listener(tmp_path: Path, qtbot: object
         wait(lambda: "Degraded" in dashboard.state_label.text()
              and said in dashboard.state_label.text())
         assert "Running" not in dashboard.state_label.text()
+        wait(lambda: "daemon degraded" in window.daemon_label.text())
         wait(lambda: ctx.tray_state.health == "degraded")
         assert "imap not running" in ctx.tray_state.tooltip()
         wait(lambda: dashboard.loaded and dashboard.services.rowCount() == 7)

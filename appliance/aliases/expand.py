@@ -81,15 +81,18 @@ def _expand(
         if not account.enabled:
             out.errors.append((address, "550 5.2.1 Mailbox disabled"))
             return
+        # The directory answers for every name of the domain (domain aliases):
+        # the mailbox, and the loop check, go by the account's own address.
+        mailbox = account.address.lower()
         fwd = account.forward
-        if fwd is None or address in path:
-            if address not in out.mailboxes:
-                out.mailboxes.append(address)
+        if fwd is None or mailbox in path:
+            if mailbox not in out.mailboxes:
+                out.mailboxes.append(mailbox)
             return
-        if fwd.keep_copy and address not in out.mailboxes:
-            out.mailboxes.append(address)
+        if fwd.keep_copy and mailbox not in out.mailboxes:
+            out.mailboxes.append(mailbox)
         for target in fwd.targets:
-            _expand(target, d, out, (*path, address), depth + 1)
+            _expand(target, d, out, (*path, mailbox), depth + 1)
         return
     targets = d.alias_targets(address)
     if targets is None:

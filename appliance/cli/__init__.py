@@ -111,13 +111,22 @@ def _fmt_value(value: Any) -> str:
 
 def cmd_domain(client: ControlClient, args: argparse.Namespace) -> int:
     if args.action == "list":
-        for name in client.call("domain.list"):
-            print(name)
+        for row in client.call("domain.show"):
+            alias = f" (alias of {row['alias_of']})" if row["alias_of"] else ""
+            print(f"{row['name']}{alias}")
     elif args.action == "add":
-        print(f"added domain {client.call('domain.add', name=args.name)}")
+        if args.alias_of:
+            name = client.call("domain.add", name=args.name, alias_of=args.alias_of)
+            print(f"added {name} as an alias of {args.alias_of.strip().lower()} (the same "
+                  f"mailboxes)")
+        else:
+            print(f"added domain {client.call('domain.add', name=args.name)}")
     else:
-        client.call("domain.del", name=args.name)
-        print(f"deleted domain {args.name}")
+        gone = client.call("domain.del", name=args.name)
+        if gone["alias_of"]:
+            print(f"deleted {gone['name']} (alias of {gone['alias_of']})")
+        else:
+            print(f"deleted domain {gone['name']}")
     return 0
 
 
@@ -443,9 +452,15 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
 
     p = add("domain", cmd_domain, "mail domains this server receives for")
     a = actions(p)
-    a.add_parser("list", parents=[common])
-    for act in ("add", "del"):
-        a.add_parser(act, parents=[common]).add_argument("name")
+    a.add_parser("list", parents=[common], help="domains, each followed by its aliases")
+    da = a.add_parser("add", parents=[common], help="add a domain, or another name of one")
+    da.add_argument("name")
+    da.add_argument("--alias-of", metavar="DOMAIN",
+                    help="NAME is another name of DOMAIN: it reaches the same mailboxes "
+                         "(like sendmail's local-host-names)")
+    a.add_parser("del", parents=[common],
+                 help="delete a domain (its aliases first), or just an alias").add_argument(
+        "name")
 
     p = add("account", cmd_account, "mail accounts")
     a = actions(p)

@@ -176,15 +176,28 @@ class Operations:
 
     @op("domain.list")
     def domain_list(self) -> list[str]:
+        """The real domains; ``domain.show`` lists their aliases too."""
         return self.state.domains()
 
+    @op("domain.show")
+    def domain_show(self) -> list[dict[str, Any]]:
+        """Every name mail is received for: each domain, then its aliases."""
+        aliases = self.state.domain_aliases()
+        out: list[dict[str, Any]] = []
+        for domain in self.state.domains():
+            out.append({"name": domain, "alias_of": None})
+            out += [{"name": a, "alias_of": domain} for a, t in aliases.items() if t == domain]
+        return out
+
     @op("domain.add")
-    def domain_add(self, name: str) -> str:
+    def domain_add(self, name: str, alias_of: str | None = None) -> str:
+        if alias_of:
+            return self.state.add_domain_alias(name, alias_of)
         return self.state.add_domain(name)
 
     @op("domain.del")
-    def domain_del(self, name: str) -> None:
-        self.state.delete_domain(name)
+    def domain_del(self, name: str) -> dict[str, Any]:
+        return {"name": name.strip().lower(), "alias_of": self.state.delete_domain(name)}
 
     # -- accounts ---------------------------------------------------------
 
@@ -492,8 +505,9 @@ class Operations:
         return {"networks": stored, "warnings": relay_gateway_warnings(stored)}
 
     @op("domain.set")
-    def domain_set(self, names: list[str]) -> list[str]:
-        """Make the domains exactly ``names``: all are checked before any change."""
+    def domain_set(self, names: list[str], aliases: dict[str, str] | None = None) -> list[str]:
+        """Make the domains exactly ``names`` (and, when given, the domain aliases exactly
+        ``aliases``, {alias: domain}): all are checked before any change."""
         from appliance.addresses import is_valid_domain, normalize_domain
 
         wanted = []
@@ -511,9 +525,28 @@ class Operations:
             if domain not in wanted and domain in in_use:
                 raise StateError(f"domain {domain} still has accounts; delete them first",
                                  "domain")
+        have = self.state.domain_aliases()
+        want = have if aliases is None else {
+            normalize_domain(a.strip()): normalize_domain(t.strip()) for a, t in aliases.items()}
+        for alias, target in want.items():
+            if not is_valid_domain(alias):
+                raise StateError(f"not a valid domain name: {alias!r}", "domain")
+            if alias in wanted:
+                raise StateError(f"{alias} cannot be a domain and an alias at once", "domain")
+            if target not in wanted:
+                raise StateError(f"{alias} is an alias of {target}, which is not kept "
+                                 f"as a domain", "domain")
+        # Aliases go first and come last, so that a name can turn from one
+        # kind into the other and a domain can go with its aliases.
+        for alias, target in have.items():
+            if want.get(alias) != target:
+                self.state.delete_domain(alias)
         for domain in wanted:
             if domain not in current:
                 self.state.add_domain(domain)
+        for alias, target in want.items():
+            if have.get(alias) != target:
+                self.state.add_domain_alias(alias, target)
         for domain in current:
             if domain not in wanted:
                 self.state.delete_domain(domain)
@@ -523,7 +556,8 @@ class Operations:
     def dns_records(self, address: str = "") -> dict[str, Any]:
         from appliance.control.setup import dns_records, format_records
 
-        records = dns_records(self.state.get_setting("hostname"), self.state.domains(), address)
+        names = self.state.domains() + list(self.state.domain_aliases())
+        records = dns_records(self.state.get_setting("hostname"), names, address)
         return {"records": records, "text": format_records(records)}
 
     @op("network.show")
@@ -645,8 +679,11 @@ def import_aliases(
         if not domains:
             raise StateError("add a domain first", "domain")
         domain = domains[0]
-    elif not state.is_local_domain(domain):
-        raise StateError(f"{domain} is not one of this server's domains", "domain")
+    else:
+        canonical = state.canonical_domain(domain)
+        if canonical is None:
+            raise StateError(f"{domain} is not one of this server's domains", "domain")
+        domain = canonical  # names without a domain go where the alias leads
 
     def read_include(path: str) -> str:
         candidates = [Path(path)]

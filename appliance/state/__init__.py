@@ -58,6 +58,11 @@ CREATE TABLE IF NOT EXISTS senders (
     PRIMARY KEY (account, address)
 );
 CREATE TABLE IF NOT EXISTS relay_networks (cidr TEXT PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS domain_aliases (
+    name TEXT PRIMARY KEY,
+    target TEXT NOT NULL REFERENCES domains(name),
+    created REAL NOT NULL
+);
 """
 
 
@@ -225,24 +230,86 @@ class State:
     # -- domains ----------------------------------------------------------
 
     def domains(self) -> list[str]:
+        """The real domains (each has its own mailboxes); see ``domain_aliases`` for the rest."""
         return [r["name"] for r in self._query("SELECT name FROM domains ORDER BY name")]
 
-    def is_local_domain(self, domain: str) -> bool:
-        return bool(self._query("SELECT 1 FROM domains WHERE name=?", (normalize_domain(domain),)))
+    def domain_aliases(self) -> dict[str, str]:
+        """Other names of this host: {alias: the domain whose mailboxes it reaches}."""
+        rows = self._query("SELECT name, target FROM domain_aliases ORDER BY name")
+        return {r["name"]: r["target"] for r in rows}
 
-    def add_domain(self, name: str) -> str:
-        domain = normalize_domain(name)
+    def is_local_domain(self, domain: str) -> bool:
+        name = normalize_domain(domain)
+        return bool(self._query(
+            "SELECT 1 FROM domains WHERE name=? UNION ALL "
+            "SELECT 1 FROM domain_aliases WHERE name=?", (name, name)))
+
+    def canonical_domain(self, domain: str) -> str | None:
+        """The real domain ``domain`` names (itself, or what it is an alias of); None: not ours."""
+        name = normalize_domain(domain)
+        rows = self._query(
+            "SELECT name FROM domains WHERE name=? UNION ALL "
+            "SELECT target FROM domain_aliases WHERE name=?", (name, name))
+        return rows[0][0] if rows else None
+
+    def _canonical_address(self, address: str) -> str | None:
+        """``address`` with an alias domain replaced by its real domain; None: no alias."""
+        local, at, domain = address.rpartition("@")
+        if not at:
+            return None
+        rows = self._query("SELECT target FROM domain_aliases WHERE name=?",
+                           (normalize_domain(domain),))
+        return f"{local}@{rows[0]['target']}" if rows else None
+
+    def _domain_name(self, name: str) -> str:
+        domain = normalize_domain(name.strip())
         if not is_valid_domain(domain):
             raise StateError(f"not a valid domain name: {name!r}", "domain")
+        return domain
+
+    @staticmethod
+    def _refuse_taken(db: sqlite3.Connection, domain: str) -> None:
+        if db.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone():
+            raise StateError(f"domain {domain} already exists", "domain")
+        row = db.execute("SELECT target FROM domain_aliases WHERE name=?", (domain,)).fetchone()
+        if row:
+            raise StateError(f"{domain} already exists as an alias of {row[0]}", "domain")
+
+    def add_domain(self, name: str) -> str:
+        domain = self._domain_name(name)
         with self._write() as db:
-            if db.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone():
-                raise StateError(f"domain {domain} already exists", "domain")
+            self._refuse_taken(db, domain)
             db.execute("INSERT INTO domains(name, created) VALUES(?, ?)", (domain, time.time()))
         return domain
 
-    def delete_domain(self, name: str) -> None:
-        domain = normalize_domain(name)
+    def add_domain_alias(self, name: str, alias_of: str) -> str:
+        """Make ``name`` another name of the domain ``alias_of`` (local-host-names)."""
+        domain = self._domain_name(name)
+        target = normalize_domain(alias_of.strip())
         with self._write() as db:
+            row = db.execute("SELECT target FROM domain_aliases WHERE name=?",
+                             (target,)).fetchone()
+            if row:
+                raise StateError(f"{target} is itself an alias of {row[0]}: make {domain} an "
+                                 f"alias of {row[0]}", "alias_of")
+            if not db.execute("SELECT 1 FROM domains WHERE name=?", (target,)).fetchone():
+                raise StateError(f"no such domain: {target} (add it first)", "alias_of")
+            if domain == target:
+                raise StateError(f"{domain} cannot be an alias of itself", "domain")
+            self._refuse_taken(db, domain)
+            db.execute("INSERT INTO domain_aliases(name, target, created) VALUES(?, ?, ?)",
+                       (domain, target, time.time()))
+        return domain
+
+    def delete_domain(self, name: str) -> str | None:
+        """Delete a domain, or just the alias when ``name`` is one (then: what it aliased)."""
+        domain = normalize_domain(name.strip())
+        with self._write() as db:
+            row = db.execute("SELECT target FROM domain_aliases WHERE name=?",
+                             (domain,)).fetchone()
+            if row:
+                db.execute("DELETE FROM domain_aliases WHERE name=?", (domain,))
+                return str(row[0])
             if not db.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone():
                 raise StateError(f"no such domain: {domain}", "domain")
             used = db.execute(
@@ -252,8 +319,15 @@ class State:
                 raise StateError(
                     f"domain {domain} still has {used} account(s); delete them first", "domain"
                 )
+            aliases = [r[0] for r in db.execute(
+                "SELECT name FROM domain_aliases WHERE target=? ORDER BY name", (domain,))]
+            if aliases:
+                raise StateError(
+                    f"domain {domain} still has the alias(es) {', '.join(aliases)}; delete "
+                    f"them first", "domain")
             db.execute("DELETE FROM aliases WHERE address LIKE ?", (f"%@{domain}",))
             db.execute("DELETE FROM domains WHERE name=?", (domain,))
+        return None
 
     # -- accounts ---------------------------------------------------------
 
@@ -269,18 +343,26 @@ class State:
         conn = db or self._db
         with self._lock:
             known = conn.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone()
+            alias = None if known else conn.execute(
+                "SELECT target FROM domain_aliases WHERE name=?", (domain,)).fetchone()
+        if alias:
+            # One mailbox, one address: the alias domain reaches it already.
+            raise StateError(f"{domain} is an alias of {alias[0]}: use "
+                             f"{address.rpartition('@')[0]}@{alias[0]}", field)
         if not known:
             raise StateError(f"{domain} is not one of this server's domains", field)
         return address
 
     def account(self, address: str) -> Account | None:
+        """The account ``address`` reaches; through a domain alias, the real domain's."""
         rows = self._query(
             "SELECT a.*, f.targets, f.keep_copy FROM accounts a "
             "LEFT JOIN forwards f ON f.account = a.address WHERE a.address=?",
             (address.lower(),),
         )
         if not rows:
-            return None
+            canonical = self._canonical_address(address.lower())
+            return self.account(canonical) if canonical else None
         r = rows[0]
         fwd = (
             Forward(tuple(json.loads(r["targets"])), bool(r["keep_copy"]))
@@ -368,12 +450,16 @@ class State:
     # -- aliases ----------------------------------------------------------
 
     def alias_targets(self, address: str) -> list[str] | None:
+        """The alias (or catch-all, "@domain") ``address`` names, through domain aliases too."""
         address = address.lower()
         rows = self._query(
             "SELECT target FROM aliases WHERE address=? ORDER BY position", (address,)
         )
         if rows:
             return [r["target"] for r in rows]
+        canonical = self._canonical_address(address)
+        if canonical:
+            return self.alias_targets(canonical)
         if address.startswith("postmaster@") and self.is_local_domain(address[11:]):
             # RFC 5321 4.5.1: postmaster must always take mail. Without an
             # alias it goes to the first account made (the administrator's).
@@ -397,7 +483,10 @@ class State:
                 raise StateError(f"error target needs a 4xx or 5xx code: {text!r}", "targets")
             return ERROR_PREFIX + reply
         addr = _address(text, "targets")
-        domain = addr.rpartition("@")[2]
+        local, _, domain = addr.rpartition("@")
+        row = db.execute("SELECT target FROM domain_aliases WHERE name=?", (domain,)).fetchone()
+        if row:
+            addr, domain = f"{local}@{row[0]}", row[0]
         if db.execute("SELECT 1 FROM domains WHERE name=?", (domain,)).fetchone():
             known = db.execute(
                 "SELECT 1 FROM accounts WHERE address=? UNION SELECT 1 FROM aliases "

@@ -36,15 +36,21 @@ class Dir:
     domains: set[str] = field(default_factory=lambda: {"example.test"})
     accounts: dict[str, Acct] = field(default_factory=dict)
     aliases: dict[str, list[str]] = field(default_factory=dict)
+    # Other names of a domain ({alias: domain}), answered for as the state store does.
+    domain_aliases: dict[str, str] = field(default_factory=dict)
 
     def is_local_domain(self, domain: str) -> bool:
-        return domain.lower() in self.domains
+        return domain.lower() in self.domains or domain.lower() in self.domain_aliases
+
+    def _canonical(self, address: str) -> str:
+        local, _, domain = address.lower().rpartition("@")
+        return f"{local}@{self.domain_aliases.get(domain, domain)}"
 
     def account(self, address: str) -> Acct | None:
-        return self.accounts.get(address.lower())
+        return self.accounts.get(self._canonical(address))
 
     def alias_targets(self, address: str) -> list[str] | None:
-        return self.aliases.get(address.lower())
+        return self.aliases.get(self._canonical(address))
 
     def users(self, *locals_: str, domain: str = "example.test") -> None:
         for local in locals_:

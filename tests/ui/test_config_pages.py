@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from appliance.state import StateError
 from tests.ui.conftest import Gui, wait
+from ui.pages.domains import DomainsPage
 from ui.pages.relay import RelayPage
 
 
@@ -50,4 +51,46 @@ def test_relay_page_refuses_an_open_relay_with_the_servers_words(gui: Gui) -> No
     shown = client.call("relay.show")
     assert shown["warnings"], "the page shows what the operation returns"
     assert relay.warning.text() == "\n".join(f"⚠ {w}" for w in shown["warnings"])
+    client.close()
+
+
+def select(page: DomainsPage, text: str) -> None:
+    page.domains.setCurrentItem(page.domains.findItems(text, Qt.MatchFlag.MatchExactly)[0])
+
+
+def test_domains_page_shows_and_edits_domain_aliases(gui: Gui) -> None:
+    client = gui.client
+    client.call("domain.add", name="mail.example.test", alias_of="example.test")
+    client.call("domain.add", name="example.org")
+    client.call("domain.add", name="www.example.org", alias_of="example.org")
+    assert gui.window.show_page("domains")
+    page = gui.window.page("domains")
+    assert isinstance(page, DomainsPage)
+    wait(lambda: page.loaded and page.idle)
+    shown = [page.domains.item(i).text() for i in range(page.domains.count())]
+    assert shown == ["example.org", "www.example.org  (alias of example.org)",
+                     "example.test", "mail.example.test  (alias of example.test)"]
+    assert "mail.example.test." in page.records.toPlainText()  # its MX record too
+
+    # Add another name of example.test, and take the first one away.
+    page.new_domain.setText("smtp.example.test")
+    page.kind.setCurrentIndex(page.kind.findData("example.test"))
+    page.add_button.click()
+    select(page, "mail.example.test  (alias of example.test)")
+    page.remove_button.click()
+    page.save_button.click()
+    wait(lambda: page.idle and not page.is_dirty())
+    assert client.call("domain.show") == [
+        {"name": "example.org", "alias_of": None},
+        {"name": "www.example.org", "alias_of": "example.org"},
+        {"name": "example.test", "alias_of": None},
+        {"name": "smtp.example.test", "alias_of": "example.test"}]
+
+    # A domain cannot go while a name still points at it: the server says so, nothing changes.
+    select(page, "example.org")
+    page.remove_button.click()
+    page.save_button.click()
+    wait(lambda: page.idle)
+    assert "www.example.org" in page.field_error("domain")
+    assert client.call("domain.list") == ["example.org", "example.test"]
     client.close()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -54,10 +57,17 @@ class DomainsPage(Page):
         self.new_domain.setPlaceholderText("example.com")
         new_label = QLabel("New &domain:")
         new_label.setBuddy(self.new_domain)
+        # A host name of this server is another name of a domain, not a
+        # domain of its own (an empty one, where mail would be refused).
+        self.kind = QComboBox()
+        self.kind.setAccessibleName("Kind of name")
+        self.kind.setToolTip("A domain of its own, or another name of a domain (its "
+                             "mailboxes: bob@alias reaches bob@domain)")
         self.add_button = QPushButton("&Add")
         self.remove_button = QPushButton("&Remove")
         row.addWidget(new_label)
         row.addWidget(self.new_domain, 1)
+        row.addWidget(self.kind)
         row.addWidget(self.add_button)
         row.addWidget(self.remove_button)
         inner.addLayout(row)
@@ -83,8 +93,10 @@ class DomainsPage(Page):
 
     def load(self) -> None:
         def fetch(c: ControlClient) -> dict[str, Any]:
+            shown = c.call("domain.show")
             return {"hostname": c.call("settings.get", key="hostname"),
-                    "domains": c.call("domain.list"),
+                    "domains": [d["name"] for d in shown if not d["alias_of"]],
+                    "aliases": {d["name"]: d["alias_of"] for d in shown if d["alias_of"]},
                     "records": c.call("dns.show")["text"]}
 
         self.job(fetch, self._fill)
@@ -94,34 +106,62 @@ class DomainsPage(Page):
         self.original = data
         self.hostname.setText(data["hostname"])
         self.domains.clear()
-        self.domains.addItems(data["domains"])
+        for name in data["domains"]:
+            self._add_item(name, None)
+            for alias, target in data["aliases"].items():
+                if target == name:
+                    self._add_item(alias, name)
+        self._update_kinds()
         self.records.setPlainText(data["records"])
         self._filling = False
         self.loaded = True
         self.set_dirty(False)
 
+    def _add_item(self, name: str, alias_of: str | None) -> None:
+        text = f"{name}  (alias of {alias_of})" if alias_of else name
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, (name, alias_of))
+        self.domains.addItem(item)
+
+    def _entries(self) -> list[tuple[str, str | None]]:
+        return [self.domains.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.domains.count())]
+
+    def _update_kinds(self) -> None:
+        self.kind.clear()
+        self.kind.addItem("as a domain", None)
+        for name in self.domain_names():
+            self.kind.addItem(f"as an alias of {name}", name)
+
     def domain_names(self) -> list[str]:
-        return [self.domains.item(i).text() for i in range(self.domains.count())]
+        return [name for name, alias_of in self._entries() if not alias_of]
+
+    def domain_aliases(self) -> dict[str, str]:
+        return {name: alias_of for name, alias_of in self._entries() if alias_of}
 
     def add_domain(self) -> None:
         name = self.new_domain.text().strip()
         if not name:
             return
-        if name.lower() not in self.domain_names():
-            self.domains.addItem(name)
+        alias_of = self.kind.currentData()
+        if name.lower() not in {n.lower() for n, _ in self._entries()}:
+            self._add_item(name, alias_of)
             self.set_dirty(True)
         self.new_domain.clear()
+        self._update_kinds()
 
     def remove_domain(self) -> None:
         row = self.domains.currentRow()
         if row >= 0:
             self.domains.takeItem(row)
             self.set_dirty(True)
+            self._update_kinds()
 
     def save(self) -> None:
         self.clear_errors()
         hostname = self.hostname.text().strip()
         names = self.domain_names()
+        aliases = self.domain_aliases()
         changed_host = hostname != self.original.get("hostname")
 
         def write(c: ControlClient) -> None:
@@ -130,8 +170,8 @@ class DomainsPage(Page):
                     parse_setting("hostname", hostname)
                 except SettingError as exc:
                     raise StateError(str(exc), "hostname") from exc
-            if names != self.original.get("domains"):
-                c.call("domain.set", names=names)
+            if names != self.original.get("domains") or aliases != self.original.get("aliases"):
+                c.call("domain.set", names=names, aliases=aliases)
             if changed_host:
                 c.call("settings.set", key="hostname", value=hostname)
 

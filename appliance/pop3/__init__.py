@@ -6,7 +6,11 @@ sessions, restarts and a move to Dovecot. DELE only marks; deletion happens
 at QUIT (the UPDATE state), so a dropped connection deletes nothing. The
 maildrop lock is an ``flock`` on ``mailroom-pop3.lock`` in the Maildir:
 exclusive between POP3 sessions of this and any other process, and released
-by the kernel if the process dies, so a crash cannot leave it stuck.
+by the kernel if the process dies, so a crash cannot leave it stuck. A
+session whose client hangs up (FIN or reset, even in the middle of a
+RETR it stopped reading) ends at once and lets go of the lock; one whose
+client just went silent is ended by the owner's next login
+(``PopServer.takeover_after``).
 
 Wiring is as for ``ImapServer``: one ``PopServer`` per listener (110 with
 STLS, 995 with ``implicit_tls=True``); ``start``, ``stop``, ``sockets``,

@@ -54,13 +54,16 @@ def inside_tls(sock: socket.socket, ctx: ssl.SSLContext, probe: bytes, end: byte
         return None
 
 
-def test_imap_injected_command_after_starttls_is_not_run(mail: ReadMail) -> None:
+def test_imap_injected_command_after_starttls_is_not_run(
+    mail: ReadMail, caplog: pytest.LogCaptureFixture
+) -> None:
     with socket.create_connection(("127.0.0.1", mail.port(mail.imap)), timeout=10) as sock:
         read_until(sock, b"\r\n")
         sock.sendall(b"a STARTTLS\r\nb CAPABILITY\r\n")
         assert read_until(sock, b"\r\n").startswith(b"a OK")
         answer = inside_tls(sock, client_context(mail.cert), b"c NOOP\r\n", b"c OK")
         assert answer is None, f"server ran the injected command: {answer!r}"
+    assert "plaintext after STARTTLS from [127.0.0.1]" in caplog.text  # logged before hanging up
     # An honest upgrade (nothing after the command) still works.
     with socket.create_connection(("127.0.0.1", mail.port(mail.imap)), timeout=10) as sock:
         read_until(sock, b"\r\n")

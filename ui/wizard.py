@@ -234,7 +234,7 @@ class SmarthostPage(_Page):
         self.errors["smarthost.username"] = _labelled(form, "&User name:", self.username)
         self.errors["smarthost.password"] = _labelled(form, "Pass&word:", self.password)
         note = QLabel(f"The password is kept in {wizard.ctx.secrets.backend} until it is "
-                      "stored in the server's settings.")
+                      "stored in the server's secrets file (readable by the server only).")
         note.setWordWrap(True)
         form.addRow(note)
         self.password.textEdited.connect(self._keep_secret)

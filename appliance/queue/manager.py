@@ -404,8 +404,11 @@ class QueueManager:
                 outcomes = [None] * len(wanted)
             else:
                 try:
+                    # The account's own address names the Maildir: a name that
+                    # reaches it (another host name of the domain) must not
+                    # make a second one.
                     outcomes = list(self.store.deliver_many(
-                        address, [(data, env.sender) for env, data, _ in wanted],
+                        account.address, [(data, env.sender) for env, data, _ in wanted],
                         quota_bytes=account.quota_bytes,
                     ))
                 except OSError as exc:

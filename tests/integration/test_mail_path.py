@@ -207,3 +207,27 @@ def test_full_mailbox_behind_an_alias_or_forward_is_refused_at_rcpt(mailroom: Ma
             code, text = s.rcpt(f"<{rcpt}>")
             assert code == 452 and text.startswith(b"4.2.2"), rcpt
     assert m.mailq() == []
+
+
+def test_another_host_name_of_the_domain_is_owned_full_and_ours(mailroom: Mailroom) -> None:
+    m = mailroom
+    m.cli("domain", "add", "mail.example.test", "--alias-of", "example.test")
+    with submission(m, "bob@example.test", "pw-bob-1") as s:
+        assert s.mail("bob@mail.example.test")[0] == 250
+        s.rset()
+        assert s.mail("alice@mail.example.test")[0] == 553
+    with smtplib.SMTP("127.0.0.1", m.port("smtp"), source_address=OUTSIDE, timeout=10) as s:
+        s.ehlo("far.test")
+        assert s.mail("<alice@mail.example.test>")[0] == 550
+        assert s.mail("<>")[0] == 250
+        assert s.rcpt("<bob@mail.example.test>")[0] == 250
+        assert s.data(b"Subject: dsn\r\n\r\nreport\r\n")[0] == 250
+    (path,) = m.wait_for_mail("bob@example.test")  # the account's own Maildir
+    assert path.read_bytes().startswith(b"Return-Path: <>\nDelivered-To: bob@example.test\n")
+    assert not (m.home / "mail" / "mail.example.test").exists()
+    m.cli("account", "quota", "bob@example.test", "100")
+    with smtplib.SMTP("127.0.0.1", m.port("smtp"), timeout=10) as s:
+        s.ehlo("lan.test")
+        s.mail("<x@far.test>")
+        code, text = s.rcpt("<bob@mail.example.test>")
+        assert code == 452 and text.startswith(b"4.2.2")

@@ -52,6 +52,7 @@ def demo_data(home: Home) -> None:
     c = ControlClient(home)
     try:
         c.call("domain.add", name="example.org")
+        c.call("domain.add", name="www.example.org", alias_of="example.org")
         for addr, quota in (("alice@example.test", 200), ("bob@example.test", 0),
                             ("carol@example.test", 50), ("dave@example.org", 0)):
             c.call("account.add", address=addr, password="demo-password-1",

@@ -61,6 +61,7 @@ class DomainsPage(Page):
         # domain of its own (an empty one, where mail would be refused).
         self.kind = QComboBox()
         self.kind.setAccessibleName("Kind of name")
+        self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.kind.setToolTip("A domain of its own, or another name of a domain (its "
                              "mailboxes: bob@alias reaches bob@domain)")
         self.add_button = QPushButton("&Add")

@@ -135,10 +135,8 @@ def relay_warnings(entries: Iterable[str], gateways: Iterable[str] = (),
                 warnings.append(f"exclusion {entry} is not inside any relay network: it "
                                 f"changes nothing")
             continue
-        reason = too_broad(net)  # stored before this check existed
-        if reason:
-            warnings.append(f"relay network {net} lets the whole Internet relay (open relay); "
-                            f"remove it")
+        if too_broad(net):  # stored before the state store refused it
+            warnings.append(f"relay network {net} makes this server an open relay: remove it")
             continue
         for gw in gateways:
             addr = ipaddress.ip_address(gw)

@@ -152,6 +152,7 @@ def test_a_legacy_open_relay_entry_can_be_deleted(state: State) -> None:
     state.add_relay("10.0.0.0/8")
     with state._write() as db:  # what an older version could write
         db.execute("INSERT INTO relay_networks(cidr) VALUES('0.0.0.0/0')")
-    assert "lets the whole Internet relay" in "\n".join(relay_warnings(state.relay_networks()))
+    assert "0.0.0.0/0 makes this server an open relay" in "\n".join(
+        relay_warnings(state.relay_networks()))
     state.delete_relay("0.0.0.0/0")
     assert "0.0.0.0/0" not in state.relay_networks()

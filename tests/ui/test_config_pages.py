@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import Qt
 
 from appliance.state import StateError
-from tests.ui.conftest import Gui, wait
+from tests.support.daemon import free_offset
+from tests.ui.conftest import Gui, make_context, teardown, wait
 from ui.pages.domains import DomainsPage
 from ui.pages.relay import RelayPage
+from ui.wizard import SetupWizard
 
 
 def open_relay(gui: Gui) -> RelayPage:
@@ -94,3 +98,32 @@ def test_domains_page_shows_and_edits_domain_aliases(gui: Gui) -> None:
     assert "www.example.org" in page.field_error("domain")
     assert client.call("domain.list") == ["example.org", "example.test"]
     client.close()
+
+
+def test_wizard_relay_step_refuses_an_open_relay_in_place(tmp_path: Path, qtbot: object) -> None:
+    home = tmp_path / "fresh"
+    ctx = make_context(home, free_offset(), tmp_path)
+    wizard = SetupWizard(ctx)
+    qtbot.addWidget(wizard)  # type: ignore[attr-defined]
+    wizard.show()
+    try:
+        wizard.names.hostname.setText("mail.office.test")
+        wizard.names.domain.setText("office.test")
+        wizard.next()
+        wizard.account.password.setText("a-good-password")
+        wizard.account.again.setText("a-good-password")
+        wizard.next()
+        assert wizard.currentPage() is wizard.relay
+        wizard.relay.extra.setText("0.0.0.0/0")  # the words show while typing
+        assert "whole Internet" in wizard.relay.errors["network"].text()
+        wizard.next()
+        assert wizard.currentPage() is wizard.relay
+        wizard.relay.extra.setText("10.20.0.0/16, !10.20.0.1")
+        assert wizard.relay.errors["network"].text() == ""
+        wizard.next()
+        assert wizard.currentPage() is wizard.smarthost
+        assert wizard.answers["networks"][-2:] == ["10.20.0.0/16", "!10.20.0.1/32"]
+        assert not home.exists()  # nothing is written before the last step
+    finally:
+        wizard.close()
+        teardown(ctx)

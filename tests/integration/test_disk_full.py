@@ -10,28 +10,17 @@ import os
 import re
 import smtplib
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.support.daemon import Mailroom
+from tests.support.waiting import wait
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
 
 LINE = re.compile(r"\w{3} [ \d]\d \d\d:\d\d:\d\d mail\.example\.test mailroom/\w+\[\d+\]: .*")
-
-
-def wait(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from appliance.tls import make_self_signed, server_context
 from tests.support.daemon import Mailroom
 from tests.support.dnsserver import DnsServer
 from tests.support.sink import SinkHandler, port_free_on, sink
+from tests.support.waiting import wait
 
 ZONE = {
     "far.test": {"MX": [(10, "mx1.far.test"), (20, "mx2.far.test")]},
@@ -68,16 +69,6 @@ def out(home: Mailroom, dns: DnsServer, far_port: int) -> Iterator[Mailroom]:
 
 def sendmail(m: Mailroom, *args: str, body: str = "Subject: hi\n\nhello\n") -> None:
     m.cli("sendmail", *args, input=body)
-
-
-def wait(predicate: Any, timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def parse(path: Path) -> Message:

@@ -5,31 +5,20 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from tests.support.daemon import Mailroom
 from tests.support.dnsserver import DnsServer
 from tests.support.sink import SinkHandler, port_free_on, sink
+from tests.support.waiting import wait
 
 OUTSIDE = ("127.0.0.2", 0)  # not a relay network
 ZONE = {
     "far.test": {"MX": [(10, "mx.far.test")]},
     "mx.far.test": {"A": ["127.0.0.4"]},
 }
-
-
-def wait(predicate: Any, timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def submission(m: Mailroom, user: str, password: str) -> smtplib.SMTP:

@@ -8,10 +8,8 @@ import shutil
 import stat
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,18 +17,9 @@ from appliance.cli import sendmail
 from appliance.home import Home
 from appliance.queue.pickup import BadDrop, Drop, encode_drop, parse_drop
 from tests.support.daemon import Mailroom, make_mailroom
+from tests.support.waiting import wait
 
 NOBODY = 65534
-
-
-def wait(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_parse_drop_checks_the_envelope_and_the_size() -> None:

@@ -38,6 +38,8 @@ class AppContext(QObject):
         self.supervisor.statusChanged.connect(self._on_status)
         self.supervisor.stateChanged.connect(
             lambda state: self.events.hold(state == "stopping"))
+        # The crash lines are in the log file too; shown now, while no daemon streams.
+        self.supervisor.crashLogged.connect(self.logs.extend)
         self.notifications: list[Any] = []
         # Replaced by tests: (parent, title, question) -> bool
         self.confirm: Callable[[QWidget | None, str, str], bool] = self._ask
@@ -67,7 +69,7 @@ class AppContext(QObject):
         self.api.run("logs.recent", {"lines": 2000}, self.logs.load_history, lambda e: None)
 
     def shutdown(self) -> None:
-        self.supervisor.timer.stop()
+        self.supervisor.close()
         self.logs.timer.stop()
         self.events.stop()
         self.api.wait_idle(5000)

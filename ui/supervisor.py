@@ -4,6 +4,11 @@ A daemon the GUI starts runs in its own session (``start_new_session``) so
 it outlives the GUI; its output goes to ``run/gui-serve.out``, whose last
 lines are shown with the exit code if it dies. A daemon the GUI did not
 start is stopped only when the user asks (``stop(foreign=True)``).
+
+A daemon the GUI started that crashes is started again after a back-off
+(``ui.restart_policy``); the crash and the daemon's last output go into the
+mail log (written from the GUI: the daemon is gone), so the Logs page and
+``mailroom logs`` show why mail stopped for a moment.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,10 +25,12 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from appliance.logs import LogFile
 from appliance.state import StateError
 from ui.api import Api
+from ui.restart_policy import RestartPolicy, describe_exit
 
-__all__ = ["Supervisor", "serve_command"]
+__all__ = ["Supervisor", "crash_lines", "log_crash", "serve_command"]
 
 MAIN = Path(__file__).resolve().parents[1] / "main.py"
 
@@ -43,12 +51,36 @@ def tail_file(path: Path, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def crash_lines(code: int, output: str, pid: int, hostname: str,
+                delay: float | None, now: float | None = None) -> list[str]:
+    """Mail-log lines (Postfix style, service ``gui``) for a daemon that died."""
+    when = time.strftime("%b %d %H:%M:%S", time.localtime(now))
+    head = f"{when} {hostname} mailroom/gui[{os.getpid()}]:"
+    then = (f"; starting it again in {delay:g} s" if delay is not None
+            else "; not restarting it")
+    lines = [f"{head} error: the daemon (pid {pid}) {describe_exit(code)}{then}"]
+    lines += [f"{head} daemon output: {line}" for line in output.splitlines() if line.strip()]
+    return lines
+
+
+def log_crash(path: Path, lines: list[str]) -> None:
+    """Append to the mail log; no rotation here (that is the daemon's job)."""
+    file = LogFile(path, max_bytes=0)
+    try:
+        for line in lines:
+            file.add(line)
+        file.write_pending()
+    finally:
+        file.close()
+
+
 class Supervisor(QObject):
     """States: "unknown", "up", "down", "starting", "stopping"."""
 
     stateChanged = Signal(str)
     statusChanged = Signal(object)  # the status dict, or None when down
     childDied = Signal(int, str)  # exit code, last output lines
+    crashLogged = Signal(list)  # the lines written to the mail log
     message = Signal(str)
 
     def __init__(self, api: Api, serve_args: list[str] | None = None,
@@ -67,6 +99,11 @@ class Supervisor(QObject):
         self.poll_ms = poll_ms
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.poll)
+        self.policy = RestartPolicy()
+        self.restart_timer = QTimer(self)
+        self.restart_timer.setSingleShot(True)
+        self.restart_timer.timeout.connect(self._restart_after_crash)
+        self.restarts = 0  # crashes recovered from, for the tests and the status bar
 
     @property
     def output_file(self) -> Path:
@@ -98,14 +135,37 @@ class Supervisor(QObject):
     def _check_child(self) -> None:
         if self.proc is None or self.proc.poll() is None:
             return
-        code = self.proc.returncode
+        code, pid = self.proc.returncode, self.proc.pid
         expected = self.state == "stopping"
         self.proc = None
         if not expected:
             self.last_exit = (code, tail_file(self.output_file))
+            delay = self.policy.died(code, time.monotonic())
+            self._record_crash(code, pid, delay)
             self.childDied.emit(code, self.last_exit[1])
-            self.message.emit(f"the Mailroom daemon exited with code {code}")
+            self.message.emit(f"the Mailroom daemon {describe_exit(code)}"
+                              + (f"; starting it again in {delay:g} s" if delay else ""))
             self._set("down")
+            if delay is not None:
+                self.restart_timer.start(int(delay * 1000))
+        else:
+            self.policy.stopped()
+
+    def _record_crash(self, code: int, pid: int, delay: float | None) -> None:
+        assert self.last_exit is not None
+        hostname = str((self.status or {}).get("hostname") or socket.gethostname())
+        lines = crash_lines(code, self.last_exit[1], pid, hostname, delay)
+        try:
+            log_crash(self.home.log_file, lines)
+        except OSError as exc:
+            self.message.emit(f"cannot write {self.home.log_file}: {exc}")
+        self.crashLogged.emit(lines)
+
+    def _restart_after_crash(self) -> None:
+        if self.state != "down" or self.owns_daemon():
+            return  # the user (or a daemon from elsewhere) got there first
+        if self.start(by_hand=False):
+            self.restarts += 1
 
     def _up(self, status: dict[str, Any]) -> None:
         self._polling = False
@@ -139,9 +199,12 @@ class Supervisor(QObject):
 
     # -- actions ----------------------------------------------------------
 
-    def start(self) -> bool:
+    def start(self, by_hand: bool = True) -> bool:
         if self.state in ("up", "starting") or self.owns_daemon():
             return False
+        if by_hand:
+            self.restart_timer.stop()
+            self.policy.stopped()
         if not self.home.initialized():
             self.message.emit("set up the data directory first (the first-run wizard)")
             return False
@@ -159,6 +222,7 @@ class Supervisor(QObject):
         finally:
             out.close()
         self._deadline = time.monotonic() + 30
+        self.policy.started(time.monotonic())
         self._set("starting")
         self.message.emit(f"starting the Mailroom daemon (pid {self.proc.pid})")
         self.poll()
@@ -173,6 +237,7 @@ class Supervisor(QObject):
 
     def stop(self, foreign: bool = False) -> bool:
         """Stop the daemon: always one we started; another only when ``foreign``."""
+        self.restart_timer.stop()
         if self.owns_daemon():
             assert self.proc is not None
             self.proc.terminate()
@@ -198,6 +263,11 @@ class Supervisor(QObject):
             self._restart = False
             return False
         return True
+
+    def close(self) -> None:
+        """The GUI is going away: no more polls, no restart (a running daemon stays)."""
+        self.timer.stop()
+        self.restart_timer.stop()
 
     def wait_for(self, state: str, timeout: float = 30.0) -> bool:
         """Block (processing events) until the state is reached; for scripts and tests."""

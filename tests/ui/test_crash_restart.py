@@ -1,0 +1,55 @@
+"""A daemon the GUI started that crashes is started again, and the crash is in the mail log."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from tests.support.dnsserver import DnsServer
+from tests.ui.conftest import make_context, seed, teardown, wait
+from ui.pages.logs import LogsPage
+from ui.window import MainWindow
+
+
+def test_sigkilled_daemon_is_restarted_and_the_crash_logged(
+        tmp_path: Path, qtbot: object, dns: DnsServer) -> None:
+    from tests.support.daemon import free_offset
+
+    home = tmp_path / "home"
+    seed(home, dns.nameserver)
+    ctx = make_context(home, free_offset(), tmp_path)
+    ctx.supervisor.policy.first = 0.2  # the back-off itself is the unit tests' business
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()
+    ctx.start()
+    try:
+        wait(lambda: ctx.supervisor.state == "down")
+        assert ctx.supervisor.start()
+        wait(lambda: ctx.supervisor.state == "up", 30)
+        proc = ctx.supervisor.proc
+        assert proc is not None
+        first_pid = proc.pid
+        os.kill(first_pid, signal.SIGKILL)
+
+        wait(lambda: ctx.supervisor.restarts == 1, 15)
+        wait(lambda: ctx.supervisor.state == "up"
+             and (ctx.supervisor.status or {}).get("pid") not in (None, first_pid), 30)
+        assert ctx.supervisor.owns_daemon()
+        logged = (home / "logs" / "mailroom.log").read_text()
+        crash = (f"mailroom/gui[{os.getpid()}]: error: the daemon (pid {first_pid}) "
+                 "killed by signal 9 (SIGKILL); starting it again in 0.2 s")
+        assert crash in logged
+        # The restarted daemon logs after the crash line: the order tells the story.
+        assert logged.index(crash) < logged.rindex("daemon started")
+        assert window.show_page("logs")
+        logs: LogsPage = window.page("logs")  # type: ignore[assignment]
+        wait(lambda: any(crash in line for line in logs.model.lines()), 10)
+        # A stop by hand is not a crash: it stays down.
+        assert ctx.supervisor.stop()
+        wait(lambda: ctx.supervisor.state == "down", 20)
+        assert ctx.supervisor.restarts == 1
+        assert not ctx.supervisor.restart_timer.isActive()
+    finally:
+        teardown(ctx)

@@ -46,6 +46,8 @@ class Envelope:
     auth: str | None = None
     size: int = 0
     origin: str = "smtp"  # smtp, submission, smtps, sendmail, bounce
+    # What the inbound checks found (appliance.authcheck Outcome.summary); None: not checked.
+    checks: dict[str, Any] | None = None
 
     def to_line(self) -> bytes:
         # vars(), not asdict(): the fields are flat, and asdict's deep copy

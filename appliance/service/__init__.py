@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from appliance.auth import Authenticator, LockoutTracker
+from appliance.authcheck import smtp_hook
 from appliance.control.client import ensure_secret
 from appliance.control.operations import Operations
 from appliance.control.server import ControlServer, EventHub
@@ -287,6 +288,8 @@ class Daemon:
             sender_check=lambda: bool(self.settings["submission.sender_check"]),
             local_sender_check=lambda: bool(self.settings["smtp.local_sender_check"]),
             storage_low=self.free_space.is_low,
+            inbound_check=smtp_hook(lambda: self.settings, self.directory.is_local_domain,
+                                    self.executor),
         )
 
     # -- listeners --------------------------------------------------------

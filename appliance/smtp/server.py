@@ -159,6 +159,9 @@ class SmtpContext:
     sender_check: Callable[[], bool] = lambda: True
     # smtp.local_sender_check: outsiders may not use our own domains as envelope sender.
     local_sender_check: Callable[[], bool] = lambda: True
+    # SPF/DKIM/DMARC/ARC of mail from outside (appliance.authcheck.smtp_hook):
+    # (message, header end, ip, helo, sender) -> Outcome, or None while switched off.
+    inbound_check: Callable[[bytes, int, str, str, str], Awaitable[Any]] | None = None
 
 
 class _Protocol(SMTP):
@@ -481,6 +484,22 @@ class _Handler:
         qid = new_queue_id()
         user = self._user(session)
         ip = str(session.peer[0])
+        checked = None
+        if (self.ctx.inbound_check is not None and user is None
+                and not self.config.auth_required
+                and not in_networks(ip, self.ctx.relay_networks())):
+            checked = await self.ctx.inbound_check(
+                content, head_end, ip, session.host_name or "", envelope.mail_from or "")
+            if checked is not None:
+                if checked.decision.action in ("reject", "defer"):
+                    if checked.decision.action == "reject":
+                        self.ctx.count("in", "rejected")
+                    log.info("NOQUEUE: %s: DATA from [%s]: %s; from=<%s> to=<%s> (%s)",
+                             checked.decision.action, ip, checked.decision.reply,
+                             envelope.mail_from, ">,<".join(envelope.rcpt_tos),
+                             checked.decision.reason)
+                    return str(checked.decision.reply)
+                content = checked.head + content[head_end:]
         added = [self._received(server, session, envelope, qid, user)]
         if user is not None or self.config.auth_required:
             # Submission: the client may be a bare script; give the message
@@ -513,6 +532,7 @@ class _Handler:
             helo=session.host_name or "",
             auth=user,
             origin=self.config.name,
+            checks=checked.summary() if checked is not None else None,
         )
 
         def hand_over() -> None:  # on the intake thread, once the file is in active/

@@ -153,6 +153,21 @@ SETTINGS: dict[str, Setting] = {
            "space, bytes (0: never)", _non_negative),
         _S("dns.nameservers", list, [], "DNS servers (IP or IP:PORT); empty: system resolver",
            _nameservers),
+        _S("authcheck.enabled", bool, True,
+           "check SPF, DKIM, DMARC and ARC of mail from outside (not logged in, not from a "
+           "relay network) and add an Authentication-Results header"),
+        _S("authcheck.dmarc_reject", str, "reject",
+           "mail failing DMARC whose domain asks p=reject: reject (550), junk or off "
+           "(p=quarantine always goes to junk unless off)", _choice("reject", "junk", "off")),
+        _S("authcheck.spf_fail", str, "reject",
+           "mail whose SPF says fail (-all) and DMARC does not pass: reject (550), junk or off",
+           _choice("reject", "junk", "off")),
+        _S("authcheck.own_domain", str, "reject",
+           "mail from outside with one of our domains in From: failing SPF and DKIM: "
+           "reject (550), junk or off", _choice("reject", "junk", "off")),
+        _S("authcheck.dns_timeout", int, 5,
+           "seconds to wait for each DNS answer in the inbound checks (no answer: 451)",
+           _positive),
         _S("delivery.remote_port", int, 25, "port remote delivery connects to (tests only)",
            _port),
         _S("delivery.max_connections", int, 50, "parallel outgoing SMTP connections", _positive),

@@ -1,0 +1,163 @@
+"""Checks on mail from outside: SPF, DKIM, DMARC and ARC, and what to do with the answers.
+
+The SMTP server calls :meth:`InboundChecker.check` at the end of DATA, on
+a worker thread, for mail from clients that are neither logged in nor in
+a relay network. The check verifies every DKIM signature (RSA and
+Ed25519), SPF for the MAIL FROM domain, the From: domain's DMARC policy
+with alignment against MAIL FROM and the DKIM domains (never HELO), and
+an ARC chain where there is one. The answer is a :class:`Decision` (accept,
+junk, reject with 550 5.7.1, or defer with 451 4.7.x when DNS failed) and
+the message's new header section: incoming ``Authentication-Results``
+fields claiming our id removed, ours (one field, RFC 8601) on top.
+
+Parts: ``lookup`` (DNS), ``spf`` (pyspf), ``signatures`` (dkimpy),
+``dmarcpolicy`` (the ``dmarc`` package and the Public Suffix List),
+``results`` (the pure decision and header logic).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses
+from typing import Any
+
+from appliance.authcheck.dmarcpolicy import DmarcResult, check_dmarc
+from appliance.authcheck.lookup import DnsTempError, Lookup
+from appliance.authcheck.results import (
+    ACTIONS,
+    JUNK_HEADER,
+    AuthResults,
+    Decision,
+    Policy,
+    decide,
+    header,
+    strip_ours,
+)
+from appliance.authcheck.signatures import verify_arc, verify_dkim
+from appliance.authcheck.spf import check_spf
+
+__all__ = [
+    "ACTIONS", "AuthResults", "CheckConfig", "Decision", "InboundChecker", "JUNK_HEADER",
+    "Outcome", "Policy", "decide", "from_domain", "header", "smtp_hook", "strip_ours",
+]
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    authserv_id: str  # our host name
+    nameservers: tuple[str, ...] = ()  # empty: the system resolver
+    timeout: float = 5.0  # seconds for each DNS question
+    policy: Policy = Policy()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decision: Decision
+    results: AuthResults
+    head: bytes  # the new header section: our field on top, forged ones gone
+
+    def summary(self) -> dict[str, Any]:
+        """What is kept in the queue envelope, for the filters and spam scoring."""
+        return {**self.results.summary(), "action": self.decision.action,
+                "reason": self.decision.reason}
+
+
+def from_domain(head: bytes) -> str | None:
+    """The domain of the one From: address, or None when there is not exactly one."""
+    fields = BytesHeaderParser(policy=compat32).parsebytes(head).get_all("From") or []
+    addresses = [a for _, a in getaddresses([str(f) for f in fields]) if a]
+    if len(addresses) != 1 or "@" not in addresses[0]:
+        return None
+    domain = addresses[0].rpartition("@")[2].strip().rstrip(".").lower()
+    return domain or None
+
+
+class InboundChecker:
+    """Runs the checks; one instance for the daemon, safe to call from several threads."""
+
+    def __init__(self, is_local_domain: Callable[[str], bool]) -> None:
+        self.is_local_domain = is_local_domain
+        self._lookups: dict[tuple[tuple[str, ...], float], Lookup] = {}
+        self._lock = threading.Lock()
+
+    def _lookup(self, config: CheckConfig) -> Lookup:
+        key = (config.nameservers, config.timeout)
+        with self._lock:
+            lookup = self._lookups.get(key)
+            if lookup is None:
+                # A changed setting gets a fresh resolver (and cache); drop the old.
+                self._lookups.clear()
+                lookup = self._lookups[key] = Lookup(list(config.nameservers) or None,
+                                                     config.timeout)
+            return lookup
+
+    def check(self, config: CheckConfig, message: bytes, head_end: int, *, ip: str, helo: str,
+              sender: str) -> Outcome:
+        """Check ``message`` (blocking: run it off the event loop)."""
+        lookup = self._lookup(config)
+        head = message[:head_end]
+        spf = check_spf(lookup, ip, sender, helo)
+        dkims = verify_dkim(lookup, message) if b"dkim-signature:" in head.lower() else []
+        arc = verify_arc(lookup, message, head)
+        domain = from_domain(head)
+        own = domain is not None and self.is_local_domain(domain)
+        dmarc: DmarcResult | None = None
+        if domain is not None:
+            try:
+                dmarc = check_dmarc(lookup, domain, sender.rpartition("@")[2] or None,
+                                    spf.result, [d.domain for d in dkims if d.result == "pass"])
+            except DnsTempError as exc:
+                dmarc = DmarcResult("temperror", domain, reason=str(exc)[:80])
+        temperror = ""
+        if spf.result == "temperror":
+            temperror = "spf"
+        elif dmarc is not None and dmarc.result == "temperror":
+            temperror = "dmarc"
+        elif any(d.result == "temperror" for d in dkims) and (
+                own or (dmarc is not None and dmarc.result != "none")):
+            # A signature we could not check matters only where a policy asks for one.
+            temperror = "dkim"
+        results = AuthResults(spf=spf, dkim=dkims, dmarc=dmarc, arc=arc,
+                              from_domain=domain or "", temperror=temperror)
+        decision = decide(results, config.policy, own_domain=own)
+        new_head = header(config.authserv_id, results, ip).encode("utf-8", "replace")
+        if decision.action == "junk":
+            new_head += f"{JUNK_HEADER}: yes ({decision.reason})\r\n".encode("utf-8", "replace")
+        return Outcome(decision, results, new_head + strip_ours(head, config.authserv_id))
+
+
+InboundCheck = Callable[[bytes, int, str, str, str], Awaitable[Outcome | None]]
+
+
+def smtp_hook(settings: Callable[[], Mapping[str, Any]], is_local_domain: Callable[[str], bool],
+              executor: Executor | None) -> InboundCheck:
+    """The SMTP server's end-of-DATA check: None while ``authcheck.enabled`` is off.
+
+    The settings are read for every message, so a reload applies at once;
+    the check itself runs on ``executor``, off the event loop.
+    """
+    checker = InboundChecker(is_local_domain)
+
+    async def check(message: bytes, head_end: int, ip: str, helo: str,
+                    sender: str) -> Outcome | None:
+        s = settings()
+        if not s["authcheck.enabled"]:
+            return None
+        config = CheckConfig(
+            authserv_id=s["hostname"], nameservers=tuple(s["dns.nameservers"]),
+            timeout=float(s["authcheck.dns_timeout"]),
+            policy=Policy(dmarc_reject=s["authcheck.dmarc_reject"],
+                          spf_fail=s["authcheck.spf_fail"], own_domain=s["authcheck.own_domain"]),
+        )
+        run = functools.partial(checker.check, config, message, head_end, ip=ip, helo=helo,
+                                sender=sender)
+        return await asyncio.get_running_loop().run_in_executor(executor, run)
+
+    return check

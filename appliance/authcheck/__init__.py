@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import getaddresses
 from typing import Any
 
@@ -69,10 +68,13 @@ class Outcome:
                 "reason": self.decision.reason}
 
 
+_FROM = re.compile(rb"(?im)^from[ \t]*:(.*(?:\r?\n[ \t].*)*)")
+
+
 def from_domain(head: bytes) -> str | None:
     """The domain of the one From: address, or None when there is not exactly one."""
-    fields = BytesHeaderParser(policy=compat32).parsebytes(head).get_all("From") or []
-    addresses = [a for _, a in getaddresses([str(f) for f in fields]) if a]
+    fields = [m.group(1).decode("utf-8", "replace") for m in _FROM.finditer(head)]
+    addresses = [a for _, a in getaddresses(fields) if a]
     if len(addresses) != 1 or "@" not in addresses[0]:
         return None
     domain = addresses[0].rpartition("@")[2].strip().rstrip(".").lower()

@@ -9,6 +9,9 @@ answer cache, so a burst of mail from one sender asks once per TTL.
 
 from __future__ import annotations
 
+import threading
+import time
+
 import dns.exception
 import dns.name
 import dns.nameserver
@@ -17,6 +20,10 @@ import dns.resolver
 from appliance.dns import AnswerCache, parse_nameserver
 
 __all__ = ["DnsTempError", "Lookup"]
+
+MAX_TTL = 300  # seconds an answer is believed, whatever its TTL (as appliance.dns.mx)
+NEGATIVE_TTL = 60  # "no such record", kept briefly: a freshly published one is seen soon
+MEMO_SIZE = 10_000
 
 
 class DnsTempError(Exception):
@@ -40,12 +47,23 @@ class Lookup:
         resolver.cache = AnswerCache()
         self.resolver = resolver
         self.timeout = timeout
+        # The records themselves, by (name, type): dnspython's cache still
+        # costs a fifth of a millisecond a question, and each message asks
+        # the same few questions (SPF, two DKIM keys, DMARC).
+        self._memo: dict[tuple[str, str], tuple[float, list[dns.rdata.Rdata]]] = {}
+        self._memo_lock = threading.Lock()
 
     def answers(self, name: str, rdtype: str) -> list[dns.rdata.Rdata]:
         """The records of ``rdtype`` at ``name``; [] for NXDOMAIN or no such record."""
+        key = (name.lower(), rdtype)
+        now = time.monotonic()
+        memo = self._memo.get(key)
+        if memo is not None and memo[0] > now:
+            return memo[1]
         try:
             answer = self.resolver.resolve(name, rdtype, search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            self._remember(key, now + NEGATIVE_TTL, [])
             return []
         except (dns.exception.Timeout, dns.resolver.NoNameservers,
                 dns.resolver.LifetimeTimeout) as exc:
@@ -54,7 +72,17 @@ class Lookup:
             return []
         except dns.exception.DNSException as exc:
             raise DnsTempError(f"{name} {rdtype}: {exc}") from exc
-        return list(answer)
+        records = list(answer)
+        ttl = answer.rrset.ttl if answer.rrset is not None else NEGATIVE_TTL
+        self._remember(key, now + min(ttl, MAX_TTL), records)
+        return records
+
+    def _remember(self, key: tuple[str, str], until: float,
+                  records: list[dns.rdata.Rdata]) -> None:
+        with self._memo_lock:
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()  # crude, and rare: a flood of different senders
+            self._memo[key] = (until, records)
 
     def txt(self, name: str) -> list[bytes]:
         """Each TXT record at ``name`` with its strings joined (RFC 7208 3.3)."""

@@ -206,3 +206,13 @@ def test_arc_chain_is_verified(check, far) -> None:
     outcome = check(b"".join(sealed) + ar_line + signed)
     assert outcome.results.arc.result == "pass"
     assert "arc=pass" in outcome.head.decode()
+
+
+def test_a_changed_signed_header_fails_both_signatures(check, far) -> None:
+    # The header hash is what RSA (through cryptography) and Ed25519 sign: both must say fail.
+    signed = far.sign(message()).replace(b"Subject: hello", b"Subject: HELLO")
+    outcome = check(signed)
+    assert [(d.result, d.algorithm) for d in outcome.results.dkim] == [
+        ("fail", "ed25519-sha256"), ("fail", "rsa-sha256")]
+    # SPF passes and is aligned: DMARC still passes.
+    assert outcome.results.dmarc is not None and outcome.results.dmarc.result == "pass"

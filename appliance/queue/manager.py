@@ -392,12 +392,14 @@ class QueueManager:
         of messages costs that mailbox one index commit and one directory
         fsync.
         """
-        by_address: dict[str, list[tuple[Envelope, bytes, RecipientState]]] = {}
+        by_address: dict[tuple[str, str | None], list[tuple[Envelope, bytes, RecipientState]]] = {}
         for env, data, status in messages:
+            # Mail the inbound checks judged junk (appliance.authcheck) is filed into Junk.
+            folder = "Junk" if env.checks and env.checks.get("action") == "junk" else None
             for rcpt in status.pending():
                 if self._is_local(rcpt.address):
-                    by_address.setdefault(rcpt.address, []).append((env, data, rcpt))
-        for address, wanted in by_address.items():
+                    by_address.setdefault((rcpt.address, folder), []).append((env, data, rcpt))
+        for (address, folder), wanted in by_address.items():
             account = self.directory.account(address)
             outcomes: list[Delivered | Exception | None]
             if account is None or not account.enabled:
@@ -409,7 +411,7 @@ class QueueManager:
                     # make a second one.
                     outcomes = list(self.store.deliver_many(
                         account.address, [(data, env.sender) for env, data, _ in wanted],
-                        quota_bytes=account.quota_bytes,
+                        quota_bytes=account.quota_bytes, folder=folder,
                     ))
                 except OSError as exc:
                     outcomes = [exc] * len(wanted)

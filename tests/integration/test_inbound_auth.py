@@ -43,9 +43,9 @@ def send(m: Mailroom, msg: bytes, sender: str, source: str = "127.0.0.2") -> Non
         s.sendmail(sender, ["bob@example.test"], msg)
 
 
-def delivered(m: Mailroom, subject: str) -> str:
+def delivered(m: Mailroom, subject: str, folder: str = "new") -> str:
     def find() -> str | None:
-        for path in m.maildir_files("bob@example.test"):
+        for path in m.maildir_files("bob@example.test", folder):
             text = path.read_text()
             if f"Subject: {subject}\n" in text:
                 return text
@@ -91,9 +91,9 @@ def test_dns_timeout_is_451_not_a_refusal(daemon: Mailroom) -> None:
     assert deferred.value.smtp_error.startswith(b"4.7.")
 
 
-def test_dmarc_quarantine_is_delivered_marked_as_junk(daemon: Mailroom) -> None:
+def test_dmarc_quarantine_is_filed_into_junk_and_marked(daemon: Mailroom) -> None:
     send(daemon, message(sender="x@quar.test", subject="quarantined"), "x@quar.test")
-    head = head_of(delivered(daemon, "quarantined"))
+    head = head_of(delivered(daemon, "quarantined", folder=".Junk/new"))
     assert "X-Mailroom-Junk: yes (dmarc=fail p=quarantine (quar.test))" in head
     assert "dmarc=fail policy.dmarc=quarantine header.from=quar.test" in head
 

@@ -25,7 +25,8 @@ from typing import Any
 from appliance.home import Home
 from appliance.state import State, StateError
 
-__all__ = ["ControlClient", "DaemonNotAnswering", "DaemonUnavailable", "ensure_secret"]
+__all__ = ["ControlClient", "DaemonNotAnswering", "DaemonUnavailable", "NotPermitted",
+           "ensure_secret"]
 
 
 class DaemonUnavailable(StateError):
@@ -34,6 +35,30 @@ class DaemonUnavailable(StateError):
 
 class DaemonNotAnswering(StateError):
     """A daemon runs but did not answer: the operation may or may not have run."""
+
+
+class NotPermitted(StateError):
+    """This user may not read the control secret: not one of the daemon's administrators."""
+
+
+def _refused(home: Home, path: os.PathLike[str]) -> NotPermitted:
+    """Name the group that would let this user in, when the daemon shares with one."""
+    from appliance.home.service import (
+        SERVICE_DATA_DIR,
+        group_gid,
+        not_member_message,
+        service_group,
+    )
+
+    group = service_group()
+    try:
+        shared = os.stat(path).st_gid == group_gid(group)
+    except OSError:
+        shared = home.root == SERVICE_DATA_DIR
+    if shared:
+        return NotPermitted(not_member_message(group))
+    return NotPermitted(f"cannot read {path}: permission denied (the Mailroom daemon on "
+                        f"{home.root} belongs to another user; run as that user or root)")
 
 
 def _process_alive(pid: int) -> bool:
@@ -76,9 +101,18 @@ class ControlClient:
     def _endpoint(self) -> tuple[str, int, str, int | None] | None:
         try:
             info = json.loads((self.home.run / "control.json").read_text())
-            secret = self.home.control_secret.read_text().strip()
-        except (FileNotFoundError, ValueError, PermissionError):
+        except (FileNotFoundError, ValueError):
             return None
+        except PermissionError as exc:
+            raise _refused(self.home, self.home.run) from exc
+        try:
+            secret = self.home.control_secret.read_text().strip()
+        except FileNotFoundError:
+            return None
+        except PermissionError as exc:
+            # Not "no daemon": running the operation in-process would fail
+            # on the database just the same, with a less helpful message.
+            raise _refused(self.home, self.home.control_secret) from exc
         pid = info.get("pid")
         return info["host"], int(info["port"]), secret, int(pid) if pid else None
 

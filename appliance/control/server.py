@@ -2,8 +2,11 @@
 
 It listens on 127.0.0.1 on an ephemeral port written to ``run/control.json``
 and accepts only requests carrying the secret from ``control.secret``, a
-file only the administrator can read. ``POST /api/<operation>`` runs one
-operation; ``GET /api/events`` streams log lines and events as JSON lines.
+file only the administrator can read: the daemon's owner, and when it runs
+as the system service the members of its group (``Home.control_group``):
+the kernel checks the membership when they open the file.
+``POST /api/<operation>`` runs one operation; ``GET /api/events`` streams
+log lines and events as JSON lines.
 """
 
 from __future__ import annotations
@@ -145,6 +148,9 @@ class ControlServer:
         info = self.home.run / "control.json"
         tmp = info.with_suffix(".tmp")
         tmp.write_text(json.dumps({"host": self.host, "port": port, "pid": os.getpid()}))
+        gid = self.home.control_group()
+        if gid is not None:
+            self.home.share_control(gid, [tmp])
         os.replace(tmp, info)
         self.port = port
 

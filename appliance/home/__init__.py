@@ -1,8 +1,11 @@
 """The data directory: one directory holds everything Mailroom keeps.
 
 Resolution order: an explicit ``--data-dir``, then ``$MAILROOM_HOME``, then a
-per-platform default (``/var/lib/mailroom`` for root on POSIX, the user's
-data directory otherwise). A backup of this directory is a complete backup.
+per-platform default: ``/var/lib/mailroom`` for root on POSIX and for
+everyone where the system service is installed (``appliance.home.service``:
+its administrators and local ``sendmail`` users reach that daemon), the
+user's data directory otherwise. A backup of this directory is a complete
+backup.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ __all__ = ["Home", "default_home", "resolve_home"]
 
 
 def default_home() -> Path:
-    if sys.platform != "win32" and os.geteuid() == 0:
-        return Path("/var/lib/mailroom")
+    from appliance.home.service import SERVICE_DATA_DIR, unit_installed
+
+    if sys.platform != "win32" and (os.geteuid() == 0 or unit_installed()):
+        return SERVICE_DATA_DIR
     return Path(platformdirs.user_data_dir("mailroom", appauthor=False))
 
 
@@ -100,6 +105,30 @@ class Home:
         os.chmod(self.maildrop / "bad", 0o700)
         os.chmod(self.maildrop, 0o1733)
         os.chmod(self.root, 0o711)
+
+    def control_group(self) -> int | None:
+        """The group this daemon shares its control endpoint with, if any.
+
+        Only a daemon running with the administrators' group as its own
+        (the system service, ``User=mailroom``) shares: one a user runs from
+        source keeps its secret to itself.
+        """
+        from appliance.home.service import group_gid, service_group
+
+        gid = group_gid(service_group())
+        return gid if gid is not None and gid == os.getegid() else None
+
+    def share_control(self, gid: int, extra: list[Path] | None = None) -> None:
+        """Let group ``gid`` reach ``run/`` and read the control endpoint and secret.
+
+        Nothing else: the data directory stays closed to the group (0711,
+        passing through only), like the database and the mail.
+        """
+        os.chmod(self.root, stat.S_IMODE(self.root.stat().st_mode) | 0o010)
+        for path, mode in ((self.run, 0o750), (self.control_secret, 0o640),
+                           *((p, 0o640) for p in extra or [])):
+            os.chown(path, -1, gid)
+            os.chmod(path, mode)
 
     def initialized(self) -> bool:
         return self.db.exists()

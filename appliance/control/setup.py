@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -104,15 +105,19 @@ class _Caller(Protocol):
 
 
 def apply_answers(client: _Caller, home: Home, answers: dict[str, Any],
-                  smarthost_password: str = "") -> None:
+                  smarthost_password: str = "",
+                  init: Callable[[Home, str, str], None] = initialize) -> None:
     """Write the first-run wizard's answers, through the control API only.
 
     On an existing data directory (the wizard run again) the same calls
-    change what is there; a running daemon applies them at once.
+    change what is there; a running daemon applies them at once. ``init``
+    makes a new data directory: ``initialize`` in-process, or for the
+    system service ``appliance.home.service.ServiceInit`` (as the service's
+    user; it returns once the service answers, so what follows reaches it).
     """
     a = answers
     if not home.initialized():
-        initialize(home, a["hostname"], a["domain"])
+        init(home, a["hostname"], a["domain"])
     else:
         client.call("settings.set", key="hostname", value=a["hostname"])
         if a["domain"] not in client.call("domain.list"):

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from appliance.home import resolve_home
+from appliance.home import Home, resolve_home
+from appliance.home.service import deployment, probe
 from ui.context import AppContext
 from ui.icons import app_icon
 
@@ -51,8 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Mailroom")
     app.setWindowIcon(app_icon())
-    home = resolve_home(args.data_dir)
-    ctx = AppContext(home, serve_args(args))
+    # The installed system service, when there is one, is the daemon to talk to.
+    found = deployment(probe(), args.data_dir or os.environ.get("MAILROOM_HOME") or None)
+    if found.problem:
+        QMessageBox.warning(None, "Mailroom",
+                            f"The Mailroom service runs on this computer, but {found.problem}.")
+        return 1
+    home = Home(found.data_dir) if found.data_dir else resolve_home(args.data_dir)
+    ctx = AppContext(home, serve_args(args), deployment=found)
     if not home.initialized():
         from ui.wizard import SetupWizard
 

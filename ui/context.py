@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from appliance.home import Home
+from appliance.home.service import Deployment, Runner, ServiceInit, Systemctl, run_command
 from ui.api import Api
 from ui.events import EventStream
 from ui.models import LogModel
@@ -24,11 +25,19 @@ class AppContext(QObject):
 
     def __init__(self, home: Home, serve_args: list[str] | None = None,
                  secrets: SecretStore | None = None, poll_ms: int = 2000,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, deployment: Deployment | None = None,
+                 systemctl: Systemctl | None = None, runner: Runner = run_command) -> None:
         super().__init__(parent)
         self.home = home
+        # Where the daemon comes from: the system service, or one this GUI runs.
+        self.deployment = deployment or Deployment(False, None)
+        service = self.deployment.service
+        self.runner = runner  # systemctl and pkexec; tests give a fake
+        if service and systemctl is None and self.deployment.systemd:
+            systemctl = Systemctl(runner)
         self.api = Api(home, self)
-        self.supervisor = Supervisor(self.api, serve_args, poll_ms=poll_ms, parent=self)
+        self.supervisor = Supervisor(self.api, serve_args, poll_ms=poll_ms, parent=self,
+                                     service=service, systemctl=systemctl)
         self.events = EventStream(home, self)
         self.logs = LogModel(parent=self)
         self.tray_state = TrayState()
@@ -62,6 +71,21 @@ class AppContext(QObject):
         for note in notes:
             self.notifications.append(note)
             self.notify.emit(note)
+
+    def initializer(self) -> Callable[[Home, str, str], None]:
+        """What makes a new data directory for the wizard: in-process, or the service's way."""
+        from appliance.control.setup import initialize
+
+        if not self.deployment.service:
+            return initialize
+        from appliance.control.client import ControlClient
+
+        def answers() -> bool:
+            client = ControlClient(self.home, timeout=5.0, local_fallback=False)
+            return client.daemon_running()
+
+        return ServiceInit(answers, self.runner, self.supervisor.systemctl,
+                           data_dir=self.home.root)
 
     def start(self) -> None:
         self.supervisor.begin()

@@ -9,6 +9,11 @@ A daemon the GUI started that crashes is started again after a back-off
 (``ui.restart_policy``); the crash and the daemon's last output go into the
 mail log (written from the GUI: the daemon is gone), so the Logs page and
 ``mailroom logs`` show why mail stopped for a moment.
+
+Where the daemon is the installed system service (``service=True``), the
+GUI never starts one itself: start, stop and restart are ``systemctl``
+(``appliance.home.service.Systemctl``, through the desktop's polkit
+prompt), and systemd restarts it after a crash.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from appliance.home.service import Systemctl
 from appliance.logs import LogFile
 from appliance.state import StateError
 from ui.api import Api
-from ui.restart_policy import RestartPolicy, describe_exit
+from ui.restart_policy import RestartPolicy, describe_exit, is_failure
 
 __all__ = ["Supervisor", "crash_lines", "log_crash", "serve_command"]
 
@@ -58,7 +64,8 @@ def crash_lines(code: int, output: str, pid: int, hostname: str,
     head = f"{when} {hostname} mailroom/gui[{os.getpid()}]:"
     then = (f"; starting it again in {delay:g} s" if delay is not None
             else "; not restarting it")
-    lines = [f"{head} error: the daemon (pid {pid}) {describe_exit(code)}{then}"]
+    label = " error:" if is_failure(code) else ""  # a clean exit was asked for: no error
+    lines = [f"{head}{label} the daemon (pid {pid}) {describe_exit(code)}{then}"]
     lines += [f"{head} daemon output: {line}" for line in output.splitlines() if line.strip()]
     return lines
 
@@ -81,11 +88,18 @@ class Supervisor(QObject):
     statusChanged = Signal(object)  # the status dict, or None when down
     childDied = Signal(int, str)  # exit code, last output lines
     crashLogged = Signal(list)  # the lines written to the mail log
+    serviceStateChanged = Signal(str)  # systemd's word for the unit: active, failed...
     message = Signal(str)
 
     def __init__(self, api: Api, serve_args: list[str] | None = None,
-                 poll_ms: int = 2000, parent: QObject | None = None) -> None:
+                 poll_ms: int = 2000, parent: QObject | None = None, *,
+                 service: bool = False, systemctl: Systemctl | None = None) -> None:
         super().__init__(parent)
+        # The system service: started by systemd, never by this process.
+        self.service = service
+        self.systemctl = systemctl if service else None
+        self.service_state = ""
+        self._acting = False  # a systemctl start/stop/restart is under way
         self.api = api
         self.home = api.home
         self.serve_args = list(serve_args or [])
@@ -93,6 +107,7 @@ class Supervisor(QObject):
         self.status: dict[str, Any] | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self.last_exit: tuple[int, str] | None = None
+        self.last_error = ""  # the last refused service action, for the dashboard
         self._deadline = 0.0
         self._restart = False
         self._polling = False
@@ -120,6 +135,8 @@ class Supervisor(QObject):
         if state != self.state:
             self.state = state
             self.stateChanged.emit(state)
+            if state == "down" and self.systemctl is not None and not self._acting:
+                self._ask_systemd()
         fast = state in ("starting", "stopping")
         self.timer.setInterval(250 if fast else self.poll_ms)
 
@@ -202,6 +219,8 @@ class Supervisor(QObject):
     def start(self, by_hand: bool = True) -> bool:
         if self.state in ("up", "starting") or self.owns_daemon():
             return False
+        if self.service:
+            return self._service_action("start")
         if by_hand:
             self.restart_timer.stop()
             self.policy.stopped()
@@ -238,6 +257,8 @@ class Supervisor(QObject):
     def stop(self, foreign: bool = False) -> bool:
         """Stop the daemon: always one we started; another only when ``foreign``."""
         self.restart_timer.stop()
+        if self.service:
+            return self.state != "stopping" and self._service_action("stop")
         if self.owns_daemon():
             assert self.proc is not None
             self.proc.terminate()
@@ -256,6 +277,8 @@ class Supervisor(QObject):
         return True
 
     def restart(self, foreign: bool = True) -> bool:
+        if self.service:
+            return self.state not in ("starting", "stopping") and self._service_action("restart")
         if self.state != "up":
             return self.start()
         self._restart = True
@@ -263,6 +286,57 @@ class Supervisor(QObject):
             self._restart = False
             return False
         return True
+
+    # -- the system service ------------------------------------------------
+
+    def _service_action(self, verb: str) -> bool:
+        ctl = self.systemctl
+        if ctl is None:
+            self.message.emit(
+                "systemd is not running here, so the GUI cannot start or stop the Mailroom "
+                "service: as root, run 'mailroom serve' as the mailroom user")
+            return False
+
+        def run(_client: object) -> str:
+            try:
+                return ctl.run(verb)
+            except RuntimeError as exc:
+                raise StateError(str(exc)) from exc
+
+        # systemctl waits while the desktop's polkit agent asks for a password.
+        self._deadline = time.monotonic() + 600
+        self._acting = True
+        self._set("starting" if verb == "start" else "stopping")
+        self.message.emit(f"{verb}: systemctl {verb} {ctl.unit}")
+        self.api.job(run, lambda _out: self._service_done(verb), self._service_failed)
+        return True
+
+    def _service_done(self, verb: str) -> None:
+        self._acting = False
+        self._deadline = time.monotonic() + 30
+        if verb != "stop":
+            self._set("starting")
+        elif self.state == "down":
+            self._ask_systemd()  # what systemd says now that the stop is done
+        self.poll()
+
+    def _service_failed(self, exc: StateError) -> None:
+        self._acting = False
+        self.message.emit(str(exc))
+        self.last_error = str(exc)
+        self._deadline = 0.0
+        self._set("unknown")
+        self.poll()
+
+    def _ask_systemd(self) -> None:
+        ctl = self.systemctl
+        assert ctl is not None
+        self.api.job(lambda _c: ctl.is_active(), self._service_state, lambda _e: None)
+
+    def _service_state(self, state: str) -> None:
+        if state != self.service_state:
+            self.service_state = state
+            self.serviceStateChanged.emit(state)
 
     def close(self) -> None:
         """The GUI is going away: no more polls, no restart (a running daemon stays)."""

@@ -356,9 +356,10 @@ class SetupWizard(QWizard):
         home = self.ctx.home
         secret = self.ctx.secrets.get(SMARTHOST_SECRET) or ""
         step = self.finish.step
+        init = self.ctx.initializer()
 
         def write(c: ControlClient) -> None:
-            setup.apply_answers(c, home, a, secret)
+            setup.apply_answers(c, home, a, secret, init)
 
         def written(_: Any) -> None:
             self.ctx.secrets.delete(SMARTHOST_SECRET)
@@ -369,7 +370,7 @@ class SetupWizard(QWizard):
                                                                        "not used")):
                 step(text)
             sup = self.ctx.supervisor
-            if sup.state == "up":
+            if sup.state == "up" or sup.service:  # the service answered the writes
                 self.ctx.api.run("reload", {}, lambda _: self._show_records(),
                                  self.finish.failed)
             else:

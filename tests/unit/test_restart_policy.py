@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 
 from ui.restart_policy import RestartPolicy, describe_exit, is_failure
@@ -57,3 +58,17 @@ def test_failure_and_description() -> None:
     assert describe_exit(3) == "exited with code 3"
     assert describe_exit(-9) == "killed by signal 9 (SIGKILL)"
     assert describe_exit(-200) == "killed by signal 200 (signal 200)"
+
+
+def test_crash_lines_for_the_mail_log() -> None:
+    from ui.supervisor import crash_lines
+
+    lines = crash_lines(-signal.SIGKILL, "starting\nTraceback: boom\n", 4321, "mail.example.test",
+                        2.0, now=0)
+    assert lines[0].endswith(f"mail.example.test mailroom/gui[{os.getpid()}]: error: the daemon "
+                             "(pid 4321) killed by signal 9 (SIGKILL); starting it again in 2 s")
+    assert [line.split("]: ", 1)[1] for line in lines[1:]] == [
+        "daemon output: starting", "daemon output: Traceback: boom"]
+    clean = crash_lines(0, "", 4321, "mail.example.test", None, now=0)
+    assert len(clean) == 1 and "error" not in clean[0]
+    assert clean[0].endswith("the daemon (pid 4321) exited with code 0; not restarting it")

@@ -76,9 +76,11 @@ class DashboardPage(Page):
         self.state_label = QLabel("Checking the daemon…")
         self.state_label.setTextFormat(Qt.TextFormat.RichText)
         row.addWidget(self.state_label, 1)
-        self.start_button = QPushButton("S&tart daemon")
-        self.stop_button = QPushButton("St&op daemon")
-        self.restart_button = QPushButton("Rest&art daemon")
+        # The system service is started and stopped through systemd (and polkit).
+        what = "service" if ctx.supervisor.service else "daemon"
+        self.start_button = QPushButton(f"S&tart {what}")
+        self.stop_button = QPushButton(f"St&op {what}")
+        self.restart_button = QPushButton(f"Rest&art {what}")
         self.pause_button = QPushButton("&Pause incoming")
         self.pause_button.setCheckable(True)
         for b in (self.start_button, self.stop_button, self.restart_button, self.pause_button):
@@ -146,6 +148,8 @@ class DashboardPage(Page):
         ctx.supervisor.stateChanged.connect(self.on_daemon)
         ctx.supervisor.statusChanged.connect(self.on_status)
         ctx.supervisor.childDied.connect(self.on_child_died)
+        ctx.supervisor.serviceStateChanged.connect(
+            lambda _s: self.on_daemon(self.ctx.supervisor.state))
         self.on_daemon(ctx.supervisor.state)
 
     # -- loading ----------------------------------------------------------
@@ -200,13 +204,19 @@ class DashboardPage(Page):
     # -- supervision ------------------------------------------------------
 
     def on_status(self, status: dict[str, Any] | None) -> None:
-        self.state_label.setText(daemon_text(self.ctx.supervisor.state, status))
+        self.state_label.setText(self.state_text(self.ctx.supervisor.state, status))
+
+    def state_text(self, state: str, status: dict[str, Any] | None) -> str:
+        text = daemon_text(state, status)
+        if state == "down" and self.ctx.supervisor.service_state:
+            text += f" (systemd: {html.escape(self.ctx.supervisor.service_state)})"
+        return text
 
     def on_daemon(self, state: str) -> None:
         status = self.ctx.supervisor.status
         if state == "up" and status:
             self.died.hide()
-        self.state_label.setText(daemon_text(state, status))
+        self.state_label.setText(self.state_text(state, status))
         self.start_button.setEnabled(state == "down")
         self.stop_button.setEnabled(state == "up")
         self.restart_button.setEnabled(state in ("up", "down"))
@@ -227,7 +237,10 @@ class DashboardPage(Page):
 
     def stop_daemon(self) -> None:
         sup = self.ctx.supervisor
-        if sup.owns_daemon():
+        if sup.service:
+            question = ("Stop the Mailroom service? No mail is received or sent until it "
+                        "is started again (at the latest at the next boot).")
+        elif sup.owns_daemon():
             question = "Stop the mail server? No mail is received or sent until it runs again."
         else:
             question = ("This daemon was not started by this window. Stop it anyway? "

@@ -9,6 +9,7 @@ import base64
 import os
 import shutil
 import smtplib
+import socket
 import sys
 import tempfile
 import time
@@ -65,6 +66,10 @@ def demo_data(home: Home) -> None:
         c.call("alias.add", address="sales@example.test", targets=["carol@example.test"])
         c.call("alias.add", address="info@example.org", targets=["staff@example.test"])
         c.call("relay.add", network="192.168.1.0/24")
+        c.call("ban.add", address="203.0.113.45", reason="12 failed logins in 600s "
+               "(last: smtp as admin@example.test)")
+        c.call("ban.add", address="2001:db8:bad:1::17", duration="1w", reason="banned by hand")
+        c.call("settings.set", key="auth.failure_delay_ms", value=0)
         c.call("settings.set_many", values={"dns.nameservers": "127.0.0.1:9",
                                             "delivery.connect_timeout": 2})
     finally:
@@ -79,6 +84,19 @@ def send_demo_mail(client: ControlClient, smtp_port: int) -> None:
     msg = b"Subject: quarterly figures\r\nFrom: alice@example.test\r\n\r\nSee attached.\r\n"
     client.call("message.submit", sender="alice@example.test",
                 recipients=["someone@customer.test"], message=base64.b64encode(msg).decode())
+
+
+def fail_demo_logins(pop3_port: int, imap_port: int) -> None:
+    """A few wrong passwords from loopback addresses outside the relay networks."""
+    tries = [(pop3_port, "127.0.0.23", b"USER admin\r\nPASS letmein\r\nQUIT\r\n"),
+             (imap_port, "127.0.0.24",
+              b"a LOGIN carol@example.test password1\r\na LOGOUT\r\n"),
+             (pop3_port, "127.0.0.23", b"USER root\r\nPASS toor\r\nQUIT\r\n")]
+    for port, source, commands in tries:
+        with socket.create_connection(("127.0.0.1", port), 10, source_address=(source, 0)) as s:
+            s.sendall(commands)
+            while s.recv(4096):  # until the server hangs up after QUIT/LOGOUT
+                pass
 
 
 def grab(widget: QWidget, path: Path) -> None:
@@ -125,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             raise RuntimeError(f"daemon did not start: {ctx.supervisor.last_exit}")
         client = ControlClient(home)
         send_demo_mail(client, 25 + offset)
+        fail_demo_logins(110 + offset, 143 + offset)
         wait_until(lambda: any(r.get("attempts", 0) for r in client.call("queue.list")), 15)
         wait_until(lambda: ctx.logs.total > 10, 5)
         client.close()

@@ -34,10 +34,11 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     from ui.pages.ports import PortsPage
     from ui.pages.queue import QueuePage
     from ui.pages.relay import RelayPage
+    from ui.pages.security import SecurityPage
 
     return [("dashboard", DashboardPage), ("domains", DomainsPage), ("accounts", AccountsPage),
             ("aliases", AliasesPage), ("relay", RelayPage), ("ports", PortsPage),
-            ("queue", QueuePage), ("logs", LogsPage)]
+            ("queue", QueuePage), ("logs", LogsPage), ("security", SecurityPage)]
 
 
 PAGE_CLASSES = _page_classes

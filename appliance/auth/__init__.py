@@ -1,27 +1,29 @@
-"""Passwords and login checks: argon2 hashes and a brute-force lock-out."""
+"""Passwords and login checks: argon2 hashes, a slow-down and auto-ban of guessers."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
-import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from appliance.auth.bans import LoginGuard
+
 __all__ = [
     "Authenticator",
-    "LockoutTracker",
+    "LoginGuard",
     "MIN_PASSWORD_LENGTH",
     "hash_password",
     "verify_password",
 ]
 
 MIN_PASSWORD_LENGTH = 8
+_MAX_SLOWDOWN = 5  # the longest answer to a failed login, in failure_delay units
 
 # Light parameters: a small-office box verifies logins from every phone on
 # every poll; 19 MiB / 2 passes is the OWASP minimum for argon2id.
@@ -39,48 +41,36 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
-@dataclass
-class LockoutTracker:
-    """Counts failed logins per client address and locks out repeat offenders."""
-
-    max_failures: int = 10
-    lockout_seconds: float = 900.0
-    _failures: dict[str, list[float]] = field(default_factory=dict)
-
-    def locked(self, client: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        recent = [t for t in self._failures.get(client, []) if now - t < self.lockout_seconds]
-        if recent:
-            self._failures[client] = recent
-        else:
-            self._failures.pop(client, None)
-        return len(recent) >= self.max_failures
-
-    def failed(self, client: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        self._failures.setdefault(client, []).append(now)
-
-    def succeeded(self, client: str) -> None:
-        self._failures.pop(client, None)
-
-
 class Authenticator:
     """Checks a user name and password against the state store, off the event loop.
 
-    Shared by SMTP AUTH, POP3 and IMAP. A user name without a domain is
-    taken in the first local domain, as office users type just "alice".
+    Shared by SMTP AUTH, POP3 and IMAP (``for_service`` names the caller in
+    the failure log). A user name without a domain is taken in the first
+    local domain, as office users type just "alice". A failed login is
+    counted by ``guard`` (which bans guessers) and answered only after
+    ``failure_delay`` seconds times the account's recent failures (at most
+    ``_MAX_SLOWDOWN`` times): guessing one account gets slower and slower,
+    from any number of addresses.
     """
 
-    def __init__(self, state: Any, executor: Executor, lockout: LockoutTracker) -> None:
+    def __init__(self, state: Any, executor: Executor, guard: LoginGuard,
+                 failure_delay: float = 1.0) -> None:
         self.state = state
         self.executor = executor
-        self.lockout = lockout
+        self.guard = guard
+        self.failure_delay = failure_delay
         self.log = logging.getLogger("mailroom.auth")
 
-    async def __call__(self, username: str, password: str, client_ip: str) -> str | None:
-        if self.lockout.locked(client_ip):
-            self.log.warning("login refused for %s from [%s]: locked out after repeated "
-                             "failures", username, client_ip)
+    def for_service(self, service: str) -> Callable[[str, str, str], Awaitable[str | None]]:
+        """The same checks, with failures logged as ``service`` (smtp, imap, pop3)."""
+        return functools.partial(self.__call__, service=service)
+
+    async def __call__(self, username: str, password: str, client_ip: str,
+                       service: str = "login") -> str | None:
+        if self.guard.bans.banned(client_ip) and not self.guard.exempt(client_ip):
+            # A session opened before its address was banned.
+            self.log.warning("login refused for %s from [%s]: address banned",
+                             username, client_ip)
             return None
         address = username.strip().lower()
         if "@" not in address:
@@ -97,10 +87,14 @@ class Authenticator:
                 self.executor, verify_password, account.password_hash, password
             )
         if not ok:
-            self.lockout.failed(client_ip)
             self.log.warning("authentication failed for %s from [%s]", username, client_ip)
+            self.guard.failed(client_ip, address, service)
+            delay = self.failure_delay * min(self.guard.account_failures(address),
+                                             _MAX_SLOWDOWN)
+            if delay > 0:
+                await asyncio.sleep(delay)
             return None
-        self.lockout.succeeded(client_ip)
+        self.guard.succeeded(address)
         return account.address if account else None
 
 

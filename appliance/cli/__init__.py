@@ -239,6 +239,26 @@ def cmd_relay(client: ControlClient, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ban(client: ControlClient, args: argparse.Namespace) -> int:
+    def when(ts: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+    if args.action == "list":
+        bans = client.call("ban.list")
+        if args.json:
+            print(json.dumps(bans, indent=2))
+        for ban in [] if args.json else bans:
+            print(f"{ban['key']}\tuntil {when(ban['until'])}\tban {ban['count']}\t{ban['reason']}")
+    elif args.action == "add":
+        ban = client.call("ban.add", address=args.address, duration=args.duration,
+                          reason=args.reason or "")
+        print(f"{ban['key']} banned until {when(ban['until'])}")
+    else:
+        client.call("ban.del", address=args.address)
+        print(f"{args.address} no longer banned")
+    return 0
+
+
 def cmd_newaliases(client: ControlClient, args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
@@ -518,6 +538,18 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
         a.add_parser(act, parents=[common]).add_argument(
             "network", metavar="CIDR",
             help="a network (192.168.1.0/24), or !NETWORK to exclude it (!192.168.1.1)")
+
+    p = add("ban", cmd_ban, "addresses banned for guessing passwords")
+    a = actions(p)
+    a.add_parser("list", parents=[common], help="bans in force").add_argument(
+        "--json", action="store_true")
+    ba = a.add_parser("add", parents=[common], help="ban an address by hand")
+    ba.add_argument("address", metavar="ADDRESS", help="an IP address (IPv6: its /64 is banned)")
+    ba.add_argument("duration", nargs="?", metavar="DURATION",
+                    help="900, 15m, 2h, 1d (default: as an automatic ban, doubling on repeats)")
+    ba.add_argument("--reason", help="noted with the ban")
+    a.add_parser("del", parents=[common], help="lift a ban now").add_argument(
+        "address", metavar="ADDRESS")
 
     p = add("tls", cmd_tls, "the TLS certificate (self-signed at init, or imported)")
     a = actions(p)

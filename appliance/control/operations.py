@@ -19,9 +19,17 @@ from typing import Any, Protocol
 
 from appliance.addresses import AddressError, parse_path
 from appliance.aliases import parse_aliases
+from appliance.auth.bans import (
+    BANS_FILE,
+    BanList,
+    address_key,
+    parse_duration,
+    policy_from_settings,
+)
 from appliance.home import Home
 from appliance.logs import tail
 from appliance.queue.spool import Envelope, Spool, new_queue_id
+from appliance.smtp.policy import in_networks
 from appliance.state import ERROR_PREFIX, State, StateError
 from appliance.state.settings import SETTINGS, mask
 from appliance.stats import Stats, summarize
@@ -476,6 +484,50 @@ class Operations:
     @op("ping")
     def ping(self) -> dict[str, Any]:
         return {"time": time.time(), "daemon": self.daemon is not None}
+
+    # -- bans of password guessers (appliance.auth.bans) -----------------
+
+    def _bans(self) -> BanList:
+        guard = getattr(self.daemon, "guard", None)
+        if guard is not None:
+            return guard.bans  # the daemon's own list: a change applies at once
+        return BanList(self.home.root / BANS_FILE, policy_from_settings(self.state.settings()))
+
+    @op("ban.list")
+    def ban_list(self) -> list[dict[str, Any]]:
+        return [b.as_dict() for b in self._bans().active()]
+
+    @op("ban.add")
+    def ban_add(self, address: str, duration: str | int | None = None,
+                reason: str = "") -> dict[str, Any]:
+        """Ban an address (IPv6: its /64) by hand; ``duration`` like 900, 15m, 2h, 1d."""
+        try:
+            key = address_key(address)
+            seconds = None if duration in (None, "") else parse_duration(duration)
+        except ValueError as exc:
+            raise StateError(str(exc), "address") from exc
+        relay = self.state.relay_networks()
+        given = address.strip().strip("[]").split("/")[0]
+        if in_networks(given, relay) or in_networks(key.split("/")[0], relay):
+            raise StateError(f"{address} is in the relay networks, which are never banned "
+                             "(see: mailroom relay list)", "address")
+        reason = " ".join(reason.split())[:200] or "banned by hand"
+        return self._bans().ban(key, reason, seconds).as_dict()
+
+    @op("ban.del")
+    def ban_del(self, address: str) -> None:
+        try:
+            lifted = self._bans().unban(address)
+        except ValueError as exc:
+            raise StateError(str(exc), "address") from exc
+        if not lifted:
+            raise StateError(f"{address} is not banned")
+
+    @op("ban.failures")
+    def ban_failures(self, limit: int = 50) -> list[dict[str, Any]]:
+        """Recent failed logins, newest first (kept by the running daemon only)."""
+        guard = getattr(self.daemon, "guard", None)
+        return guard.recent_failures(limit) if guard is not None else []
 
     # -- for the desktop program (appended) -------------------------------
 

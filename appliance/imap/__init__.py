@@ -31,6 +31,7 @@ __all__ = ["ImapServer"]
 class ImapServer(MailboxListener):
     store: Mailstore
     refusal = b"* BYE [UNAVAILABLE] too many connections, try again later\r\n"
+    ban_refusal = b"* BYE [UNAVAILABLE] too many failed logins from your address\r\n"
     service = "imapd"
 
     def __init__(

@@ -163,17 +163,20 @@ class Listener:
     """
 
     refusal = b"too many connections\r\n"
+    ban_refusal = b"too many failed logins from your address\r\n"
     service = "mailbox"  # the log's program name, as Postfix's "smtpd"
 
     def __init__(self, *, tls_context: ssl.SSLContext | None, implicit_tls: bool,
                  timeout: float, max_line: int, max_connections: int = 500,
-                 max_connections_per_ip: int = 50, timing: Timing | None = None) -> None:
+                 max_connections_per_ip: int = 50, timing: Timing | None = None,
+                 banned: Callable[[str], bool] = lambda ip: False) -> None:
         if implicit_tls and tls_context is None:
             raise ValueError("implicit TLS needs a TLS context")
         self.tls_context = tls_context
         self.implicit_tls = implicit_tls
         self.timeout = timeout
         self.max_line = max_line
+        self.banned = banned  # a client address banned for guessing passwords
         self.admission = Admission(max_connections, max_connections_per_ip,
                                    timing or Timing())
         self.gate = Gate(self.admission, get_logger(self.service).info)
@@ -237,17 +240,18 @@ class Listener:
         assert task is not None
         conn = Connection(reader, writer, timeout=self.timeout, max_line=self.max_line)
         ip = conn.client_ip
+        if self.banned(ip):
+            get_logger(self.service).info(
+                "connect from [%s] refused: address banned after failed logins", ip)
+            await self._refuse(conn, self.ban_refusal)
+            return
         verdict = await self.gate.admit(ip, engaged=lambda: conn.authenticated,
                                         end=lambda: self._goodbye(conn))
         ticket = verdict.ticket
         if ticket is None:
             get_logger(self.service).warning("too many connections from [%s] (%s cap)",
                                               ip, verdict.refused)
-            with contextlib.suppress(Exception):
-                conn.write(self.refusal)
-                async with asyncio.timeout(5):
-                    await conn.writer.drain()
-            await conn.close()
+            await self._refuse(conn, self.refusal)
             return
         conn.on_line = lambda: self.gate.touch(ticket)
         self._sessions.add(task)
@@ -264,6 +268,14 @@ class Listener:
             self._sessions.discard(task)
             self.gate.release(ticket)
             await conn.close()
+
+    @staticmethod
+    async def _refuse(conn: Connection, reply: bytes) -> None:
+        with contextlib.suppress(Exception):
+            conn.write(reply)
+            async with asyncio.timeout(5):
+                await conn.writer.drain()
+        await conn.close()
 
     def _goodbye(self, conn: Connection) -> None:
         """End an idle session to make room: the session sees end-of-file and ends."""

@@ -465,6 +465,7 @@ class PopSession:
 class PopServer(MailboxListener):
     store: Mailstore
     refusal = b"-ERR [SYS/TEMP] too many connections, try again later\r\n"
+    ban_refusal = b"-ERR [SYS/TEMP] too many failed logins from your address\r\n"
     service = "pop3d"
     # A new login ends a session holding the maildrop that has waited this
     # long on its client (see PopSession._take_over).

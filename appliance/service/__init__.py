@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from appliance.auth import Authenticator, LockoutTracker
+from appliance.auth import Authenticator
+from appliance.auth.bans import BANS_FILE, BanList, LoginGuard, policy_from_settings
 from appliance.authcheck import smtp_hook
 from appliance.control.client import ensure_secret
 from appliance.control.operations import Operations
@@ -41,6 +42,7 @@ from appliance.queue.pickup import Drop, Pickup
 from appliance.queue.spool import Spool
 from appliance.service.listen_errors import explain
 from appliance.service.storage import FreeSpace
+from appliance.smtp.policy import in_networks
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
 from appliance.state import State
 from appliance.state.cache import DirectoryCache
@@ -165,9 +167,11 @@ class Daemon:
         # never delay the 250 a client is waiting for.
         self.intake = Intake(self.spool)
         self.store = Mailstore(home.mail, self.settings["hostname"], self.dirsync)
-        self.lockout = LockoutTracker(self.settings["auth.max_failures"],
-                                      self.settings["auth.lockout_seconds"])
-        self.authenticate = Authenticator(self.state, self.executor, self.lockout)
+        self.bans = BanList(home.root / BANS_FILE, policy_from_settings(self.settings))
+        # The relay networks are never banned: a typo on the LAN must not lock the office out.
+        self.guard = LoginGuard(self.bans, exempt=lambda ip: in_networks(ip, self.relay_networks()))
+        self.authenticate = Authenticator(self.state, self.executor, self.guard,
+                                          self.settings["auth.failure_delay_ms"] / 1000)
         self.directory = DirectoryCache(self.state)
         self.stats = Stats(home.db)
         self.remote = RemoteDispatcher(
@@ -261,6 +265,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.stats_interval)
+            self.bans.sweep()  # the same tick logs the bans that ran out
             try:
                 await loop.run_in_executor(self.executor, self.stats.flush)
             except Exception:
@@ -279,7 +284,8 @@ class Daemon:
             directory=self.directory,
             enqueue=self.intake.enqueue,
             relay_networks=self.relay_networks,
-            authenticate=self.authenticate,
+            authenticate=self.authenticate.for_service("smtp"),
+            banned=self.guard.refused,
             accepted=self.queue.accept,
             usage_of=lambda address: self.store.usage(address)[0],
             paused=lambda: self.paused,
@@ -318,9 +324,14 @@ class Daemon:
         }
         common["max_connections"] = self.settings[f"{spec.kind}.max_connections"]
         common["max_connections_per_ip"] = self.settings[f"{spec.kind}.max_connections_per_ip"]
+        authenticate = self.authenticate.for_service(spec.kind)
+        server: ImapServer | PopServer
         if spec.kind == "imap":
-            return ImapServer(self.store, self.authenticate, quota_of=self._quota_of, **common)
-        return PopServer(self.store, self.authenticate, **common)
+            server = ImapServer(self.store, authenticate, quota_of=self._quota_of, **common)
+        else:
+            server = PopServer(self.store, authenticate, **common)
+        server.banned = self.guard.refused
+        return server
 
     def _quota_of(self, address: str) -> int:
         account = self.directory.account(address)
@@ -477,8 +488,8 @@ class Daemon:
         self.queue.policy = self._policy()
         set_rotation(self.settings["log.max_bytes"], self.settings["log.keep"])
         self.remote.max_per_destination = self.settings["delivery.max_per_destination"]
-        self.lockout.max_failures = self.settings["auth.max_failures"]
-        self.lockout.lockout_seconds = self.settings["auth.lockout_seconds"]
+        self.bans.policy = policy_from_settings(self.settings)
+        self.authenticate.failure_delay = self.settings["auth.failure_delay_ms"] / 1000
         wanted = self._wanted()
         changed = []
         for name in list(self.running):

@@ -159,6 +159,8 @@ class SmtpContext:
     sender_check: Callable[[], bool] = lambda: True
     # smtp.local_sender_check: outsiders may not use our own domains as envelope sender.
     local_sender_check: Callable[[], bool] = lambda: True
+    # True for a client address banned for guessing passwords (appliance.auth.bans).
+    banned: Callable[[str], bool] = lambda ip: False
     # SPF/DKIM/DMARC/ARC of mail from outside (appliance.authcheck.smtp_hook):
     # (message, header end, ip, helo, sender) -> Outcome, or None while switched off.
     inbound_check: Callable[[bytes, int, str, str, str], Awaitable[Any]] | None = None
@@ -289,6 +291,13 @@ class _Protocol(SMTP):
     async def _handle_client(self) -> None:
         assert self.session is not None
         ip = str(self.session.peer[0]) if self.session.peer else "?"
+        if self._mr.ctx.banned(ip):
+            log.info("connect from [%s] refused: address banned after failed logins", ip)
+            await super().push(b"421 4.7.0 Error: too many failed logins from your address; "
+                               b"try again later")
+            if self.transport is not None:
+                self.transport.close()
+            return
         gate, limits = self._mr.connections, self._mr.limits
         # The limits may have been reloaded since the last connection.
         gate.admission.max_total = limits.max_connections
@@ -364,8 +373,7 @@ class _Protocol(SMTP):
         ip = str(self.session.peer[0])
         user = login.decode("utf-8", "replace")
         address = await self._mr.ctx.authenticate(user, password.decode("utf-8", "replace"), ip)
-        if address is None:
-            await asyncio.sleep(1.0)  # slow down password guessing
+        if address is None:  # answered late already: the authenticator slows guessing down
             return AuthResult(success=False, handled=False,
                               message="535 5.7.8 Error: authentication failed")
         log.info("client=[%s], sasl_method=%s, sasl_username=%s", ip, "AUTH", address)

@@ -6,7 +6,10 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from appliance.auth import Authenticator, LockoutTracker, hash_password, verify_password
+import pytest
+
+from appliance.auth import Authenticator, hash_password, verify_password
+from appliance.auth.bans import BanList, BanPolicy, LoginGuard
 from appliance.state import State
 
 
@@ -18,40 +21,60 @@ def test_hash_is_argon2_and_verifies() -> None:
     assert not verify_password("not a hash", "anything")
 
 
-def test_lockout_counts_per_client_and_expires() -> None:
-    lock = LockoutTracker(max_failures=3, lockout_seconds=60)
-    for t in range(3):
-        assert not lock.locked("192.0.2.1", now=100.0 + t)
-        lock.failed("192.0.2.1", now=100.0 + t)
-    assert lock.locked("192.0.2.1", now=103.0)
-    assert not lock.locked("192.0.2.2", now=103.0)  # others are not punished
-    assert not lock.locked("192.0.2.1", now=170.0)  # failures age out
-    lock.failed("192.0.2.3", now=1.0)
-    lock.succeeded("192.0.2.3")
-    assert not lock.locked("192.0.2.3", now=1.0)
-
-
-def test_authenticator_accepts_short_names_and_locks_out(tmp_path: Path) -> None:
+def test_authenticator_accepts_short_names_and_refuses_banned(tmp_path: Path) -> None:
     state = State(tmp_path / "db")
     state.add_domain("example.test")
     state.add_account("alice@example.test", "pw-alice-1")
     state.add_account("bob@example.test", "pw-bob-1")
     state.set_enabled("bob@example.test", False)
-    lock = LockoutTracker(max_failures=3, lockout_seconds=600)
+    guard = LoginGuard(BanList(None, BanPolicy(max_failures=3, window=600)))
 
     async def run() -> None:
         with ThreadPoolExecutor(2) as pool:
-            auth = Authenticator(state, pool, lock)
+            auth = Authenticator(state, pool, guard, failure_delay=0)
             assert await auth("alice@example.test", "pw-alice-1", "10.0.0.1") == \
                 "alice@example.test"
             assert await auth("ALICE", "pw-alice-1", "10.0.0.1") == "alice@example.test"
             assert await auth("bob@example.test", "pw-bob-1", "10.0.0.1") is None  # disabled
             assert await auth("nobody@example.test", "x", "10.0.0.1") is None
-            assert await auth("alice@example.test", "wrong", "10.0.0.1") is None
-            # Three failures from 10.0.0.1: even the right password is refused now.
+            assert await auth.for_service("imap")("alice@example.test", "wrong",
+                                                  "10.0.0.1") is None
+            # Three failures from 10.0.0.1: banned, even the right password is refused now.
+            assert guard.refused("10.0.0.1")
             assert await auth("alice@example.test", "pw-alice-1", "10.0.0.1") is None
             assert await auth("alice@example.test", "pw-alice-1", "10.0.0.2") == \
                 "alice@example.test"
+            services = [f["service"] for f in guard.recent_failures()]
+            assert services == ["imap", "login", "login"]  # newest first
 
     asyncio.run(run())
     state.close()
+
+
+def test_failed_login_is_answered_later_the_more_an_account_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    state = State(tmp_path / "db")
+    state.add_domain("example.test")
+    state.add_account("alice@example.test", "pw-alice-1")
+    guard = LoginGuard(BanList(None, BanPolicy(max_failures=100)))
+    slept: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def fake_sleep(delay: float) -> None:
+        slept.append(delay)
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", fake_sleep)
+
+    async def run() -> None:
+        with ThreadPoolExecutor(2) as pool:
+            auth = Authenticator(state, pool, guard, failure_delay=0.5)
+            for i in range(7):  # from a new address each time: the account counts
+                assert await auth("alice", "wrong", f"10.0.0.{i}") is None
+            assert await auth("alice", "pw-alice-1", "10.0.0.9") == "alice@example.test"
+            assert await auth("alice", "wrong", "10.0.0.9") is None
+
+    asyncio.run(run())
+    state.close()
+    # 0.5 s per recent failure of the account, capped at five; a success starts over.
+    assert slept == [0.5, 1.0, 1.5, 2.0, 2.5, 2.5, 2.5, 0.5]

@@ -67,7 +67,7 @@ class Authenticator:
 
     async def __call__(self, username: str, password: str, client_ip: str,
                        service: str = "login") -> str | None:
-        if self.guard.bans.banned(client_ip) and not self.guard.exempt(client_ip):
+        if self.guard.refused(client_ip):
             # A session opened before its address was banned.
             self.log.warning("login refused for %s from [%s]: address banned",
                              username, client_ip)

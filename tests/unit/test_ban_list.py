@@ -194,3 +194,30 @@ def test_recent_failures_newest_first() -> None:
         {"time": clock.now - 1, "address": "192.0.2.1", "account": "alice@example.test",
          "service": "smtp"},
     ]
+
+
+def test_ban_operations_without_a_daemon(tmp_path: Path) -> None:
+    from appliance.control.client import ControlClient
+    from appliance.control.setup import initialize
+    from appliance.home import Home
+    from appliance.state import StateError
+
+    home = Home(tmp_path / "home")
+    initialize(home, "mail.example.test", "example.test")
+    c = ControlClient(home)
+    try:
+        ban = c.call("ban.add", address="2001:db8:1:2::9", duration="2h", reason="x\ny")
+        assert (ban["key"], ban["until"] - ban["since"], ban["reason"]) == \
+            ("2001:db8:1:2::/64", 7200, "x y")  # no line breaks into the log
+        assert [b["key"] for b in c.call("ban.list")] == ["2001:db8:1:2::/64"]
+        for address, duration in (("::1", None), ("192.0.2.1", "soon"), ("nowhere", None)):
+            with pytest.raises(StateError) as refused:
+                c.call("ban.add", address=address, duration=duration)
+            assert refused.value.field == "address"
+        c.call("ban.del", address="2001:db8:1:2::1")  # any address of the /64
+        assert c.call("ban.list") == []
+        with pytest.raises(StateError, match="not banned"):
+            c.call("ban.del", address="2001:db8:1:2::1")
+        assert c.call("ban.failures") == []  # only a running daemon keeps them
+    finally:
+        c.close()

@@ -9,16 +9,34 @@ named ``sendmail``, ``mailq``, ``newaliases`` or ``mailstats`` it behaves as tha
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 
 from appliance.bootstrap import use_project_venv
 
-use_project_venv()
+if not getattr(sys, "frozen", False):
+    # A frozen build carries its own libraries; there is no .venv to look for.
+    use_project_venv()
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     invoked = os.path.basename(sys.argv[0])
+    hidden = argv[:1] if invoked not in ("sendmail", "mailq", "newaliases", "mailstats") else []
+    if hidden == ["--version"]:
+        # Answered before the CLI is imported: the fastest possible cold start.
+        from appliance.version import __version__
+
+        print(f"mailroom {__version__}")
+        return 0
+    if hidden == ["screenshots"]:
+        # Hidden: the frozen program's equivalent of `python -m ui.screenshots DIR`.
+        from ui.screenshots import main as screenshots_main
+
+        return screenshots_main(argv[1:])
+    if hidden == ["snapshot-db"]:
+        # Hidden: the .deb's postinst keeps the state database before an upgrade.
+        return _snapshot_db(argv[1:])
     from appliance.cli import main as cli_main
 
     if invoked == "sendmail" or (argv and argv[0] == "sendmail"):
@@ -38,6 +56,26 @@ def main(argv: list[str] | None = None) -> int:
               "see 'mailroom --help' for the commands", file=sys.stderr)
         return 1
     return gui_main(argv)
+
+
+def _snapshot_db(argv: list[str]) -> int:
+    import argparse
+    from pathlib import Path
+
+    from appliance.home import resolve_home
+    from appliance.state.snapshot import snapshot_database
+
+    parser = argparse.ArgumentParser(prog="mailroom snapshot-db")
+    parser.add_argument("--data-dir", metavar="DIR")
+    parser.add_argument("dest", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        snapshot_database(resolve_home(args.data_dir).db, args.dest)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"mailroom snapshot-db: {exc}", file=sys.stderr)
+        return 1
+    print(f"state database saved to {args.dest}")
+    return 0
 
 
 def _only_global_options(argv: list[str]) -> bool:

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Mailroom needs: "run" for the program,
-# "test" adds the third-party mail clients the test suite drives.
+# "package" adds the .deb tools, "test" adds those and the third-party mail
+# clients the test suite drives.
 set -euo pipefail
 what=${1:-run}
 # Qt's xcb/offscreen platform plugins need these at run time.
 pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
       libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libglib2.0-0)
+if [[ $what == package || $what == test ]]; then
+  # make package: dpkg-deb builds the .deb, lintian checks it, debootstrap
+  # makes the scratch Debian the install test puts it in.
+  pkgs+=(dpkg-dev fakeroot lintian debootstrap)
+fi
 if [[ $what == test ]]; then
   # swaks speaks TLS only with Net::SSLeay and IO::Socket::SSL, which an
   # install without recommends leaves out.

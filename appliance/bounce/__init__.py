@@ -18,7 +18,10 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, make_msgid
+from string import Template
 from typing import Literal
+
+from appliance.resources import read_template
 
 __all__ = [
     "RecipientStatus",
@@ -119,38 +122,32 @@ def human_text(
     postmaster: str,
     now: datetime,
 ) -> str:
-    """The plain-text part, worded like Postfix's so admins recognise it."""
-    lines = [f"This is the mail system at host {reporting_mta}.", ""]
+    """The plain-text part, worded like Postfix's so admins recognise it.
+
+    The wording lives in resources/templates/bounce-*.txt, so an office can
+    read and reword it without touching code.
+    """
     if kind == "failure":
         shown = [r for r in recipients if r.action == "failed"]
-        lines += [
-            "I'm sorry to have to inform you that your message could not",
-            "be delivered to one or more recipients. Its headers are attached below.",
-            "",
-            f"For further assistance, please send mail to {postmaster}.",
-            "",
-            "If you do so, please include this problem report.",
-        ]
+        fields = {}
+        template = "bounce-failure.txt"
     else:
         shown = [r for r in recipients if r.action == "delayed"]
         arrival = _aware(arrival_date)
-        lines += [
-            "#" * 68,
-            "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #",
-            "#" * 68,
-            "",
-            "Your message could not be delivered for "
-            f"{_hours((_aware(now) - arrival).total_seconds())}.",
-        ]
+        retry_until = ""
         until = [r.will_retry_until for r in shown if r.will_retry_until is not None]
         if until:
             age = (_aware(max(_aware(u) for u in until)) - arrival).total_seconds()
-            lines.append(f"It will be retried until it is {_days(age)} old.")
-        lines += ["", f"For further assistance, please send mail to {postmaster}."]
-    lines += ["", " " * 19 + "The mail system", ""]
-    for rcpt in shown or recipients:
-        lines.append(_human_line(rcpt))
-    return "\n".join(lines) + "\n"
+            retry_until = f"It will be retried until it is {_days(age)} old.\n"
+        fields = {
+            "waited": _hours((_aware(now) - arrival).total_seconds()),
+            "retry_until": retry_until,
+        }
+        template = "bounce-delay.txt"
+    body = "\n".join(_human_line(rcpt) for rcpt in shown or recipients)
+    return Template(read_template(template)).substitute(
+        fields, reporting_mta=reporting_mta, postmaster=postmaster, recipients=body,
+    )
 
 
 def _aware(value: datetime) -> datetime:

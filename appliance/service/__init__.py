@@ -41,6 +41,7 @@ from appliance.queue.manager import QueueManager, QueuePolicy
 from appliance.queue.pickup import Drop, Pickup
 from appliance.queue.spool import Spool
 from appliance.service.listen_errors import explain
+from appliance.service.notify import Notifier
 from appliance.service.storage import FreeSpace
 from appliance.smtp.policy import in_networks
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
@@ -425,7 +426,15 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
         loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        # systemd (Type=notify) counts the service as started only now, with
+        # the listeners bound, so units ordered after it find mail accepted.
+        notifier = Notifier()
+        notifier.ready(f"{len(self.running) - len(failed)} listeners up")
+        keep_alive = notifier.start_keep_alive()
         await self._stop.wait()
+        notifier.stopping()
+        if keep_alive is not None:
+            keep_alive.cancel()
         await self.stop()
         return 0
 

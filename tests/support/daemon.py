@@ -31,6 +31,8 @@ class Mailroom:
     offset: int = 0
     proc: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    # How to run Mailroom: from source by default, or a frozen build's executable.
+    program: list[str] = field(default_factory=lambda: [sys.executable, str(MAIN)])
 
     def __post_init__(self) -> None:
         self.env = {**os.environ, "MAILROOM_HOME": str(self.home), "PYTHONUNBUFFERED": "1"}
@@ -38,7 +40,7 @@ class Mailroom:
     def cli(self, *args: str, input: str | None = None, check: bool = True,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, str(MAIN), *args], input=input, capture_output=True, text=True,
+            [*self.program, *args], input=input, capture_output=True, text=True,
             env=self.env, timeout=timeout, cwd=ROOT,
         )
         if check and result.returncode != 0:
@@ -55,7 +57,7 @@ class Mailroom:
             self.offset = free_offset()
         log = open(self.home / "serve.out", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, str(MAIN), "serve", "--listen", "127.0.0.1",
+            [*self.program, "serve", "--listen", "127.0.0.1",
              "--port-offset", str(self.offset)],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
         )

@@ -48,9 +48,9 @@ class Authenticator:
     the failure log). A user name without a domain is taken in the first
     local domain, as office users type just "alice". A failed login is
     counted by ``guard`` (which bans guessers) and answered only after
-    ``failure_delay`` seconds times the account's recent failures (at most
-    ``_MAX_SLOWDOWN`` times): guessing one account gets slower and slower,
-    from any number of addresses.
+    ``failure_delay`` seconds, longer once the account has more recent
+    failures than the ban threshold (see ``_slowdown``): guessing one
+    account from many addresses gets slower and slower.
     """
 
     def __init__(self, state: Any, executor: Executor, guard: LoginGuard,
@@ -89,13 +89,23 @@ class Authenticator:
         if not ok:
             self.log.warning("authentication failed for %s from [%s]", username, client_ip)
             self.guard.failed(client_ip, address, service)
-            delay = self.failure_delay * min(self.guard.account_failures(address),
-                                             _MAX_SLOWDOWN)
+            delay = self.failure_delay * _slowdown(self.guard.account_failures(address),
+                                                   self.guard.policy.max_failures)
             if delay > 0:
                 await asyncio.sleep(delay)
             return None
         self.guard.succeeded(address)
         return account.address if account else None
+
+
+def _slowdown(failures: int, threshold: int) -> int:
+    """How many failure delays a failed login waits, from the account's recent failures.
+
+    One up to the ban threshold (an owner's typos cost a second each, as
+    always); past it the account is being guessed from several addresses,
+    none of which reach a ban, so each further try waits longer.
+    """
+    return min(max(1, failures - threshold + 1), _MAX_SLOWDOWN)
 
 
 @functools.cache

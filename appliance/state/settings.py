@@ -146,8 +146,8 @@ SETTINGS: dict[str, Setting] = {
         _S("auth.ban_max_seconds", int, 86400, "the longest automatic ban, seconds",
            _positive),
         _S("auth.failure_delay_ms", int, 1000,
-           "answer a failed login after this long, times the account's recent failures "
-           "(at most 5 times), milliseconds", _non_negative),
+           "answer a failed login after this long, milliseconds (up to 5 times as long once "
+           "an account has more recent failures than auth.max_failures)", _non_negative),
         _S("tls.cert", str, "", "PEM certificate chain (empty: tls/cert.pem)"),
         _S("tls.key", str, "", "PEM private key (empty: tls/key.pem)"),
         _S("queue.delivery_workers", int, 50, "messages handled at once", _positive),

@@ -56,7 +56,7 @@ def test_failed_login_is_answered_later_the_more_an_account_fails(
     state = State(tmp_path / "db")
     state.add_domain("example.test")
     state.add_account("alice@example.test", "pw-alice-1")
-    guard = LoginGuard(BanList(None, BanPolicy(max_failures=100)))
+    guard = LoginGuard(BanList(None, BanPolicy(max_failures=3)))
     slept: list[float] = []
     real_sleep = asyncio.sleep
 
@@ -69,12 +69,13 @@ def test_failed_login_is_answered_later_the_more_an_account_fails(
     async def run() -> None:
         with ThreadPoolExecutor(2) as pool:
             auth = Authenticator(state, pool, guard, failure_delay=0.5)
-            for i in range(7):  # from a new address each time: the account counts
+            for i in range(7):  # from a new address each time: none is banned, the account counts
                 assert await auth("alice", "wrong", f"10.0.0.{i}") is None
             assert await auth("alice", "pw-alice-1", "10.0.0.9") == "alice@example.test"
             assert await auth("alice", "wrong", "10.0.0.9") is None
 
     asyncio.run(run())
     state.close()
-    # 0.5 s per recent failure of the account, capped at five; a success starts over.
-    assert slept == [0.5, 1.0, 1.5, 2.0, 2.5, 2.5, 2.5, 0.5]
+    # 0.5 s each up to the ban threshold (3), then 0.5 s more per failure up to five
+    # times as long; a success starts over.
+    assert slept == [0.5, 0.5, 0.5, 1.0, 1.5, 2.0, 2.5, 0.5]

@@ -62,6 +62,15 @@ class Outcome:
     results: AuthResults
     head: bytes  # the new header section: our field on top, forged ones gone
 
+    def log_text(self) -> str:
+        """One line for the mail log: each method's result and what was done."""
+        r = self.results
+        dkim = ",".join(f"{d.result}({d.domain})" for d in r.dkim) or "none"
+        dmarc = r.dmarc.result if r.dmarc else "none"
+        reason = f" ({self.decision.reason})" if self.decision.reason else ""
+        return (f"authcheck: spf={r.spf.result} dkim={dkim} dmarc={dmarc} arc={r.arc.result}, "
+                f"{self.decision.action}{reason}")
+
     def summary(self) -> dict[str, Any]:
         """What is kept in the queue envelope, for the filters and spam scoring."""
         return {**self.results.summary(), "action": self.decision.action,

@@ -546,6 +546,8 @@ class _Handler:
         def hand_over() -> None:  # on the intake thread, once the file is in active/
             sasl = f", sasl_username={user}" if user else ""
             log.info("%s: client=[%s]%s", qid, ip, sasl)
+            if checked is not None:
+                log.info("%s: %s", qid, checked.log_text())
             log.info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)",
                      qid, queued.sender, queued.size, len(queued.recipients))
             self.ctx.accepted(queued, b"".join(chunks))

@@ -71,8 +71,9 @@ def test_signed_mail_from_outside_gets_one_results_header_and_forged_ones_go(
     assert "dkim=pass header.d=far.test header.s=e1 header.a=ed25519-sha256" in field
     assert "dkim=pass header.d=far.test header.s=r1 header.a=rsa-sha256" in field
     assert "dmarc=pass policy.dmarc=reject header.from=far.test" in field
-    # The received message still verifies: our additions sit above the signatures.
     assert "X-Mailroom-Junk" not in head
+    wait(lambda: "authcheck: spf=pass dkim=pass(far.test),pass(far.test) dmarc=pass arc=none, "
+         "accept" in daemon.log_text(), what="the check's line in the mail log")
 
 
 def test_dmarc_reject_refuses_at_end_of_data(daemon: Mailroom) -> None:

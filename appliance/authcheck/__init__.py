@@ -44,7 +44,8 @@ from appliance.authcheck.spf import check_spf
 
 __all__ = [
     "ACTIONS", "AuthResults", "CheckConfig", "Decision", "InboundChecker", "JUNK_HEADER",
-    "Outcome", "Policy", "decide", "from_domain", "header", "smtp_hook", "strip_ours",
+    "Outcome", "Policy", "decide", "from_domain", "from_domains", "header", "smtp_hook",
+    "strip_ours",
 ]
 
 
@@ -80,14 +81,35 @@ class Outcome:
 _FROM = re.compile(rb"(?im)^from[ \t]*:(.*(?:\r?\n[ \t].*)*)")
 
 
-def from_domain(head: bytes) -> str | None:
-    """The domain of the one From: address, or None when there is not exactly one."""
+def from_domains(head: bytes) -> list[str]:
+    """The distinct domains of the From: addresses, in order."""
     fields = [m.group(1).decode("utf-8", "replace") for m in _FROM.finditer(head)]
-    addresses = [a for _, a in getaddresses(fields) if a]
-    if len(addresses) != 1 or "@" not in addresses[0]:
-        return None
-    domain = addresses[0].rpartition("@")[2].strip().rstrip(".").lower()
-    return domain or None
+    domains: list[str] = []
+    for _, address in getaddresses(fields):
+        domain = address.rpartition("@")[2].strip().rstrip(".").lower() if "@" in address else ""
+        if domain and domain not in domains:
+            domains.append(domain)
+    return domains
+
+
+def from_domain(head: bytes) -> str | None:
+    """The From: domain, or None when there is not exactly one."""
+    domains = from_domains(head)
+    return domains[0] if len(domains) == 1 else None
+
+
+def _strictest(results: list[DmarcResult]) -> DmarcResult | None:
+    """With several author domains, the result that weighs most (RFC 7489 6.6.1).
+
+    Otherwise a forger would add a second address of his own to the From:
+    of a domain that asks for p=reject.
+    """
+    def weight(r: DmarcResult) -> int:
+        if r.result == "fail":
+            return {"reject": 0, "quarantine": 2}.get(r.policy, 3)
+        return {"temperror": 1, "permerror": 4, "pass": 5}.get(r.result, 6)
+
+    return min(results, key=weight) if results else None
 
 
 class InboundChecker:
@@ -117,15 +139,19 @@ class InboundChecker:
         spf = check_spf(lookup, ip, sender, helo)
         dkims = verify_dkim(lookup, message) if b"dkim-signature:" in head.lower() else []
         arc = verify_arc(lookup, message, head)
-        domain = from_domain(head)
-        own = domain is not None and self.is_local_domain(domain)
-        dmarc: DmarcResult | None = None
-        if domain is not None:
+        domains = from_domains(head)
+        ours = [d for d in domains if self.is_local_domain(d)]
+        own = bool(ours)
+        found = []
+        for domain in domains[:5]:  # a From: with more authors than this is not mail
             try:
-                dmarc = check_dmarc(lookup, domain, sender.rpartition("@")[2] or None,
-                                    spf.result, [d.domain for d in dkims if d.result == "pass"])
+                found.append(check_dmarc(
+                    lookup, domain, sender.rpartition("@")[2] or None, spf.result,
+                    [d.domain for d in dkims if d.result == "pass"]))
             except DnsTempError as exc:
-                dmarc = DmarcResult("temperror", domain, reason=str(exc)[:80])
+                found.append(DmarcResult("temperror", domain, reason=str(exc)[:80]))
+        dmarc = _strictest(found)
+        domain = ours[0] if ours else (dmarc.domain if dmarc is not None else None)
         temperror = ""
         if spf.result == "temperror":
             temperror = "spf"

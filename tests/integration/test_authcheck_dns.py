@@ -216,3 +216,13 @@ def test_a_changed_signed_header_fails_both_signatures(check, far) -> None:
         ("fail", "ed25519-sha256"), ("fail", "rsa-sha256")]
     # SPF passes and is aligned: DMARC still passes.
     assert outcome.results.dmarc is not None and outcome.results.dmarc.result == "pass"
+
+
+def test_a_second_author_does_not_dodge_the_policy(check) -> None:
+    # far.test asks p=reject; adding an address of the forger's own beside it changes nothing.
+    two = message().replace(b"From: Carol <carol@far.test>",
+                            b"From: Carol <carol@far.test>, x@soft.test")
+    outcome = check(two, sender="x@soft.test")
+    assert outcome.results.dmarc is not None
+    assert (outcome.results.dmarc.domain, outcome.results.dmarc.result) == ("far.test", "fail")
+    assert outcome.decision.action == "reject"

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.authcheck import AuthResults, Policy, decide, from_domain, header, strip_ours
+from appliance.authcheck import (
+    AuthResults,
+    Policy,
+    decide,
+    from_domain,
+    from_domains,
+    header,
+    strip_ours,
+)
 from appliance.authcheck.dmarcpolicy import DmarcResult, aligned, org_domain
 from appliance.authcheck.signatures import ArcResult, DkimResult
 from appliance.authcheck.spf import SpfResult
@@ -105,3 +113,8 @@ def test_from_domain_needs_exactly_one_address() -> None:
     assert from_domain(b"From: Carol <carol@Far.Test>\r\n") == "far.test"
     assert from_domain(b"From: a@one.test, b@two.test\r\n") is None
     assert from_domain(b"Subject: none\r\n") is None
+
+
+def test_from_domains_lists_each_author_domain_once() -> None:
+    assert from_domains(b"From: a@One.test, b@two.test,\r\n c@one.test\r\n") == [
+        "one.test", "two.test"]

@@ -11,6 +11,7 @@ the machine's routing table, for the LAN guess and the NAT/gateway warning;
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -74,7 +75,13 @@ def check_smarthost(host: str, port: int) -> None:
 
 def initialize(home: Home, hostname: str, domain: str, cert: str | None = None,
                key: str | None = None) -> None:
-    """Make a new data directory; nothing is left behind when a step fails."""
+    """Make a new data directory; nothing is left behind when a step fails.
+
+    The state database is built under another name and renamed into place
+    last: the system service starts when ``mailroom.db`` appears
+    (``mailroom.path``), and must find it whole, with its secret and
+    certificate beside it.
+    """
     from appliance.control.client import ensure_secret
     from appliance.service import ensure_tls
 
@@ -84,7 +91,9 @@ def initialize(home: Home, hostname: str, domain: str, cert: str | None = None,
     if bool(cert) != bool(key):
         raise StateError("give both a certificate and a key", "cert")
     home.create()
-    state = State(home.db)
+    building = home.db.with_name(home.db.name + ".new")
+    building.unlink(missing_ok=True)  # left by an init that was killed
+    state = State(building)
     try:
         state.set_setting("hostname", hostname)
         state.add_domain(domain)
@@ -95,9 +104,10 @@ def initialize(home: Home, hostname: str, domain: str, cert: str | None = None,
         ensure_tls(home, state)
     except BaseException:
         state.close()
-        home.db.unlink(missing_ok=True)
+        building.unlink(missing_ok=True)
         raise
     state.close()
+    os.replace(building, home.db)
 
 
 class _Caller(Protocol):

@@ -56,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The installed system service, when there is one, is the daemon to talk to.
     found = deployment(probe(), args.data_dir or os.environ.get("MAILROOM_HOME") or None)
     if found.problem:
+        if args.minimized:  # the tray's autostart, at every login: no dialog for non-admins
+            print(f"mailroom: {found.problem}", file=sys.stderr)
+            return 1
         QMessageBox.warning(None, "Mailroom",
                             f"The Mailroom service runs on this computer, but {found.problem}.")
         return 1

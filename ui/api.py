@@ -54,6 +54,9 @@ class Api(QObject):
     def __init__(self, home: Home, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.home = home
+        # Run operations in-process when no daemon runs; never for the system
+        # service, whose database only the service's user may open.
+        self.local = True
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(4)
         self.pool.setExpiryTimeout(-1)
@@ -68,7 +71,7 @@ class Api(QObject):
         client = getattr(self._local, attr, None)
         if client is None or client.home != self.home:
             client = ControlClient(self.home, timeout=30.0 if not remote_only else 5.0,
-                                   local_fallback=not remote_only)
+                                   local_fallback=self.local and not remote_only)
             setattr(self._local, attr, client)
         return client
 

@@ -36,6 +36,7 @@ class AppContext(QObject):
         if service and systemctl is None and self.deployment.systemd:
             systemctl = Systemctl(runner)
         self.api = Api(home, self)
+        self.api.local = not service
         self.supervisor = Supervisor(self.api, serve_args, poll_ms=poll_ms, parent=self,
                                      service=service, systemctl=systemctl)
         self.events = EventStream(home, self)

@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+import pytest
+
+from appliance.control.client import DaemonUnavailable
 from appliance.home import Home
 from appliance.home.service import Deployment, Systemctl
 from tests.support.daemon import Mailroom
@@ -72,6 +75,9 @@ def test_dashboard_starts_stops_restarts_the_service_through_systemctl(
         assert systemd.calls[0] == ["systemctl", "stop", "mailroom.service"]
         wait(lambda: "(systemd: inactive)" in dashboard.state_label.text(), 10)
         assert dashboard.start_button.isEnabled()
+        # No daemon: the GUI never opens the service's database itself.
+        with pytest.raises(DaemonUnavailable):
+            ctx.api.client().call("account.list")
 
         dashboard.start_button.click()
         wait(lambda: sup.state == "up", 30)

@@ -37,6 +37,9 @@ What it measures
       postfix-nocache  (only with --servers) the same with
                 smtp_connection_cache_on_demand = no: one connection per
                 message, as Mailroom does.
+      mailroom-nodkim  (only with --servers) the same with dkim.enabled = no:
+                `--servers mailroom,mailroom-nodkim` gives the cost of DKIM
+                signing (both keys, relaxed/relaxed) per message.
       direct    (only with --servers) the client straight into the sink:
                 the ceiling the sink and client allow, no relay at all.
     Peak PSS summed over all the server's processes (sampled every 100 ms)
@@ -205,7 +208,7 @@ class Setup:
     log_path: Path | None = None
 
 
-def start_mailroom(stack: contextlib.ExitStack, sink: RelaySink) -> Setup:
+def start_mailroom(stack: contextlib.ExitStack, sink: RelaySink, dkim: bool = True) -> Setup:
     dns = DnsServerProcess(
         {
             REMOTE_DOMAIN: {"MX": [[10, MX_NAME]]},
@@ -219,6 +222,9 @@ def start_mailroom(stack: contextlib.ExitStack, sink: RelaySink) -> Setup:
             settings={
                 "dns.nameservers": f"127.0.0.1:{dns.port}",
                 "delivery.remote_port": str(sink.port),
+                # From: bench@example.test is ours: each message is DKIM-signed
+                # (RSA-2048 + Ed25519) on its way out unless this is off.
+                "dkim.enabled": "yes" if dkim else "no",
             }
         )
     )
@@ -259,6 +265,10 @@ SERVERS: dict[
     str, tuple[Callable[[contextlib.ExitStack, RelaySink], Setup], Callable[[], bool]]
 ] = {
     "mailroom": (start_mailroom, mailroom.available),
+    "mailroom-nodkim": (
+        lambda stack, sink: start_mailroom(stack, sink, dkim=False),
+        mailroom.available,
+    ),
     "postfix": (start_postfix, postfix.available),
     "postfix-nocache": (
         lambda stack, sink: start_postfix(stack, sink, conn_cache=False),

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication, QWidget
@@ -71,7 +72,9 @@ def demo_data(home: Home) -> None:
         c.call("ban.add", address="2001:db8:bad:1::17", duration="1w", reason="banned by hand")
         c.call("settings.set", key="auth.failure_delay_ms", value=0)
         c.call("settings.set_many", values={"dns.nameservers": "127.0.0.1:9",
-                                            "delivery.connect_timeout": 2})
+                                            "delivery.connect_timeout": 2,
+                                            "dns.public_ipv4": "203.0.113.10",
+                                            "dns.timeout": 1})
     finally:
         c.close()
 
@@ -99,6 +102,37 @@ def fail_demo_logins(pop3_port: int, imap_port: int) -> None:
                 pass
 
 
+def _check_against_demo_zone(page: Any, home: Home, servers: list[Any]) -> None:
+    """The DNS page with its colours: most records published, DMARC and one SPF not.
+
+    Uses the loopback DNS server of the test suite when the source tree has it.
+    """
+    try:
+        from tests.support.dnsserver import DnsServer
+    except ImportError:
+        return
+    zone: dict[str, dict[str, list[Any]]] = {}
+    for r in page.records:
+        if r["optional"] or r["kind"] == "dmarc":
+            continue
+        value: Any = r["value"]
+        if r["type"] == "MX":
+            pref, host = value.split()
+            value = (int(pref), host)
+        if r["kind"] == "spf" and r["domain"] == "example.org":
+            value = '"v=spf1 a mx ~all"'
+        zone.setdefault(r["name"].rstrip("."), {}).setdefault(r["type"], []).append(value)
+    server = DnsServer(zone).start_thread()
+    servers.append(server)
+    client = ControlClient(home)
+    try:
+        client.call("settings.set_many", values={"dns.nameservers": server.nameserver})
+    finally:
+        client.close()
+    page.check_now()
+    wait_until(lambda: not page.checking, 20)
+
+
 def grab(widget: QWidget, path: Path) -> None:
     settle(0.2)
     pixmap = widget.grab()
@@ -117,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication(["mailroom-screenshots"])
     from ui.context import AppContext
+    from ui.pages.dns import DnsPage
     from ui.pages.queue import QueuePage
     from ui.secrets import SecretStore
     from ui.window import MainWindow
@@ -124,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="mailroom-shots-"))
     contexts: list[AppContext] = []
+    stack_servers: list[Any] = []
     try:
         home = Home(tmp / "demo")
         demo_data(home)
@@ -156,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
                 page.select(page.model.rows[0]["id"])
                 page.show_selected()
                 wait_until(lambda p=page: bool(p.detail.toPlainText()), 5)  # type: ignore[misc]
+            if isinstance(page, DnsPage):
+                _check_against_demo_zone(page, home, stack_servers)
             grab(window, out / f"page-{i + 1:02d}-{key}.png")
 
         # The wizard, on an empty data directory, run to the end.
@@ -196,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                     except Exception:
                         proc.kill()
             c.shutdown()
+        for server in stack_servers:
+            server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     del app
     return 0

@@ -35,6 +35,7 @@ class TrayState:
         self.queue_size = 0
         self.last_event = ""
         self._queue_alarm = False
+        self.warnings: list[str] = []  # e.g. a DNS record that stopped passing its check
 
     # -- what is shown ----------------------------------------------------
 
@@ -73,6 +74,9 @@ class TrayState:
         lines = [self.summary()]
         if self.status is not None:
             lines.append(f"Queue: {self.queue_size} message{'s' if self.queue_size != 1 else ''}")
+        if self.warnings:
+            lines.append(f"⚠ {self.warnings[0]}" + (f" (+{len(self.warnings) - 1} more)"
+                                                     if len(self.warnings) > 1 else ""))
         if self.last_event:
             lines.append(f"Last: {self.last_event}")
         return "\n".join(lines)
@@ -106,6 +110,7 @@ class TrayState:
             notes.append(Notification("Mailroom degraded", f"Not running: {bad}", "warning"))
         queue = status.get("queue", {})
         notes += self._set_queue(sum(int(v) for v in queue.values()))
+        notes += self._set_warnings([str(w) for w in status.get("warnings") or []])
         return notes
 
     def on_event(self, event: dict[str, Any]) -> list[Notification]:
@@ -137,7 +142,17 @@ class TrayState:
                 + (f"\n{reply}" if reply else ""), "warning"))
         elif kind == "queue" and "size" in event:
             notes += self._set_queue(int(event["size"]))
+        elif kind == "dns":
+            notes += self._set_warnings([str(w) for w in event.get("warnings") or []])
         return notes
+
+    def _set_warnings(self, warnings: list[str]) -> list[Notification]:
+        """Say each warning once, when it appears; it stays in the tooltip while it lasts."""
+        new = [w for w in warnings if w not in self.warnings]
+        self.warnings = warnings
+        if new:
+            self.last_event = "DNS check failing"
+        return [Notification("DNS records need attention", w, "warning") for w in new]
 
     def _service_down(self, name: str, state: str, error: str = "") -> Notification:
         return Notification(f"{name} is {state}", error or f"The {name} service is {state}.",

@@ -29,6 +29,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     from ui.pages.accounts import AccountsPage
     from ui.pages.aliases import AliasesPage
     from ui.pages.dashboard import DashboardPage
+    from ui.pages.dns import DnsPage
     from ui.pages.domains import DomainsPage
     from ui.pages.logs import LogsPage
     from ui.pages.ports import PortsPage
@@ -37,7 +38,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     from ui.pages.security import SecurityPage
 
     return [("dashboard", DashboardPage), ("domains", DomainsPage), ("accounts", AccountsPage),
-            ("aliases", AliasesPage), ("relay", RelayPage), ("ports", PortsPage),
+            ("aliases", AliasesPage), ("relay", RelayPage), ("dns", DnsPage), ("ports", PortsPage),
             ("queue", QueuePage), ("logs", LogsPage), ("security", SecurityPage)]
 
 

@@ -325,6 +325,8 @@ def cmd_status(client: ControlClient, args: argparse.Namespace) -> int:
     print(f"mailroom daemon pid {info['pid']} on {info['hostname']}, up {up}{paused}")
     if info.get("health") == "degraded":
         print("  DEGRADED: " + "; ".join(info.get("problems") or ["a listener is down"]))
+    for warning in info.get("warnings") or []:
+        print(f"  warning: {warning}")
     for svc in info["services"]:
         where = ", ".join(svc["sockets"]) or f"{','.join(svc['hosts'])}:{svc['port']}"
         err = f"  {svc['error']}" if svc["error"] else ""
@@ -588,6 +590,10 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     sub.add_parser("sendmail", help="queue a message from stdin (sendmail-compatible options: "
                    "-t -i -oi -f SENDER -F NAME [RCPT...])", add_help=False)
+
+    from appliance.cli.records import add_commands as add_dns_commands
+
+    add_dns_commands(add, actions, common)  # dkim show|rotate, dns records|check
 
     p = add("logs", cmd_logs, "show the mail log")
     p.add_argument("-n", "--lines", type=int, default=20)

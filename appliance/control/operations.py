@@ -201,7 +201,11 @@ class Operations:
     def domain_add(self, name: str, alias_of: str | None = None) -> str:
         if alias_of:
             return self.state.add_domain_alias(name, alias_of)
-        return self.state.add_domain(name)
+        domain = self.state.add_domain(name)
+        from appliance.control.dns_operations import dkim_show
+
+        dkim_show(self, domain)  # its DKIM keys, made now
+        return domain
 
     @op("domain.del")
     def domain_del(self, name: str) -> dict[str, Any]:
@@ -606,11 +610,15 @@ class Operations:
 
     @op("dns.show")
     def dns_records(self, address: str = "") -> dict[str, Any]:
+        from appliance.control.dns_operations import dns_records as records
         from appliance.control.setup import dns_records, format_records
 
+        if not address:
+            return records(self)
+        # An address given by the caller: the first-run wizard's simple list.
         names = self.state.domains() + list(self.state.domain_aliases())
-        records = dns_records(self.state.get_setting("hostname"), names, address)
-        return {"records": records, "text": format_records(records)}
+        found = dns_records(self.state.get_setting("hostname"), names, address)
+        return {"records": found, "text": format_records(found)}
 
     @op("network.show")
     def network_guess(self) -> dict[str, Any]:
@@ -653,6 +661,7 @@ class Operations:
                     warnings.append(svc["error"] or f"{svc['name']} is {svc['state']}")
             if status["paused"]:
                 warnings.append("incoming mail is paused")
+            warnings += status.get("warnings") or []  # e.g. a DNS record that stopped passing
             storage = status.get("storage") or {}
             if storage.get("low"):
                 warnings.append(
@@ -789,3 +798,7 @@ def import_aliases(
     entries = {n: t for n, t in entries.items() if t}
     state.replace_aliases(entries)
     return {"imported": len(entries), "warnings": warnings, "domain": domain}
+
+
+# dkim.* and dns.* live in their own module; importing it registers them.
+from appliance.control import dns_operations as _dns_operations  # noqa: E402, F401

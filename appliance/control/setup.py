@@ -97,6 +97,9 @@ def initialize(home: Home, hostname: str, domain: str, cert: str | None = None,
     try:
         state.set_setting("hostname", hostname)
         state.add_domain(domain)
+        from appliance.dkim import DkimStore
+
+        DkimStore(state.secrets).ensure(domain)  # its DKIM keys, before any mail leaves
         if cert and key:
             state.set_setting("tls.cert", str(Path(cert).resolve()))
             state.set_setting("tls.key", str(Path(key).resolve()))

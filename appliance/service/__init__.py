@@ -31,6 +31,8 @@ from appliance.control.operations import Operations
 from appliance.control.server import ControlServer, EventHub
 from appliance.delivery.dispatch import RemoteDispatcher
 from appliance.delivery.remote import RemoteConfig, Smarthost
+from appliance.dkim import DkimKey, DkimStore, Signer
+from appliance.dns.check import DnsWatch, check_published
 from appliance.durable import DirectorySync
 from appliance.home import Home
 from appliance.imap import ImapServer
@@ -175,10 +177,17 @@ class Daemon:
                                           self.settings["auth.failure_delay_ms"] / 1000)
         self.directory = DirectoryCache(self.state)
         self.stats = Stats(home.db)
+        self.dkim = DkimStore(self.state.secrets)
+        self.dns_watch = DnsWatch(
+            lambda: check_published(self.state, self.dkim),
+            interval=lambda: float(self.settings["dns.check_interval"]),
+            on_change=lambda warnings: self.events.publish("dns", {"warnings": warnings}))
         self.remote = RemoteDispatcher(
             self.remote_config,
             max_total=self.settings["delivery.max_connections"],
             max_per_destination=self.settings["delivery.max_per_destination"],
+            sign=Signer(self.dkim_keys, enabled=lambda: bool(self.settings["dkim.enabled"])),
+            executor=self.executor,
         )
         self.queue = QueueManager(
             self.spool, self.store, self.directory,
@@ -232,6 +241,18 @@ class Daemon:
             port=s["delivery.remote_port"], connect_timeout=s["delivery.connect_timeout"],
             smarthost=smarthost,
         )
+
+    def dkim_keys(self, domain: str) -> list[DkimKey]:
+        """The keys that sign mail From: ``domain`` (an alias uses its domain's keys)."""
+        canonical = self.directory.canonical_domain(domain)
+        if canonical is None:
+            return []
+        return self.dkim.ensure(canonical).signing()  # a domain without keys gets them now
+
+    def _ensure_dkim_keys(self) -> None:
+        for domain in self.state.domains():
+            self.dkim.ensure(domain)
+            self.dkim.prune(domain)
 
     def _delivery_event(self, kind: str, data: dict[str, Any]) -> None:
         local = self.directory.is_local_domain(str(data.get("to", "")).rpartition("@")[2])
@@ -379,6 +400,8 @@ class Daemon:
         # Before the listeners: a full disk refuses mail from the first session.
         await loop.run_in_executor(self.executor, self.free_space.check)
         self._storage_task = asyncio.create_task(self.free_space.watch(self.executor))
+        # Domains from before DKIM get their keys before the first message leaves.
+        await loop.run_in_executor(self.executor, self._ensure_dkim_keys)
         await self.queue.start()
         self.intake.start()
         await loop.run_in_executor(self.executor, self.home.open_maildrop)
@@ -388,6 +411,7 @@ class Daemon:
             await self._start_listener(name, spec, hosts, port)
         await self.control.start()
         self._stats_task = asyncio.create_task(self._flush_stats())
+        self._dns_task = asyncio.create_task(self.dns_watch.run())
         (self.home.run / "mailroom.pid").write_text(str(os.getpid()))
         log.info("daemon started (pid %d, data %s)", os.getpid(), self.home.root)
 
@@ -400,6 +424,7 @@ class Daemon:
         await self.queue.stop()
         await self.remote.close()  # QUIT the idle cached SMTP connections
         self._stats_task.cancel()
+        self._dns_task.cancel()
         self._storage_task.cancel()
         self.stats.flush()
         await self.control.stop()
@@ -478,6 +503,9 @@ class Daemon:
             "queue": queued,
             "storage": self.free_space.to_dict(),
             "log": log_file_state(),
+            # Not problems (mail flows), but the admin should know: e.g. a DNS
+            # record that passed the last check and fails now.
+            "warnings": list(self.dns_watch.warnings),
         }
 
     async def reload(self) -> dict[str, Any]:

@@ -60,6 +60,10 @@ class DirectoryCache:
     def domains(self) -> list[str]:
         return self._get("domains", "", self.state.domains)
 
+    def canonical_domain(self, domain: str) -> str | None:
+        key = domain.lower()
+        return self._get("canonical", key, lambda: self.state.canonical_domain(key))
+
     def granted_senders(self, account: str) -> list[str]:
         key = account.lower()
         return self._get("senders", key, lambda: self.state.granted_senders(key))

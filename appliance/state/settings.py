@@ -94,6 +94,21 @@ def _addresses(value: list[str]) -> list[str]:
     return value
 
 
+def _optional_ip(version: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not value:
+            return ""
+        try:
+            ip = ipaddress.ip_address(value)
+        except ValueError as exc:
+            raise SettingError(f"not an IP address: {value!r}") from exc
+        if ip.version != version:
+            raise SettingError(f"not an IPv{version} address: {value!r}")
+        return str(ip)
+
+    return check
+
+
 _S = Setting
 SETTINGS: dict[str, Setting] = {
     s.key: s
@@ -177,6 +192,15 @@ SETTINGS: dict[str, Setting] = {
         _S("authcheck.dns_timeout", int, 5,
            "seconds to wait for each DNS answer in the inbound checks (no answer: 451)",
            _positive),
+        _S("dns.timeout", int, 5, "seconds to wait for a DNS answer in the record checks",
+           _positive),
+        _S("dns.public_ipv4", str, "", "this server's public IPv4 address for the DNS records "
+           "(empty: detected)", _optional_ip(4)),
+        _S("dns.public_ipv6", str, "", "this server's public IPv6 address for the DNS records "
+           "(empty: detected)", _optional_ip(6)),
+        _S("dns.check_interval", int, 14400, "seconds between the daemon's checks of the "
+           "published DNS records (0: never)", _non_negative),
+        _S("dkim.enabled", bool, True, "DKIM-sign mail leaving for other domains"),
         _S("delivery.remote_port", int, 25, "port remote delivery connects to (tests only)",
            _port),
         _S("delivery.max_connections", int, 50, "parallel outgoing SMTP connections", _positive),

@@ -56,7 +56,9 @@ def test_wizard_end_to_end_then_mail_arrives_and_shows(tmp_path: Path, qtbot: ob
         assert wizard.finish.done, wizard.finish.error.text()
         records = wizard.finish.records.toPlainText()
         assert "office.test." in records and "MX   10 mail.office.test." in records
-        assert '"v=spf1 mx -all"' in records
+        # The ISP relay sends our mail: SPF must allow it too.
+        assert '"v=spf1 mx a:smtp.provider.test -all"' in records
+        assert "v=DKIM1; k=ed25519;" in records
         assert ctx.supervisor.state == "up" and ctx.supervisor.owns_daemon()
         assert ctx.secrets.get(SMARTHOST_SECRET) is None
         client = ctx.api.client()

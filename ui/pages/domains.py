@@ -7,6 +7,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -17,6 +19,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -90,7 +94,64 @@ class DomainsPage(Page):
             self.records.toPlainText()))
         dl.addWidget(copy)
         self.outer.addWidget(dns)
+        self.outer.addWidget(self._dkim_box())
         self.outer.addLayout(self.save_buttons())
+
+    def _dkim_box(self) -> QGroupBox:
+        box = QGroupBox("DKIM keys (they sign the mail that leaves for other domains)")
+        column = QVBoxLayout(box)
+        self.keys = QTableWidget(0, 4)
+        self.keys.setAccessibleName("DKIM keys")
+        self.keys.setHorizontalHeaderLabels(["Domain", "Selector", "Kind", "State"])
+        self.keys.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.keys.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.keys.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.keys.verticalHeader().setVisible(False)
+        self.keys.horizontalHeader().setStretchLastSection(True)
+        self.keys.setMaximumHeight(130)
+        column.addWidget(self.keys)
+        row = QHBoxLayout()
+        self.rotate_now = QCheckBox("Sign with the new keys at &once (else: once their "
+                                    "record is seen in DNS)")
+        self.rotate_button = QPushButton("R&otate keys")
+        self.rotate_button.setToolTip("New keys for the selected key's domain; the old ones "
+                                      "are kept a week")
+        self.rotate_button.clicked.connect(self.rotate_keys)
+        row.addWidget(self.rotate_now, 1)
+        row.addWidget(self.rotate_button)
+        column.addLayout(row)
+        return box
+
+    def _fill_keys(self, shown: list[dict[str, Any]]) -> None:
+        rows = [(d["domain"], k) for d in shown for k in d["keys"]]
+        self.keys.setRowCount(len(rows))
+        words = {"active": "signs", "pending": "waits for its DNS record",
+                 "retired": "retired (kept a week)"}
+        for i, (domain, key) in enumerate(rows):
+            for col, text in enumerate((domain, key["selector"],
+                                        "RSA-2048" if key["algorithm"] == "rsa" else "Ed25519",
+                                        words.get(key["state"], key["state"]))):
+                item = QTableWidgetItem(text)
+                if col == 1:
+                    item.setToolTip(f"{key['name']} IN TXT \"{key['value']}\"")
+                self.keys.setItem(i, col, item)
+        self.keys.resizeColumnsToContents()
+
+    def rotate_keys(self) -> None:
+        row = self.keys.currentRow()
+        if row < 0:
+            self.banner.show_message("Select a key of the domain to rotate first.", "error")
+            return
+        domain = self.keys.item(row, 0).text()
+        now = self.rotate_now.isChecked()
+
+        def done(_: Any) -> None:
+            when = "they sign now" if now else "publish their records (DNS page): they sign " \
+                "once seen"
+            self.banner.show_message(f"New DKIM keys for {domain}: {when}.", "info")
+            self.load()
+
+        self.call("dkim.rotate", {"domain": domain, "now": now}, done)
 
     def load(self) -> None:
         def fetch(c: ControlClient) -> dict[str, Any]:
@@ -98,7 +159,9 @@ class DomainsPage(Page):
             return {"hostname": c.call("settings.get", key="hostname"),
                     "domains": [d["name"] for d in shown if not d["alias_of"]],
                     "aliases": {d["name"]: d["alias_of"] for d in shown if d["alias_of"]},
-                    "records": c.call("dns.show")["text"]}
+                    "records": c.call("dns.show")["text"],
+                    "keys": [c.call("dkim.show", domain=d["name"]) for d in shown
+                             if not d["alias_of"]]}
 
         self.job(fetch, self._fill)
 
@@ -114,6 +177,7 @@ class DomainsPage(Page):
                     self._add_item(alias, name)
         self._update_kinds()
         self.records.setPlainText(data["records"])
+        self._fill_keys(data.get("keys", []))
         self._filling = False
         self.loaded = True
         self.set_dirty(False)

@@ -362,7 +362,7 @@ class State:
         )
         if not rows:
             canonical = self._canonical_address(address.lower())
-            return self.account(canonical) if canonical else None
+            return self.account(canonical) if canonical else self._first_postmaster(address)
         r = rows[0]
         fwd = (
             Forward(tuple(json.loads(r["targets"])), bool(r["keep_copy"]))
@@ -373,6 +373,22 @@ class State:
             r["address"], r["domain"], r["local"], r["password_hash"],
             r["quota_bytes"], bool(r["enabled"]), fwd,
         )
+
+    def _first_postmaster(self, address: str) -> Account | None:
+        """postmaster@DOMAIN on a server with no account yet (a bare ``init``).
+
+        RFC 5321 4.5.1: postmaster must take mail from the first minute.
+        Until an account exists it is a mailbox of its own that nobody can
+        log in to (no password); ``account add postmaster@DOMAIN`` claims it,
+        mail included. Once any account exists, postmaster goes to the first
+        account made (``alias_targets``).
+        """
+        local, _, domain = address.lower().rpartition("@")
+        if local != "postmaster" or not self.is_local_domain(domain):
+            return None
+        if self._query("SELECT 1 FROM accounts LIMIT 1"):
+            return None
+        return Account(f"postmaster@{domain}", domain, "postmaster", "", 0, True)
 
     def accounts(self) -> list[Account]:
         rows = self._query("SELECT address FROM accounts ORDER BY domain, local")

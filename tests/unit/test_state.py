@@ -435,3 +435,28 @@ def test_relay_refused(state: State) -> None:
     refused(state, lambda: state.add_relay("127.0.0.1"), "network")
     refused(state, lambda: state.delete_relay("10.9.9.0/24"), "network")
     refused(state, lambda: state.delete_relay("banana"), "network")
+
+
+def test_postmaster_takes_mail_before_any_account(tmp_path: Path) -> None:
+    # A bare `init` has a domain and no account: postmaster must still take
+    # mail (RFC 5321 4.5.1), into a mailbox nobody can log in to yet.
+    s = State(tmp_path / "db")
+    try:
+        s.add_domain("example.test")
+        s.add_domain_alias("mail.example.test", "example.test")
+        box = s.account("Postmaster@example.test")
+        assert box is not None and box.address == "postmaster@example.test"
+        assert not verify_password(box.password_hash, "")
+        assert expand("postmaster@mail.example.test", s).mailboxes == ["postmaster@example.test"]
+        assert s.account("root@example.test") is None
+        assert s.account("postmaster@elsewhere.test") is None
+        assert s.accounts() == []
+        # The first account takes postmaster's mail from then on ...
+        s.add_account("alice@example.test", PW)
+        assert s.account("postmaster@example.test") is None
+        assert expand("postmaster@example.test", s).mailboxes == ["alice@example.test"]
+        # ... and postmaster@ can be made an account of its own, claiming its mailbox.
+        s.add_account("postmaster@example.test", PW)
+        assert expand("postmaster@example.test", s).mailboxes == ["postmaster@example.test"]
+    finally:
+        s.close()

@@ -11,6 +11,10 @@ if [[ $what == package || $what == test ]]; then
   # make package: dpkg-deb builds the .deb, lintian checks it, debootstrap
   # makes the scratch Debian the install test puts it in.
   pkgs+=(dpkg-dev fakeroot lintian debootstrap)
+  # PyInstaller bundles libpython3.X.so, which Debian's python3 keeps in a
+  # package of its own (a pyenv build brings its own and ignores this one).
+  py=python3; [[ -x .venv/bin/python ]] && py=.venv/bin/python
+  pkgs+=("libpython$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')")
 fi
 if [[ $what == test ]]; then
   # swaks speaks TLS only with Net::SSLeay and IO::Socket::SSL, which an

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,12 @@ import pytest
 
 from appliance.authcheck import smtp_hook
 from appliance.queue.spool import Envelope
-from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
+from appliance.smtp.server import SmtpContext
 from appliance.tls import make_self_signed, server_context
 from tests.support.directory import Dir
 from tests.support.dnsserver import DnsServer
 from tests.support.mailauth import FarDomain, message
+from tests.support.smtp_listeners import smtp_listeners
 
 OUTSIDE = ("127.0.0.2", 0)
 
@@ -55,51 +55,33 @@ def harness(tmp_path: Path, far: FarDomain) -> Iterator[Harness]:
     })
     make_self_signed("mail.example.test", tmp_path / "c.pem", tmp_path / "k.pem")
     tls = server_context(tmp_path / "c.pem", tmp_path / "k.pem")
-    loop = asyncio.new_event_loop()
     check = smtp_hook(lambda: h.settings, directory.is_local_domain, None)
 
     async def counted(*args: Any) -> Any:
         h.calls += 1
         return await check(*args)
 
-    def enqueue(env: Envelope, chunks: list[bytes], then: Callable[[], None]
-                ) -> asyncio.Future[None]:
-        written = loop.create_future()
-        written.set_result(None)
-        then()
-        return written
-
     async def authenticate(user: str, password: str, ip: str) -> str | None:
         return user if password == "pw" else None
 
-    listeners: list[SmtpListener] = []
+    def context(loop: asyncio.AbstractEventLoop) -> SmtpContext:
+        def enqueue(env: Envelope, chunks: list[bytes], then: Callable[[], None]
+                    ) -> asyncio.Future[None]:
+            written = loop.create_future()
+            written.set_result(None)
+            then()
+            return written
 
-    async def start() -> None:
-        ctx = SmtpContext(
+        return SmtpContext(
             hostname="mail.example.test", directory=directory, enqueue=enqueue,
             relay_networks=lambda: ["127.0.0.1/32"], authenticate=authenticate,
             accepted=lambda env, data: h.queued.append((env, data)), inbound_check=counted)
-        for config in (ListenerConfig("smtp", starttls=False),
-                       ListenerConfig("smtps", implicit_tls=True, auth_required=True)):
-            listener = SmtpListener(ctx, config, SmtpLimits(), tls)
-            await listener.start("127.0.0.1", 0)
-            listeners.append(listener)
-            h.ports[config.name] = listener.sockets[0][1]
 
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
     try:
-        yield h
+        with smtp_listeners(context, tls) as ports:
+            h.ports.update(ports)
+            yield h
     finally:
-        async def stop() -> None:
-            for listener in listeners:
-                await listener.stop()
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
         dns_server.stop()
 
 

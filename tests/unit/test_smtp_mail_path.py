@@ -11,7 +11,6 @@ import asyncio
 import smtplib
 import socket
 import ssl
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from appliance.queue.spool import Envelope
-from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
+from appliance.smtp.server import SmtpContext
 from appliance.tls import make_self_signed, server_context
 from tests.support.directory import Acct, Dir
+from tests.support.smtp_listeners import smtp_listeners
 
 PASSWORDS = {"alice@example.test": "pw-alice-1", "bob@example.test": "pw-bob-1"}
 
@@ -87,32 +87,9 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
     h = Harness(d)
     make_self_signed("mail.example.test", tmp_path / "c.pem", tmp_path / "k.pem")
     tls = server_context(tmp_path / "c.pem", tmp_path / "k.pem")
-    loop = asyncio.new_event_loop()
-    listeners: list[SmtpListener] = []
-
-    async def start() -> None:
-        ctx = _context(h, loop)
-        for config in (ListenerConfig("smtp", starttls=False),
-                       ListenerConfig("smtps", implicit_tls=True, auth_required=True)):
-            listener = SmtpListener(ctx, config, SmtpLimits(), tls)
-            await listener.start("127.0.0.1", 0)
-            listeners.append(listener)
-            h.ports[config.name] = listener.sockets[0][1]
-
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(start(), loop).result(10)
-    try:
+    with smtp_listeners(lambda loop: _context(h, loop), tls) as ports:
+        h.ports.update(ports)
         yield h
-    finally:
-        async def stop() -> None:
-            for listener in listeners:
-                await listener.stop()
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def _raw(port: int, lines: list[bytes]) -> list[bytes]:

@@ -20,6 +20,10 @@ if [[ $what == test ]]; then
   # swaks speaks TLS only with Net::SSLeay and IO::Socket::SSL, which an
   # install without recommends leaves out.
   pkgs+=(swaks libnet-ssleay-perl libio-socket-ssl-perl curl fetchmail isync getmail6 openssl)
+  # The unit is checked with systemd-analyze, the polkit rule run with a
+  # JavaScript engine: take Debian's only where the machine has none of its own.
+  command -v systemd-analyze >/dev/null || pkgs+=(systemd)
+  command -v node >/dev/null || pkgs+=(nodejs)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -23,7 +23,7 @@ from appliance.control.client import ControlClient
 from appliance.dns.mx import parse_nameserver
 from appliance.home import Home
 from tests.support.daemon import Mailroom
-from tests.support.dnsserver import DnsServer
+from tests.support.dnsserver import DnsServer, zone_of
 from tests.support.sink import SinkHandler, port_free_on, sink
 from tests.support.waiting import wait
 
@@ -33,18 +33,6 @@ FAR = {
 }
 
 
-def zone_of(records: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
-    """The records `dns records --json` prints, as the test DNS server's zone."""
-    zone: dict[str, dict[str, list[Any]]] = {}
-    for r in records:
-        if r["optional"] or not r["known"]:
-            continue
-        value: Any = r["value"]
-        if r["type"] == "MX":
-            pref, host = value.split()
-            value = (int(pref), host)
-        zone.setdefault(r["name"].rstrip("."), {}).setdefault(r["type"], []).append(value)
-    return zone
 
 
 def configure(m: Mailroom, **values: Any) -> None:

@@ -316,6 +316,21 @@ class _UdpProtocol(asyncio.DatagramProtocol):
         self.transport.sendto(self.server._wire(response, limit), addr)
 
 
+def zone_of(records: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
+    """The records ``dns records --json`` prints (or the dns.records operation returns),
+    as a zone for this server: what the box asks its admin to publish, published."""
+    zone: dict[str, dict[str, list[Any]]] = {}
+    for r in records:
+        if r["optional"] or not r["known"]:
+            continue
+        value: Any = r["value"]
+        if r["type"] == "MX":
+            pref, host = value.split()
+            value = (int(pref), host)
+        zone.setdefault(r["name"].rstrip("."), {}).setdefault(r["type"], []).append(value)
+    return zone
+
+
 def load_zone(path: str) -> dict[str, dict[str, Any]]:
     with open(path, encoding="utf-8") as fh:
         zone = json.load(fh)

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from PySide6.QtGui import QGuiApplication
 
-from tests.support.dnsserver import DnsServer
+from tests.support.dnsserver import DnsServer, zone_of
 from tests.ui.conftest import ZONE, Gui, wait
 from ui.pages.dns import STATE_COLOURS, DnsPage
 from ui.pages.domains import DomainsPage
-
-
-def zone_of(records: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:
-    zone: dict[str, dict[str, list[Any]]] = {}
-    for r in records:
-        if r["optional"] or not r["known"]:
-            continue
-        value: Any = r["value"]
-        if r["type"] == "MX":
-            pref, host = value.split()
-            value = (int(pref), host)
-        zone.setdefault(r["name"].rstrip("."), {}).setdefault(r["type"], []).append(value)
-    return zone
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,16 @@ def wait(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
 # listens: every attempt is refused at once, so messages stay deferred in the queue.
 ZONE = {"far-away.test": {"MX": [(10, "mx.far-away.test")]},
         "mx.far-away.test": {"A": ["127.0.0.1"]}}
+
+
+def answer_first_steps(wizard: Any, password: str = "a-good-password") -> None:
+    """The first-run wizard's names and first-account steps, answered for office.test."""
+    wizard.names.hostname.setText("mail.office.test")
+    wizard.names.domain.setText("office.test")
+    wizard.next()
+    wizard.account.password.setText(password)
+    wizard.account.again.setText(password)
+    wizard.next()
 
 
 def closed_port() -> int:

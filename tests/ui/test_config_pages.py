@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from appliance.state import StateError
 from tests.support.daemon import free_offset
-from tests.ui.conftest import Gui, make_context, teardown, wait
+from tests.ui.conftest import Gui, answer_first_steps, make_context, teardown, wait
 from ui.pages.domains import DomainsPage
 from ui.pages.relay import RelayPage
 from ui.wizard import SetupWizard
@@ -107,12 +107,7 @@ def test_wizard_relay_step_refuses_an_open_relay_in_place(tmp_path: Path, qtbot:
     qtbot.addWidget(wizard)  # type: ignore[attr-defined]
     wizard.show()
     try:
-        wizard.names.hostname.setText("mail.office.test")
-        wizard.names.domain.setText("office.test")
-        wizard.next()
-        wizard.account.password.setText("a-good-password")
-        wizard.account.again.setText("a-good-password")
-        wizard.next()
+        answer_first_steps(wizard)
         assert wizard.currentPage() is wizard.relay
         wizard.relay.extra.setText("0.0.0.0/0")  # the words show while typing
         assert "whole Internet" in wizard.relay.errors["network"].text()

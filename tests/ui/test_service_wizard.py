@@ -15,7 +15,7 @@ from appliance.control.client import ControlClient
 from appliance.home import Home
 from appliance.home.service import Deployment
 from tests.support.daemon import Mailroom, free_offset
-from tests.ui.conftest import teardown, wait
+from tests.ui.conftest import answer_first_steps, teardown, wait
 from ui.context import AppContext
 from ui.secrets import SecretStore
 from ui.wizard import SetupWizard
@@ -44,12 +44,7 @@ def test_wizard_sets_up_the_service_through_pkexec_then_the_control_api(
     qtbot.addWidget(wizard)  # type: ignore[attr-defined]
     wizard.show()
     try:
-        wizard.names.hostname.setText("mail.office.test")
-        wizard.names.domain.setText("office.test")
-        wizard.next()
-        wizard.account.password.setText("a-good-password")
-        wizard.account.again.setText("a-good-password")
-        wizard.next()
+        answer_first_steps(wizard)
         wizard.next()  # the relay networks as guessed
         wizard.next()  # no ISP relay
         wait(lambda: wizard.finish.done or bool(wizard.finish.error.text()), 60)
@@ -88,12 +83,8 @@ def test_a_dismissed_password_prompt_is_a_clear_error(tmp_path: Path, qtbot: obj
     qtbot.addWidget(wizard)  # type: ignore[attr-defined]
     wizard.show()
     try:
-        wizard.names.hostname.setText("mail.office.test")
-        wizard.names.domain.setText("office.test")
-        wizard.next()
-        wizard.account.password.setText("a-good-password")
-        wizard.account.again.setText("a-good-password")
-        for _ in range(3):
+        answer_first_steps(wizard)
+        for _ in range(2):
             wizard.next()
         wait(lambda: bool(wizard.finish.error.text()), 30)
         assert "needs your password" in wizard.finish.error.text()

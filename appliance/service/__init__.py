@@ -121,11 +121,14 @@ def ensure_tls(home: Home, state: State) -> tuple[Any, Any]:
     return cert_path, key_path
 
 
-def free_port_offset(host: str = "127.0.0.1", low: int = 20000, high: int = 55000) -> int:
+def free_port_offset(host: str = "127.0.0.1", low: int = 20000, high: int = 30000) -> int:
     """A ``--port-offset`` under which every service's standard port is free on ``host``.
 
     For trying Mailroom out, the screenshots and the tests: nothing binds
-    the real mail ports.
+    the real mail ports. The ports stay below Linux's ephemeral range
+    (32768 and up), where the kernel picks ports for ``bind(0)`` and for
+    outgoing connections: a port free now must not be handed to someone
+    else (a test's sink, a client's source port) a moment later.
     """
     ports = [s.name for s in SERVICES]
     standard = [int(SETTINGS[f"{name}.port"].default) for name in ports]

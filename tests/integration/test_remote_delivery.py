@@ -509,6 +509,7 @@ async def test_smarthost_implicit_tls(dns_server: DnsServer, port: int, cert: Ce
         hostname="127.0.0.1",
         port=port,
         ready_timeout=5,
+        server_hostname="sink.test",
         ssl_context=server_ctx,
         auth_required=True,
         # aiosmtpd only counts STARTTLS as TLS; the whole session is TLS here.
@@ -848,7 +849,8 @@ async def test_silently_closed_idle_connection_is_not_used(
     config = make_config(dns_server, port)
     cache = ConnectionCache()
     handler = CountingSink()
-    controller = Controller(handler, hostname=MX1, port=port, ready_timeout=5)
+    controller = Controller(handler, hostname=MX1, port=port, ready_timeout=5,
+                            server_hostname="sink.test")
     controller.start()
     try:
         await send_cached(config, cache, "a@far.test")

@@ -115,6 +115,10 @@ def port_free_on(hosts: list[str]) -> int:
 
 @contextlib.contextmanager
 def sink(host: str, port: int, handler: SinkHandler, **smtp_kwargs: Any) -> Iterator[SinkHandler]:
+    # A name of its own: without one aiosmtpd calls socket.getfqdn() for every
+    # connection, which waits on DNS where the host's name is not in /etc/hosts
+    # (a fresh chroot) and can outlast the client's time-out.
+    smtp_kwargs.setdefault("server_hostname", "sink.test")
     controller = Controller(handler, hostname=host, port=port, ready_timeout=5, **smtp_kwargs)
     controller.start()
     try:

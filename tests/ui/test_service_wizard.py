@@ -9,6 +9,7 @@ nothing reaches this machine's polkit or systemd.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 from appliance.control.client import ControlClient
@@ -20,6 +21,17 @@ from ui.context import AppContext
 from ui.secrets import SecretStore
 from ui.wizard import SetupWizard
 
+
+def _service_wizard(home: Path, tmp_path: Path, qtbot: object,
+                    runner: Callable[[list[str]], tuple[int, str]]
+                    ) -> tuple[AppContext, SetupWizard]:
+    """The first-run wizard of a desktop program that finds the system service (systemd)."""
+    ctx = AppContext(Home(home), [], secrets=SecretStore(tmp_path / "s.json", use_keyring=False),
+                     poll_ms=300, deployment=Deployment(True, home, systemd=True), runner=runner)
+    wizard = SetupWizard(ctx)
+    qtbot.addWidget(wizard)  # type: ignore[attr-defined]
+    wizard.show()
+    return ctx, wizard
 
 def test_wizard_sets_up_the_service_through_pkexec_then_the_control_api(
         tmp_path: Path, qtbot: object) -> None:
@@ -38,11 +50,7 @@ def test_wizard_sets_up_the_service_through_pkexec_then_the_control_api(
             return (0, "active") if m.proc else (3, "inactive")
         return 0, ""
 
-    ctx = AppContext(Home(home), [], secrets=SecretStore(tmp_path / "s.json", use_keyring=False),
-                     poll_ms=300, deployment=Deployment(True, home, systemd=True), runner=runner)
-    wizard = SetupWizard(ctx)
-    qtbot.addWidget(wizard)  # type: ignore[attr-defined]
-    wizard.show()
+    ctx, wizard = _service_wizard(home, tmp_path, qtbot, runner)
     try:
         answer_first_steps(wizard)
         wizard.next()  # the relay networks as guessed
@@ -77,11 +85,7 @@ def test_a_dismissed_password_prompt_is_a_clear_error(tmp_path: Path, qtbot: obj
             return 126, "Error executing command as another user: Request dismissed"
         return 3, "inactive"
 
-    ctx = AppContext(Home(home), [], secrets=SecretStore(tmp_path / "s.json", use_keyring=False),
-                     poll_ms=300, deployment=Deployment(True, home, systemd=True), runner=runner)
-    wizard = SetupWizard(ctx)
-    qtbot.addWidget(wizard)  # type: ignore[attr-defined]
-    wizard.show()
+    ctx, wizard = _service_wizard(home, tmp_path, qtbot, runner)
     try:
         answer_first_steps(wizard)
         for _ in range(2):

@@ -103,6 +103,17 @@ def split_header(data: bytes, start: int = 0, end: int | None = None) -> tuple[i
 _HEADER_LINE = re.compile(rb"^([^ \t\n:][^:\n]*):([^\n]*(?:\n[ \t][^\n]*)*)", re.M)
 
 
+def _unfold_value(value: bytes) -> bytes:
+    """A field's value with its folds joined by one space and no white space at
+    either end. A field folded right after its colon (``Subject:`` CRLF ``  Re: x``)
+    has an empty first line; it must not leave a leading space, as Dovecot's
+    ENVELOPE has none."""
+    if b"\n" not in value:
+        return value.rstrip(b"\r").strip(b" \t")
+    lines = [v.rstrip(b"\r").strip(b" \t") for v in value.split(b"\n")]
+    return b" ".join(line for line in lines if line)
+
+
 def unfold_headers(block: bytes) -> list[tuple[bytes, bytes]]:
     """[(lower-case name, unfolded value)] from a raw header block.
 
@@ -111,11 +122,7 @@ def unfold_headers(block: bytes) -> list[tuple[bytes, bytes]]:
     """
     out: list[tuple[bytes, bytes]] = []
     for name, value in _HEADER_LINE.findall(block):
-        if b"\n" in value:
-            value = b" ".join([v.rstrip(b"\r").strip(b" \t") for v in value.split(b"\n")])
-        else:
-            value = value.rstrip(b"\r").strip(b" \t")
-        out.append((name.strip().lower(), value))
+        out.append((name.strip().lower(), _unfold_value(value)))
     return out
 
 
@@ -368,11 +375,7 @@ def envelope_of_block(block: bytes) -> bytes:
         name = name.lower()
         if name in get:
             continue
-        if b"\n" in value:
-            value = b" ".join([v.rstrip(b"\r").strip(b" \t") for v in value.split(b"\n")])
-        else:
-            value = value.rstrip(b"\r").strip(b" \t")
-        get[name] = value
+        get[name] = _unfold_value(value)
     return _envelope(get)
 
 

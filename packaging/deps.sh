@@ -20,6 +20,8 @@ if [[ $what == test ]]; then
   # swaks speaks TLS only with Net::SSLeay and IO::Socket::SSL, which an
   # install without recommends leaves out.
   pkgs+=(swaks libnet-ssleay-perl libio-socket-ssl-perl curl fetchmail isync getmail6 openssl)
+  # pebble: a real ACME server on loopback for the certificate tests.
+  pkgs+=(pebble)
   # The unit is checked with systemd-analyze, the polkit rule run with a
   # JavaScript engine: take Debian's only where the machine has none of its own.
   command -v systemd-analyze >/dev/null || pkgs+=(systemd)

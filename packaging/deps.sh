@@ -26,6 +26,8 @@ if [[ $what == test ]]; then
   # JavaScript engine: take Debian's only where the machine has none of its own.
   command -v systemd-analyze >/dev/null || pkgs+=(systemd)
   command -v node >/dev/null || pkgs+=(nodejs)
+  # The firewall tests run the real nft inside a network namespace of their own.
+  pkgs+=(nftables iproute2)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Mailroom")
+    from ui import i18n
+
+    i18n.install(app)  # before any widget: widgets take their text when made
     app.setWindowIcon(app_icon())
     # The installed system service, when there is one, is the daemon to talk to.
     found = deployment(probe(), args.data_dir or os.environ.get("MAILROOM_HOME") or None)

@@ -164,6 +164,9 @@ class MainWindow(QMainWindow):
                                       triggered=self.ctx.supervisor.restart)
         for a in (self.start_action, self.stop_action, self.restart_action):
             daemon.addAction(a)
+        from ui.i18n import add_language_menu
+
+        add_language_menu(self)
         go = menu.addMenu("&Go")
         for i, page in enumerate(self.pages.values()):
             act = QAction(page.title, self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))

@@ -21,6 +21,7 @@ from typing import Any
 from appliance.addresses import AddressError, is_valid_domain, normalize_domain, parse_address
 from appliance.aliases.expand import ERROR_PREFIX
 from appliance.auth import MIN_PASSWORD_LENGTH, hash_password
+from appliance.control.types import ControlError
 from appliance.secrets import SecretsError, SecretStore
 from appliance.state.relay import RelayNetworkError, entry_order, normalize_relay, parse_relay
 from appliance.state.settings import SETTINGS, SettingError, parse_setting, unknown_setting
@@ -66,16 +67,8 @@ CREATE TABLE IF NOT EXISTS domain_aliases (
 """
 
 
-class StateError(ValueError):
+class StateError(ControlError):
     """A refused change. ``field`` names the input at fault, for forms."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"message": self.message, "field": self.field}
 
 
 @dataclass(frozen=True)

@@ -419,8 +419,12 @@ def cmd_mailstats(client: ControlClient, args: argparse.Namespace) -> int:
 def cmd_logs(client: ControlClient, args: argparse.Namespace) -> int:
     from appliance.logs import follow, tail
 
+    if args.queue_id:  # every line about one message, from the rotated files too
+        for line in client.call("logs.queue_id", id=args.queue_id, lines=args.lines or 500):
+            print(line)
+        return 0
     log_file = client.home.log_file
-    for line in tail(log_file, args.lines):
+    for line in tail(log_file, 20 if args.lines is None else args.lines):
         print(line)
     if args.follow:
         sys.stdout.flush()
@@ -596,8 +600,10 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     add_dns_commands(add, actions, common)  # dkim show|rotate, dns records|check
 
     p = add("logs", cmd_logs, "show the mail log")
-    p.add_argument("-n", "--lines", type=int, default=20)
+    p.add_argument("-n", "--lines", type=int, default=None)
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    p.add_argument("-q", "--queue-id", metavar="QUEUE_ID",
+                   help="only the lines about this message (up to --lines, default 500)")
     return parser
 
 

@@ -485,6 +485,16 @@ class Operations:
     def logs_recent(self, lines: int = 100) -> list[str]:
         return tail(self.home.log_file, lines)
 
+    @op("logs.queue_id")
+    def logs_queue_id(self, id: str, lines: int = 500) -> list[str]:
+        """The log lines naming one queued message (the Queue page shows them beside it)."""
+        from appliance.logs.search import lines_about
+
+        try:
+            return lines_about(self.home.log_file, id.strip().upper(), lines)
+        except ValueError as exc:
+            raise StateError(str(exc), "id") from exc
+
     @op("ping")
     def ping(self) -> dict[str, Any]:
         return {"time": time.time(), "daemon": self.daemon is not None}

@@ -109,6 +109,28 @@ def _optional_ip(version: int) -> Callable[[str], str]:
     return check
 
 
+def _backup_folder(value: str) -> str:
+    if value and not value.startswith(("/", "~")):
+        raise SettingError(f"give the backup folder as an absolute path, not {value!r}")
+    return value
+
+
+def _clock_time(value: str) -> str:
+    if not value:
+        return ""
+    hours, sep, minutes = value.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+            and int(hours) < 24 and int(minutes) < 60):
+        raise SettingError(f"give a time of day as HH:MM, e.g. 02:30, not {value!r}")
+    return f"{int(hours):02d}:{minutes}"
+
+
+def _age_recipient(value: str) -> str:
+    if value and not (value.startswith("age1") and len(value) > 50 and value.isalnum()):
+        raise SettingError(f"not an age public key (age1...): {value!r}")
+    return value
+
+
 _S = Setting
 SETTINGS: dict[str, Setting] = {
     s.key: s
@@ -218,6 +240,15 @@ SETTINGS: dict[str, Setting] = {
         _S("smarthost.verify", bool, True, "check the smarthost's TLS certificate"),
         _S("log.max_bytes", int, 10 * 1024 * 1024, "rotate the log at this size", _positive),
         _S("log.keep", int, 5, "rotated logs kept", _positive),
+        _S("backup.destination", str, "", "folder the backups are written to, e.g. a USB disk "
+           "or a NAS mount (empty: backups/ in the data directory)", _backup_folder),
+        _S("backup.time", str, "", "daily backup at this local time, HH:MM (empty: no "
+           "scheduled backups)", _clock_time),
+        _S("backup.keep_daily", int, 7, "daily backups kept", _positive),
+        _S("backup.keep_weekly", int, 4, "weekly backups kept (the newest of each week)",
+           _non_negative),
+        _S("backup.recipient", str, "", "age public key the backups are encrypted to (age1...; "
+           "empty: not encrypted); make one with: mailroom backup key", _age_recipient),
     ]
 }
 

@@ -1,0 +1,147 @@
+"""Parsing and checking Sieve scripts: what may be saved, and what we advertise."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+from sievelib.commands import Command
+from sievelib.parser import Parser
+
+__all__ = ["CAPABILITIES", "SieveError", "check", "parse", "unquote"]
+
+# Exactly what the interpreter implements; the ManageSieve server advertises
+# this list, and a script that requires anything else is refused when saved.
+CAPABILITIES: tuple[str, ...] = (
+    "fileinto",
+    "copy",
+    "imap4flags",
+    "body",
+    "envelope",
+    "vacation",
+    "relational",
+    "date",
+    "comparator-i;octet",
+    "comparator-i;ascii-casemap",
+)
+
+# Commands sievelib knows whose extension we do not implement; they can only
+# appear after a ``require`` we refuse, but a second check costs nothing.
+_UNSUPPORTED = {"reject", "notify", "set", "environment"}
+
+MAX_SCRIPT_BYTES = 256 * 1024
+
+
+class SieveError(Exception):
+    """A script that cannot be saved or run: ``line`` is 1-based, or None."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(f"line {line}: {message}" if line else message)
+        self.message = message
+        self.line = line
+
+
+_LINE = re.compile(r"^line (\d+): (.*)$", re.S)
+# sievelib's Parser is not safe to share between threads (its lexer keeps state).
+_local = threading.local()
+
+
+def _parser() -> Parser:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = Parser()
+    return parser
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number
+    return None
+
+
+def parse(text: str) -> list[Command]:
+    """The command tree of ``text``; raises SieveError with the line and reason."""
+    if len(text.encode("utf-8", "surrogateescape")) > MAX_SCRIPT_BYTES:
+        raise SieveError(f"script is larger than {MAX_SCRIPT_BYTES // 1024} KB")
+    if "\0" in text:
+        raise SieveError("script contains a NUL character", _line_of(text, "\0"))
+    parser = _parser()
+    try:
+        ok = parser.parse(text)
+    except Exception as exc:  # sievelib raises a few of its own on odd input
+        raise SieveError(f"cannot parse: {exc}") from exc
+    if not ok:
+        error = str(getattr(parser, "error", "cannot parse"))
+        m = _LINE.match(error)
+        if m:
+            raise SieveError(m.group(2), int(m.group(1)))
+        raise SieveError(error)
+    commands: list[Command] = list(parser.result)
+    _check_tree(commands, text)
+    return commands
+
+
+def check(text: str) -> None:
+    """Raise SieveError (with the line where known) unless ``text`` can be saved and run."""
+    parse(text)
+
+
+def unquote(value: object) -> str:
+    """A sievelib string argument as its value: quotes and escapes, or text: blocks."""
+    s = str(value)
+    if s.startswith("text:"):
+        body = s[5:]
+        body = body.split("\n", 1)[1] if "\n" in body else ""
+        if body.endswith("\n."):
+            body = body[:-2]
+        elif body.endswith("."):
+            body = body[:-1]
+        lines = [ln[1:] if ln.startswith("..") else ln for ln in body.split("\n")]
+        return "\n".join(lines) + ("\n" if lines and lines[-1] else "")
+    if len(s) >= 2 and s[0] == '"' and s[-1] == '"':
+        out: list[str] = []
+        it = iter(s[1:-1])
+        for ch in it:
+            out.append(next(it, "") if ch == "\\" else ch)
+        return "".join(out)
+    return s
+
+
+def _walk(commands: list[Command]) -> Iterator[Command]:
+    for command in commands:
+        yield command
+        for value in command.arguments.values():
+            if isinstance(value, Command):
+                yield from _walk([value])
+            elif isinstance(value, list) and value and isinstance(value[0], Command):
+                yield from _walk(value)
+        yield from _walk(command.children)
+
+
+def _check_tree(commands: list[Command], text: str) -> None:
+    for command in _walk(commands):
+        if command.name == "require":
+            wanted = command.arguments["capabilities"]
+            for name in wanted if isinstance(wanted, list) else [wanted]:
+                ext = unquote(name)
+                if ext not in CAPABILITIES:
+                    raise SieveError(f'unsupported extension "{ext}"',
+                                     _line_of(text, f'"{ext}"'))
+        elif command.name in _UNSUPPORTED:
+            raise SieveError(f'unsupported command "{command.name}"',
+                             _line_of(text, command.name))
+        elif command.name == "vacation" and "seconds" in command.arguments:
+            raise SieveError('unsupported extension "vacation-seconds"',
+                             _line_of(text, ":seconds"))
+        elif command.name == "hasflag" and "variable-list" in command.arguments:
+            raise SieveError("hasflag with a variable list needs \"variables\", "
+                             "which is not supported", _line_of(text, "hasflag"))
+        elif command.name in ("date", "currentdate") and "zone" in command.extra_arguments \
+                and not _ZONE.match(unquote(command.extra_arguments["zone"])):
+            raise SieveError("a :zone must look like +0100 or -0530",
+                             _line_of(text, ":zone"))
+
+
+_ZONE = re.compile(r"^[+-]\d{4}$")

@@ -131,6 +131,47 @@ def _age_recipient(value: str) -> str:
     return value
 
 
+def _dnsbl_zones(value: list[str]) -> list[str]:
+    # Each entry is a blocklist zone, optionally with the points a listing adds.
+    out = []
+    for item in value:
+        zone, _, points = item.partition("=")
+        zone = normalize_domain(zone)
+        if not is_valid_domain(zone):
+            raise SettingError(f"not a DNS blocklist zone: {item!r}")
+        if points and not points.strip().lstrip("-").isdigit():
+            raise SettingError(f"points must be a whole number in {item!r} (e.g. {zone}=5)")
+        out.append(f"{zone}={int(points)}" if points else zone)
+    return out
+
+
+def _http_url(value: str) -> str:
+    if value and not (value.startswith(("http://", "https://")) and len(value) > 8):
+        raise SettingError(f"not an http:// or https:// URL: {value!r}")
+    return value.rstrip("/")
+
+
+def _clamd_address(value: str) -> str:
+    # A Unix socket path (Debian's clamd) or HOST:PORT.
+    if value.startswith("/"):
+        return value
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingError(f"clamd is a socket path (/run/clamav/clamd.ctl) or HOST:PORT, "
+                           f"not {value!r}")
+    return value
+
+
+def _extensions(value: list[str]) -> list[str]:
+    out = []
+    for item in value:
+        ext = item.lower().lstrip("*").lstrip(".")
+        if not ext or not all(c.isalnum() or c in "-_" for c in ext):
+            raise SettingError(f"not a file name extension: {item!r}")
+        out.append(ext)
+    return out
+
+
 _S = Setting
 SETTINGS: dict[str, Setting] = {
     s.key: s
@@ -223,6 +264,42 @@ SETTINGS: dict[str, Setting] = {
         _S("dns.check_interval", int, 14400, "seconds between the daemon's checks of the "
            "published DNS records (0: never)", _non_negative),
         _S("dkim.enabled", bool, True, "DKIM-sign mail leaving for other domains"),
+        _S("spam.enabled", bool, True,
+           "score mail from outside (not logged in, not from a relay network) for spam: "
+           "authentication results, DNS blocklists, GTUBE, HELO, reverse DNS, rspamd"),
+        _S("spam.junk_score", int, 5,
+           "from this score on mail gets X-Spam-Flag: YES (filed into Junk)", _positive),
+        _S("spam.reject_score", int, 15,
+           "from this score on mail is refused at the end of DATA (550 5.7.1)", _positive),
+        _S("spam.dnsbl", list, ["zen.spamhaus.org"],
+           "DNS blocklists asked about the client address, each ZONE or ZONE=POINTS "
+           "(default 5 points)", _dnsbl_zones),
+        _S("spam.rspamd_url", str, "",
+           "rspamd's scanner, e.g. http://127.0.0.1:11333 (empty: built-in checks only)",
+           _http_url),
+        _S("spam.rspamd_controller_url", str, "http://127.0.0.1:11334",
+           "rspamd's controller, taught spam and ham when mail is moved into or out of Junk",
+           _http_url),
+        _S("spam.rspamd_password", str, "", "rspamd controller password (empty: none)",
+           secret=True),
+        _S("spam.rspamd_timeout", int, 10, "seconds to wait for rspamd (no answer: its "
+           "score is left out)", _positive),
+        _S("virus.enabled", bool, False,
+           "scan every message with ClamAV's clamd (needs clamav-daemon, 1-2 GB of memory)"),
+        _S("virus.clamd", str, "/run/clamav/clamd.ctl",
+           "where clamd listens: a Unix socket path or HOST:PORT", _clamd_address),
+        _S("virus.on_error", str, "defer",
+           "when clamd cannot be reached: defer (451, the sender retries) or accept",
+           _choice("defer", "accept")),
+        _S("virus.max_scan_size", int, 26214400,
+           "larger messages are not scanned (a log line says so), bytes", _positive),
+        _S("virus.timeout", int, 30, "seconds to wait for clamd", _positive),
+        _S("virus.blocked_extensions", list,
+           ["exe", "com", "scr", "bat", "cmd", "pif", "vbs", "vbe", "js", "jse", "wsf", "wsh",
+            "msi", "msp", "ps1", "jar", "lnk", "hta", "cpl", "reg", "scf", "vb", "application",
+            "gadget", "msc", "inf", "iso", "img"],
+           "attachment types refused (554 5.7.1) by file name extension (empty: none)",
+           _extensions),
         _S("delivery.remote_port", int, 25, "port remote delivery connects to (tests only)",
            _port),
         _S("delivery.max_connections", int, 50, "parallel outgoing SMTP connections", _positive),

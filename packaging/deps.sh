@@ -22,6 +22,9 @@ if [[ $what == test ]]; then
   pkgs+=(swaks libnet-ssleay-perl libio-socket-ssl-perl curl fetchmail isync getmail6 openssl)
   # pebble: a real ACME server on loopback for the certificate tests.
   pkgs+=(pebble)
+  # Spam and virus tests start a private rspamd and a private clamd (its own tiny
+  # signature database; never freshclam, never the system's daemons).
+  pkgs+=(rspamd clamav-daemon)
   # The unit is checked with systemd-analyze, the polkit rule run with a
   # JavaScript engine: take Debian's only where the machine has none of its own.
   command -v systemd-analyze >/dev/null || pkgs+=(systemd)
@@ -39,3 +42,8 @@ sudo=""
 echo "installing: ${missing[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The install starts Debian's own rspamd, clamd and freshclam (a 200 MB signature
+# download); the tests run private ones, so those just installed are switched off.
+if [[ " ${missing[*]} " == *" clamav-daemon "* ]] && [[ -d /run/systemd/system ]]; then
+  $sudo systemctl disable --now clamav-freshclam clamav-daemon rspamd >/dev/null 2>&1 || true
+fi

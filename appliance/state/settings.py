@@ -52,6 +52,7 @@ def _choice(*options: str) -> Callable[[str], str]:
             raise SettingError(f"choose one of {', '.join(options)}, not {value!r}")
         return value.lower()
 
+    check.choices = options  # type: ignore[attr-defined]  # for forms (settings.schema)
     return check
 
 
@@ -204,6 +205,12 @@ SETTINGS: dict[str, Setting] = {
         _S("imap.port", int, 143, "IMAP port", _port),
         _S("imaps.enabled", bool, True, "IMAPS listener (implicit TLS)"),
         _S("imaps.port", int, 993, "IMAPS port", _port),
+        _S("managesieve.enabled", bool, True,
+           "ManageSieve listener: mail programs edit their filters (STARTTLS, login required)"),
+        _S("managesieve.port", int, 4190, "ManageSieve port", _port),
+        _S("webmail.enabled", bool, False,
+           "serve Roundcube webmail over HTTPS (mailroom webmail enable|disable)"),
+        _S("webmail.port", int, 443, "webmail HTTPS port (at /webmail)", _port),
         _S("imap.max_connections", int, 500, "simultaneous IMAP sessions (IMAP and IMAPS)",
            _non_negative),
         _S("imap.max_connections_per_ip", int, 50, "simultaneous IMAP sessions from one IP",

@@ -5,6 +5,10 @@ or in-process on the data directory when no daemon runs (except operations
 that need the daemon). Errors come back as ``StateError`` with the field at
 fault, ready to show beside a form field.
 
+A few operations (``setup.*``, ``smarthost.test``: the first-run wizard's)
+work before a data directory exists: with no daemon they run in-process
+without the state store (``appliance.control.setup_operations``).
+
 "No daemon runs" means no control endpoint, a refused connection, or an
 endpoint whose process is gone. A daemon that is there but slow (a time-out,
 a connection reset after the request went out) is an error: running the
@@ -22,11 +26,12 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+from appliance.control.types import ControlError, Endpoint
 from appliance.home import Home
 from appliance.state import State, StateError
 
-__all__ = ["ControlClient", "DaemonNotAnswering", "DaemonUnavailable", "NotPermitted",
-           "ensure_secret"]
+__all__ = ["ControlClient", "ControlError", "DaemonNotAnswering", "DaemonUnavailable",
+           "NotPermitted", "ensure_secret", "find_endpoint"]
 
 
 class DaemonUnavailable(StateError):
@@ -80,6 +85,33 @@ def ensure_secret(home: Home) -> str:
     return path.read_text().strip()
 
 
+def find_endpoint(home: Home) -> Endpoint | None:
+    """The running daemon's control endpoint (``run/control.json`` + the secret), or None.
+
+    The one reader of those files: the client, the GUI's event stream and its
+    supervisor all ask here. ``NotPermitted`` when this user may not read them.
+    """
+    try:
+        info = json.loads((home.run / "control.json").read_text())
+    except (FileNotFoundError, NotADirectoryError, ValueError):
+        return None
+    except PermissionError as exc:
+        raise _refused(home, home.run) from exc
+    try:
+        secret = home.control_secret.read_text().strip()
+    except FileNotFoundError:
+        return None
+    except PermissionError as exc:
+        # Not "no daemon": running the operation in-process would fail
+        # on the database just the same, with a less helpful message.
+        raise _refused(home, home.control_secret) from exc
+    try:
+        pid = info.get("pid")
+        return Endpoint(str(info["host"]), int(info["port"]), secret, int(pid) if pid else None)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def _default_timeout() -> float:
     try:
         return float(os.environ.get("MAILROOM_CONTROL_TIMEOUT", "") or 60.0)
@@ -98,23 +130,8 @@ class ControlClient:
 
     # -- transport --------------------------------------------------------
 
-    def _endpoint(self) -> tuple[str, int, str, int | None] | None:
-        try:
-            info = json.loads((self.home.run / "control.json").read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        except PermissionError as exc:
-            raise _refused(self.home, self.home.run) from exc
-        try:
-            secret = self.home.control_secret.read_text().strip()
-        except FileNotFoundError:
-            return None
-        except PermissionError as exc:
-            # Not "no daemon": running the operation in-process would fail
-            # on the database just the same, with a less helpful message.
-            raise _refused(self.home, self.home.control_secret) from exc
-        pid = info.get("pid")
-        return info["host"], int(info["port"]), secret, int(pid) if pid else None
+    def _endpoint(self) -> Endpoint | None:
+        return find_endpoint(self.home)
 
     def daemon_running(self) -> bool:
         try:
@@ -129,7 +146,7 @@ class ControlClient:
         endpoint = self._endpoint()
         if endpoint is None:
             raise DaemonUnavailable("the Mailroom daemon is not running")
-        host, port, secret, pid = endpoint
+        host, port, secret, pid = endpoint.host, endpoint.port, endpoint.secret, endpoint.pid
         if pid is not None and not _process_alive(pid):
             # A daemon killed without cleaning up: its endpoint file is stale.
             raise DaemonUnavailable("the Mailroom daemon is not running (stale control.json)")
@@ -179,19 +196,40 @@ class ControlClient:
         try:
             return self._remote(op, args)
         except DaemonUnavailable:
+            if self.local_fallback and self.home.initialized():
+                return self._call_local(op, args)
+            from appliance.control.setup_operations import may_run_bare, run_bare
+
+            if may_run_bare(op, self.local_fallback):
+                return run_bare(self.home, op, args)
             if not self.local_fallback:
                 raise
         return self._call_local(op, args)
+
+    def apply_setup(self, answers: dict[str, Any], smarthost_password: str = "",
+                    init: Any = None) -> None:
+        """Write the first-run wizard's answers through the operations.
+
+        ``init(home, hostname, domain)`` makes a new data directory; by
+        default the ``setup.init`` operation (in-process); the system
+        service's wizard passes its own (``pkexec ... mailroom init``).
+        """
+        from appliance.control.setup import apply_answers
+
+        def made_here(_home: Home, hostname: str, domain: str) -> None:
+            self.call("setup.init", hostname=hostname, domain=domain)
+
+        apply_answers(self, self.home, answers, smarthost_password, init or made_here)
 
     def events(self) -> Iterator[dict[str, Any]]:
         """Stream events from the daemon until it goes away."""
         endpoint = self._endpoint()
         if endpoint is None:
             raise DaemonUnavailable("the Mailroom daemon is not running")
-        host, port, secret, _ = endpoint
-        conn = http.client.HTTPConnection(host, port, timeout=60)
+        conn = http.client.HTTPConnection(endpoint.host, endpoint.port, timeout=60)
         try:
-            conn.request("GET", "/api/events", headers={"Authorization": f"Bearer {secret}"})
+            conn.request("GET", "/api/events",
+                         headers={"Authorization": f"Bearer {endpoint.secret}"})
             resp = conn.getresponse()
             if resp.status != 200:
                 raise StateError(f"event stream refused ({resp.status})")

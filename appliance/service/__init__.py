@@ -37,6 +37,7 @@ from appliance.durable import DirectorySync
 from appliance.home import Home
 from appliance.imap import ImapServer
 from appliance.logs import get_logger, log_file_state, set_rotation, setup_logging, stop_logging
+from appliance.managesieve import ManageSieveServer
 from appliance.pop3 import PopServer
 from appliance.queue.intake import Intake
 from appliance.queue.manager import QueueManager, QueuePolicy
@@ -45,6 +46,7 @@ from appliance.queue.spool import Spool
 from appliance.service.listen_errors import explain
 from appliance.service.notify import Notifier
 from appliance.service.storage import FreeSpace
+from appliance.sieve.storage import ScriptStore, account_home
 from appliance.smtp.policy import in_networks
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
 from appliance.state import State
@@ -83,6 +85,7 @@ SERVICES: list[ServiceSpec] = [
     ServiceSpec("pop3s", "pop3", "implicit"),
     ServiceSpec("imap", "imap", "starttls"),
     ServiceSpec("imaps", "imap", "implicit"),
+    ServiceSpec("managesieve", "managesieve", "starttls", auth_required=True),
 ]
 
 
@@ -341,6 +344,13 @@ class Daemon:
                 auth_required=spec.auth_required,
             )
             return SmtpListener(self.smtp_context(), config, self._limits(), self.tls_context)
+        if spec.kind == "managesieve":
+            sieve = ManageSieveServer(
+                self.authenticate.for_service("managesieve"),
+                lambda address: ScriptStore(account_home(self.home.root, address)),
+                hostname=self.settings["hostname"], tls_context=self.tls_context)
+            sieve.banned = self.guard.refused
+            return sieve
         common: dict[str, Any] = {
             "hostname": self.settings["hostname"],
             "tls_context": self.tls_context,
@@ -556,6 +566,8 @@ class Daemon:
                     listener.max_connections = self.settings[f"{spec.kind}.max_connections"]
                     listener.max_connections_per_ip = self.settings[
                         f"{spec.kind}.max_connections_per_ip"]
+                if isinstance(listener, ManageSieveServer):
+                    listener.tls_context = self.tls_context
                 if isinstance(listener, SmtpListener):
                     listener.ctx = self.smtp_context()
                     listener.limits = self._limits()

@@ -18,7 +18,7 @@ from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 
 __all__ = ["LANGUAGES", "install", "current_language", "chosen_language", "set_language",
-           "system_language", "translations_dir", "qm_path", "add_language_menu"]
+           "system_language", "translations_dir", "qm_path", "add_language_menu", "count"]
 
 # code -> the language's own name (shown in the Language menu untranslated,
 # so someone who cannot read the current language still finds theirs).
@@ -134,3 +134,13 @@ def add_language_menu(window: QMainWindow) -> QMenu:
 
     group.triggered.connect(chosen)
     return menu
+
+
+def count(n: int, one: str, many: str) -> str:
+    """``one`` or ``many`` (both already translated) with ``{n}`` filled in.
+
+    Not Qt's ``%n`` plurals: those need an English .qm loaded too, and a
+    page built where no translator is installed (tests, tools) would show
+    "message(s)". Chinese translates both forms alike.
+    """
+    return (one if n == 1 else many).replace("{n}", f"{n:,}")

@@ -1,66 +1,202 @@
-"""Mail queue: every waiting message, with show, retry, hold/release, bounce, delete, flush."""
+"""Mail queue: search, sort, act on many messages at once, and read each one's log lines."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
+    QTabWidget,
     QWidget,
 )
 
 from ui.context import AppContext
+from ui.i18n import count
 from ui.models import QueueModel
 from ui.pages.base import Page
 from ui.widgets import monospace, row_table
 
-__all__ = ["QueuePage"]
+__all__ = ["QueuePage", "QueueView", "matches"]
+
+Index = QModelIndex | QPersistentModelIndex
+
+# The source model's column titles, translated here (QueueModel keeps plain data).
+HEADERS = (
+    QT_TRANSLATE_NOOP("QueuePage", "Queue ID"), QT_TRANSLATE_NOOP("QueuePage", "Arrival"),
+    QT_TRANSLATE_NOOP("QueuePage", "Sender"), QT_TRANSLATE_NOOP("QueuePage", "Recipients"),
+    QT_TRANSLATE_NOOP("QueuePage", "Size"), QT_TRANSLATE_NOOP("QueuePage", "Attempts"),
+    QT_TRANSLATE_NOOP("QueuePage", "Next try"), QT_TRANSLATE_NOOP("QueuePage", "Last error"),
+)
+ERROR_COLUMN = 7
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("QueuePage", text)
+
+
+def matches(row: dict[str, Any], needle: str) -> bool:
+    """Whether a queue entry's ID, sender or a recipient contains ``needle`` (any case)."""
+    if not needle:
+        return True
+    needle = needle.strip().lower()
+    fields = [row.get("id", ""), row.get("sender") or "<>"]
+    fields += [r.get("address", "") for r in row.get("recipients", [])]
+    return any(needle in str(f).lower() for f in fields)
+
+
+def sort_key(row: dict[str, Any], column: int) -> Any:
+    """What a column sorts by: times, sizes and counts as numbers, the rest as text."""
+    if column == 1:
+        return row.get("arrival") or 0.0
+    if column == 4:
+        return row.get("size", 0)
+    if column == 5:
+        return row.get("attempts", 0)
+    if column == 6:  # held messages last: they wait for the admin, not for a time
+        return float("inf") if row.get("queue") == "hold" else (row.get("next_try") or 0.0)
+    if column == 2:
+        return (row.get("sender") or "").lower()
+    if column == 3:
+        return ", ".join(r["address"] for r in row.get("recipients", [])).lower()
+    if column == 7:
+        return next((r["reply"] for r in row.get("recipients", []) if r.get("reply")), "")
+    return row.get("id", "")
+
+
+def _when(ts: float | None) -> str:
+    if not ts:
+        return _tr("now")
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+class QueueView(QSortFilterProxyModel):
+    """Search and sort over the queue model, with the words in the admin's language."""
+
+    def __init__(self, source: QueueModel, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSourceModel(source)
+        self.needle = ""
+
+    def set_search(self, text: str) -> None:
+        self.beginFilterChange()
+        self.needle = text.strip()
+        self.endFilterChange()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: ARG002
+        rows = self.sourceModel().rows  # type: ignore[attr-defined]
+        return source_row < len(rows) and matches(rows[source_row], self.needle)
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        rows = self.sourceModel().rows  # type: ignore[attr-defined]
+        a, b = rows[left.row()], rows[right.row()]
+        column = left.column()
+        return bool(sort_key(a, column) < sort_key(b, column))
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
+                and 0 <= section < len(HEADERS)):
+            return _tr(HEADERS[section])
+        return super().headerData(section, orientation, role)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and index.column() in (0, 1, 6):
+            row = self.row(index.row())
+            if index.column() == 0:
+                suffix = {"hold": " " + _tr("(held)"), "active": " *"}.get(
+                    row.get("queue", ""), "")
+                return row["id"] + suffix
+            if index.column() == 1:
+                return _when(row.get("arrival"))
+            return _tr("on hold") if row.get("queue") == "hold" else _when(row.get("next_try"))
+        return super().data(index, role)
+
+    def row(self, proxy_row: int) -> dict[str, Any]:
+        source = self.mapToSource(self.index(proxy_row, 0))
+        return self.sourceModel().rows[source.row()]  # type: ignore[attr-defined,no-any-return]
 
 
 class QueuePage(Page):
-    title = "Mail queue"
+    title = QT_TRANSLATE_NOOP("QueuePage", "Mail queue")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.model = QueueModel(self)
-        row = QHBoxLayout()
+        self.view = QueueView(self.model, self)
+        top = QHBoxLayout()
+        search_label = QLabel(self.tr("&Search:"))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(self.tr("sender, recipient or queue ID"))
+        self.search.setClearButtonEnabled(True)
+        search_label.setBuddy(self.search)
+        top.addWidget(search_label)
+        top.addWidget(self.search, 1)
         self.summary = QLabel("")
-        row.addWidget(self.summary, 1)
+        top.addWidget(self.summary)
+        self.outer.addLayout(top)
+        row = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip in (
-            ("show", "S&how", "Show the message (Enter)"),
-            ("retry", "&Retry now", "Try to deliver it now"),
-            ("hold", "H&old", "Keep it in the queue without trying"),
-            ("release", "Re&lease", "Put a held message back in the queue"),
-            ("bounce", "&Bounce…", "Give up and tell the sender"),
-            ("delete", "&Delete…", "Delete it without telling anyone (Del)"),
-            ("flush", "&Flush all", "Retry every deferred message now"),
-            ("refresh", "Re&fresh", "Read the queue again (F5)"),
+            ("show", self.tr("S&how"), self.tr("Show the message (Enter)")),
+            ("retry", self.tr("Retry &now"), self.tr("Try to deliver the selected messages now")),
+            ("hold", self.tr("H&old"), self.tr("Keep the selected messages without trying")),
+            ("release", self.tr("Rel&ease"), self.tr("Put held messages back in the queue")),
+            ("bounce", self.tr("&Bounce…"), self.tr("Give up and tell each sender")),
+            ("delete", self.tr("Dele&te…"), self.tr("Delete without telling anyone (Del)")),
+            ("flush", self.tr("Retry &all"), self.tr("Retry every deferred message now")),
+            ("refresh", self.tr("&Refresh"), self.tr("Read the queue again (F5)")),
         ):
             b = QPushButton(text)
             b.setToolTip(tip)
             row.addWidget(b)
             self.buttons[key] = b
+        row.addStretch(1)
         self.outer.addLayout(row)
         split = QSplitter(Qt.Orientation.Vertical)
-        self.table = row_table(self.model)
-        self.table.horizontalHeader().setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
-        self.table.setAccessibleName("Queued messages")
+        self.table = row_table(self.view)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        self.table.horizontalHeader().setSectionResizeMode(
+            ERROR_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.table.setAccessibleName(self.tr("Queued messages"))
         self.table.doubleClicked.connect(lambda _: self.show_selected())
         self.table.activated.connect(lambda _: self.show_selected())
         split.addWidget(self.table)
+        self.tabs = QTabWidget()
         self.detail = QPlainTextEdit()
         self.detail.setReadOnly(True)
         monospace(self.detail)
-        self.detail.setPlaceholderText("Select a message and press Show to see it here.")
-        split.addWidget(self.detail)
+        self.detail.setPlaceholderText(self.tr("Select a message and press Show to see it here."))
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        monospace(self.log)
+        self.log.setPlaceholderText(self.tr("The log lines about the selected message."))
+        self.tabs.addTab(self.log, self.tr("Log lines"))
+        self.tabs.addTab(self.detail, self.tr("Message"))
+        split.addWidget(self.tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         self.outer.addWidget(split, 1)
@@ -70,7 +206,11 @@ class QueuePage(Page):
         self.buttons["flush"].clicked.connect(self.flush)
         self.buttons["refresh"].clicked.connect(self.load)
         self.buttons["delete"].setShortcut(QKeySequence.StandardKey.Delete)
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search.setFocus)
+        self.search.textChanged.connect(self._search)
+        selection = self.table.selectionModel()
+        selection.selectionChanged.connect(self._selection_changed)
+        self._log_for = ""
         self.timer = QTimer(self)
         self.timer.setInterval(5000)
         self.timer.timeout.connect(self._tick)
@@ -89,50 +229,105 @@ class QueuePage(Page):
         self.call("queue.list", {}, self._fill)
 
     def _fill(self, rows: list[dict[str, Any]]) -> None:
-        keep = self.selected_id()
+        keep = self.selected_ids()
+        current = self.selected_id()
         self.model.set_rows(rows)
         self.loaded = True
         self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(7, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(
+            ERROR_COLUMN, QHeaderView.ResizeMode.Stretch)
         if keep:
-            self.select(keep)
-        held = sum(1 for r in rows if r.get("queue") == "hold")
-        size = sum(r.get("size", 0) for r in rows)
-        self.summary.setText(f"{len(rows)} message{'s' if len(rows) != 1 else ''} "
-                             f"({held} held), {(size + 1023) // 1024} KB")
+            self.select(*keep, current=current)
+        self._summarise()
         self._update_buttons()
 
+    def _summarise(self) -> None:
+        rows = self.model.rows
+        held = sum(1 for r in rows if r.get("queue") == "hold")
+        size = sum(r.get("size", 0) for r in rows)
+        size_text = (self.tr("{n} bytes").format(n=size) if size < 1024
+                     else self.tr("{n} KB").format(n=(size + 1023) // 1024))
+        text = count(len(rows), self.tr("{n} message, {held} held, {size}"),
+                     self.tr("{n} messages, {held} held, {size}")).format(
+            held=held, size=size_text)
+        if self.view.needle:
+            text = self.tr("{shown} shown of {text}").format(
+                shown=self.view.rowCount(), text=text)
+        self.summary.setText(text)
+
+    def _search(self, text: str) -> None:
+        self.view.set_search(text)
+        self._summarise()
+        self._update_buttons()
+
+    # -- selection ------------------------------------------------------
+
+    def selected_rows(self) -> list[dict[str, Any]]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.view.row(r) for r in rows if r < self.view.rowCount()]
+
+    def selected_ids(self) -> list[str]:
+        return [r["id"] for r in self.selected_rows()]
+
     def selected_row(self) -> dict[str, Any] | None:
+        """The current message (the one Show and the log lines are about)."""
         index = self.table.selectionModel().currentIndex()
-        if not index.isValid() or index.row() >= len(self.model.rows):
-            return None
-        return self.model.row(index.row())
+        if index.isValid() and index.row() < self.view.rowCount():
+            row = self.view.row(index.row())
+            if row["id"] in self.selected_ids():
+                return row
+        rows = self.selected_rows()
+        return rows[0] if rows else None
 
     def selected_id(self) -> str | None:
         row = self.selected_row()
         return row["id"] if row else None
 
-    def select(self, qid: str) -> bool:
-        for i, r in enumerate(self.model.rows):
-            if r["id"] == qid:
-                self.table.selectionModel().setCurrentIndex(
-                    self.model.index(i, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                    | QItemSelectionModel.SelectionFlag.Rows)
-                self._update_buttons()
-                return True
-        return False
+    def select(self, *qids: str, current: str | None = None) -> bool:
+        """Select these messages (and no others); False when one of them is not shown."""
+        wanted = set(qids)
+        selection = QItemSelection()
+        first: QModelIndex | None = None
+        found = set()
+        for i in range(self.view.rowCount()):
+            qid = self.view.row(i)["id"]
+            if qid in wanted:
+                index = self.view.index(i, 0)
+                selection.select(index, self.view.index(i, self.view.columnCount() - 1))
+                found.add(qid)
+                if first is None or qid == current:
+                    first = index
+        model = self.table.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag
+        model.select(selection, flags.ClearAndSelect | flags.Rows)
+        if first is not None:
+            model.setCurrentIndex(first, flags.NoUpdate)
+        self._update_buttons()
+        return found == wanted
+
+    def _selection_changed(self, *_: Any) -> None:
+        self._update_buttons()
+        qid = self.selected_id()
+        if qid and qid != self._log_for:
+            self.show_log(qid)
+        elif not qid:
+            self._log_for = ""
+            self.log.clear()
 
     def _update_buttons(self) -> None:
-        row = self.selected_row()
-        held = bool(row and row.get("queue") == "hold")
+        rows = self.selected_rows()
+        held = [r for r in rows if r.get("queue") == "hold"]
         up = self.ctx.supervisor.state == "up"
-        self.buttons["show"].setEnabled(row is not None)
-        self.buttons["delete"].setEnabled(row is not None)
-        self.buttons["hold"].setEnabled(row is not None and not held)
-        self.buttons["release"].setEnabled(held)
-        self.buttons["retry"].setEnabled(row is not None and not held and up)
-        self.buttons["bounce"].setEnabled(row is not None and up)
+        some = bool(rows)
+        self.buttons["show"].setEnabled(some)
+        self.buttons["delete"].setEnabled(some)
+        self.buttons["hold"].setEnabled(some and len(held) < len(rows))
+        self.buttons["release"].setEnabled(bool(held))
+        self.buttons["retry"].setEnabled(some and len(held) < len(rows) and up)
+        self.buttons["bounce"].setEnabled(some and up)
         self.buttons["flush"].setEnabled(up and bool(self.model.rows))
+
+    # -- showing --------------------------------------------------------
 
     def show_selected(self) -> None:
         qid = self.selected_id()
@@ -140,33 +335,94 @@ class QueuePage(Page):
             return
 
         def shown(info: dict[str, Any]) -> None:
-            head = [f"Queue ID: {info['id']} ({info.get('queue', '')})",
-                    f"Sender: <{info.get('sender', '')}>"]
-            head += [f"Recipient: <{r['address']}> {r['state']} {r['reply']}".rstrip()
+            head = [self.tr("Queue ID: {id} ({queue})").format(
+                        id=info["id"], queue=info.get("queue", "")),
+                    self.tr("Sender: <{sender}>").format(sender=info.get("sender", ""))]
+            head += [self.tr("Recipient: <{address}> {state} {reply}").format(
+                         address=r["address"], state=r["state"], reply=r["reply"]).rstrip()
                      for r in info.get("recipients", [])]
             self.detail.setPlainText("\n".join(head) + "\n\n" + info["message"])
+            self.tabs.setCurrentWidget(self.detail)
 
         self.call("queue.show", {"id": qid}, shown)
 
-    def act(self, action: str, qid: str | None = None) -> None:
-        qid = qid or self.selected_id()
-        if not qid:
+    def show_log(self, qid: str) -> None:
+        self._log_for = qid
+
+        def shown(lines: list[str]) -> None:
+            if self._log_for != qid:
+                return  # another message was selected meanwhile
+            self.log.setPlainText("\n".join(lines) if lines else
+                                  self.tr("No log lines name {id}.").format(id=qid))
+
+        self.call("logs.queue_id", {"id": qid}, shown,
+                  lambda exc: self.log.setPlainText(exc.message))
+
+    # -- acting ---------------------------------------------------------
+
+    def act(self, action: str, qids: list[str] | None = None) -> None:
+        """One action on every selected message (or on ``qids``)."""
+        ids = list(qids) if qids else self.selected_ids()
+        if action == "release":
+            held = {r["id"] for r in self.model.rows if r.get("queue") == "hold"}
+            ids = [q for q in ids if q in held]
+        elif action in ("retry", "hold"):
+            held = {r["id"] for r in self.model.rows if r.get("queue") == "hold"}
+            ids = [q for q in ids if q not in held]
+        if not ids:
             return
         if action in ("bounce", "delete"):
-            what = ("Return it to the sender as undeliverable" if action == "bounce"
-                    else "Delete it; nobody is told")
-            if not self.ctx.confirm(self, f"{action.title()} message", f"{what}: {qid}?"):
+            names = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
+            if action == "bounce":
+                title = self.tr("Bounce messages")
+                question = count(
+                    len(ids), self.tr("Return {n} message to the sender as undeliverable: {ids}?"),
+                    self.tr("Return {n} messages to their senders as undeliverable: {ids}?"),
+                ).format(ids=names)
+            else:
+                title = self.tr("Delete messages")
+                question = count(
+                    len(ids), self.tr("Delete {n} message; nobody is told: {ids}?"),
+                    self.tr("Delete {n} messages; nobody is told: {ids}?")).format(ids=names)
+            if not self.ctx.confirm(self, title, question):
                 return
 
-        def done(_: Any) -> None:
-            self.banner.show_message(f"{qid}: {action} done.", "info")
+        def run_all(client: Any) -> list[tuple[str, str]]:
+            failed = []
+            for qid in ids:
+                try:
+                    client.call(f"queue.{action}", id=qid)
+                except Exception as exc:  # one gone message must not stop the rest
+                    failed.append((qid, getattr(exc, "message", str(exc))))
+            return failed
+
+        def done(failed: list[tuple[str, str]]) -> None:
+            ok = len(ids) - len(failed)
+            words = {
+                "retry": count(ok, self.tr("{n} message will be retried now."),
+                               self.tr("{n} messages will be retried now.")),
+                "hold": count(ok, self.tr("{n} message held."), self.tr("{n} messages held.")),
+                "release": count(ok, self.tr("{n} message released."),
+                                 self.tr("{n} messages released.")),
+                "bounce": count(ok, self.tr("{n} message returned to the sender."),
+                                self.tr("{n} messages returned to their senders.")),
+                "delete": count(ok, self.tr("{n} message deleted."),
+                                self.tr("{n} messages deleted.")),
+            }[action]
+            if failed:
+                self.banner.show_message(
+                    words + " " + self.tr("Not done: {list}").format(
+                        list="; ".join(f"{q}: {m}" for q, m in failed)), "error")
+            else:
+                self.banner.show_message(words, "info")
             self.load()
 
-        self.call(f"queue.{action}", {"id": qid}, done)
+        self.job(run_all, done)
 
     def flush(self) -> None:
         self.call("queue.flush", {}, lambda _: (
-            self.banner.show_message("Every deferred message will be retried now.", "info"),
+            self.banner.show_message(self.tr("Every deferred message will be retried now."),
+                                     "info"),
             self.load()))
 
     def on_event(self, event: dict[str, Any]) -> None:

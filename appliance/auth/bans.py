@@ -148,6 +148,9 @@ class BanList:
         self.clock = clock
         self._bans: dict[str, Ban] = {}
         self._expired_logged: set[str] = set()
+        # Called with (key, until) for a ban, (key, None) for a lift: the
+        # firewall drops banned addresses too (appliance.firewall.feed).
+        self.on_change: list[Callable[[str, float | None], None]] = []
         if path is not None:
             self._load()
 
@@ -191,6 +194,7 @@ class BanList:
         log.warning("ban [%s] for %ds until %s: %s (ban %d)", key, round(length),
                     _utc(ban.until), reason, count)
         self._save()
+        self._tell(key, ban.until)
         return ban
 
     def unban(self, ip_or_key: str, reason: str = "lifted by admin") -> bool:
@@ -204,7 +208,15 @@ class BanList:
         if was_active:
             log.warning("unban [%s]: %s", key, reason)
         self._save()
+        self._tell(key, None)
         return was_active
+
+    def _tell(self, key: str, until: float | None) -> None:
+        for callback in self.on_change:
+            try:
+                callback(key, until)
+            except Exception:  # a listener's failure must not undo or stop the ban
+                log.exception("ban listener failed for [%s]", key)
 
     def sweep(self) -> None:
         """Log bans that ran out, and forget those past their memory."""

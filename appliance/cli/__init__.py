@@ -599,6 +599,10 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
 
     add_dns_commands(add, actions, common)  # dkim show|rotate, dns records|check
 
+    from appliance.cli.firewall import add_commands as add_firewall_commands
+
+    add_firewall_commands(add, actions, common)  # firewall status|open|close
+
     p = add("logs", cmd_logs, "show the mail log")
     p.add_argument("-n", "--lines", type=int, default=None)
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")

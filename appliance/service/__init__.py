@@ -179,6 +179,10 @@ class Daemon:
         self.bans = BanList(home.root / BANS_FILE, policy_from_settings(self.settings))
         # The relay networks are never banned: a typo on the LAN must not lock the office out.
         self.guard = LoginGuard(self.bans, exempt=lambda ip: in_networks(ip, self.relay_networks()))
+        from appliance.firewall.feed import BanFeed
+
+        # Bans also go into the firewall's drop sets, where Mailroom's nftables table exists.
+        BanFeed(self.bans, self.executor).sync()
         self.authenticate = Authenticator(self.state, self.executor, self.guard,
                                           self.settings["auth.failure_delay_ms"] / 1000)
         self.directory = DirectoryCache(self.state)

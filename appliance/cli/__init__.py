@@ -151,8 +151,10 @@ def cmd_account(client: ControlClient, args: argparse.Namespace) -> int:
                            quota_bytes=args.quota or 0)
         print(f"added account {addr}")
     elif action == "del":
-        client.call("account.del", address=args.address)
-        print(f"deleted account {args.address}")
+        gone = client.call("account.del", address=args.address,
+                           delete_mail=bool(getattr(args, "delete_mail", False)))
+        print(f"deleted account {args.address}" + (" and its mail" if gone["mail_deleted"]
+                                                    else " (its mail stays on disk)"))
     elif action == "passwd":
         client.call("account.passwd", address=args.address, password=read_password(args))
         print(f"password changed for {args.address}")
@@ -496,7 +498,11 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     ad.add_argument("address")
     ad.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     ad.add_argument("--quota", type=parse_size, help="mailbox size limit, e.g. 2G (default: none)")
-    for act in ("del", "disable", "enable"):
+    ad = a.add_parser("del", parents=[common], help="delete an account (its mail stays on "
+                      "disk unless --delete-mail)")
+    ad.add_argument("address")
+    ad.add_argument("--delete-mail", action="store_true", help="delete its mailbox too")
+    for act in ("disable", "enable"):
         a.add_parser(act, parents=[common]).add_argument("address")
     pw = a.add_parser("passwd", parents=[common], help="change a password")
     pw.add_argument("address")

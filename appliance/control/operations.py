@@ -244,8 +244,25 @@ class Operations:
         return addr
 
     @op("account.del")
-    def account_del(self, address: str) -> None:
-        self.state.delete_account(address)
+    def account_del(self, address: str, delete_mail: bool = False) -> dict[str, Any]:
+        """Delete the account; its Maildir stays on disk unless ``delete_mail``."""
+        addr = address.strip().lower()
+        self.state.delete_account(addr)
+        removed = False
+        if delete_mail:
+            import shutil
+
+            try:
+                maildir = self.store.maildir(addr)
+            except ValueError:
+                maildir = None
+            if maildir is not None and maildir.is_dir():
+                # Renamed first: a mailbox half gone is never seen under its name.
+                doomed = maildir.with_name(f".deleted-{maildir.name}-{int(time.time())}")
+                maildir.rename(doomed)
+                shutil.rmtree(doomed, ignore_errors=True)
+                removed = True
+        return {"address": addr, "mail_deleted": removed}
 
     @op("account.passwd")
     def account_passwd(self, address: str, password: str) -> None:

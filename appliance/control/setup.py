@@ -119,7 +119,7 @@ class _Caller(Protocol):
 
 def apply_answers(client: _Caller, home: Home, answers: dict[str, Any],
                   smarthost_password: str = "",
-                  init: Callable[[Home, str, str], None] = initialize) -> None:
+                  init: Callable[[Home, str, str], None] | None = None) -> None:
     """Write the first-run wizard's answers, through the control API only.
 
     On an existing data directory (the wizard run again) the same calls
@@ -130,7 +130,7 @@ def apply_answers(client: _Caller, home: Home, answers: dict[str, Any],
     """
     a = answers
     if not home.initialized():
-        init(home, a["hostname"], a["domain"])
+        (init or initialize)(home, a["hostname"], a["domain"])
     else:
         client.call("settings.set", key="hostname", value=a["hostname"])
         if a["domain"] not in client.call("domain.list"):

@@ -13,18 +13,20 @@ import itertools
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 from appliance.control.client import ControlClient
-from appliance.home import Home
-from appliance.state import StateError
+from appliance.control.types import ControlError
 
-__all__ = ["Api", "StateError"]
+if TYPE_CHECKING:
+    from appliance.home import Home
+
+__all__ = ["Api", "ControlError"]
 
 Done = Callable[[Any], None]
-Failed = Callable[[StateError], None]
+Failed = Callable[[ControlError], None]
 
 
 class _Job(QRunnable):
@@ -38,11 +40,11 @@ class _Job(QRunnable):
             client = self.api.client(remote_only=self.remote_only)
             result: Any = self.fn(client)
             ok = True
-        except StateError as exc:
+        except ControlError as exc:
             result, ok = exc, False
         except Exception as exc:  # a bug must show up, not freeze the page
             traceback.print_exc()
-            result, ok = StateError(f"internal error: {exc}"), False
+            result, ok = ControlError(f"internal error: {exc}"), False
         with contextlib.suppress(RuntimeError):  # the GUI may be gone
             self.api.finished.emit((self.job_id, ok, result))
 

@@ -53,6 +53,8 @@ class AppContext(QObject):
         self.notifications: list[Any] = []
         # Replaced by tests: (parent, title, question) -> bool
         self.confirm: Callable[[QWidget | None, str, str], bool] = self._ask
+        # (page) -> "save" | "discard" | "cancel"; the main window puts its dialog here.
+        self.ask_unsaved: Callable[[Any], str] = lambda _page: "cancel"
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "log":
@@ -73,12 +75,11 @@ class AppContext(QObject):
             self.notifications.append(note)
             self.notify.emit(note)
 
-    def initializer(self) -> Callable[[Home, str, str], None]:
-        """What makes a new data directory for the wizard: in-process, or the service's way."""
-        from appliance.control.setup import initialize
-
+    def initializer(self) -> Callable[[Home, str, str], None] | None:
+        """What makes a new data directory for the wizard (``ControlClient.apply_setup``'s
+        ``init``): None for the setup.init operation, or the system service's way."""
         if not self.deployment.service:
-            return initialize
+            return None
         from appliance.control.client import ControlClient
 
         def answers() -> bool:

@@ -13,11 +13,14 @@ import http.client
 import json
 import socket
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from appliance.home import Home
+from appliance.control.client import ControlError, find_endpoint
+
+if TYPE_CHECKING:
+    from appliance.home import Home
 
 __all__ = ["EventStream"]
 
@@ -65,11 +68,10 @@ class EventStream(QObject):
 
     def _endpoint(self) -> tuple[str, int, str] | None:
         try:
-            info = json.loads((self.home.run / "control.json").read_text())
-            secret = self.home.control_secret.read_text().strip()
-            return str(info["host"]), int(info["port"]), secret
-        except (OSError, ValueError, KeyError):
+            found = find_endpoint(self.home)
+        except (OSError, ControlError):  # not ours to read: the status poll says why
             return None
+        return None if found is None else (found.host, found.port, found.secret)
 
     def _emit(self, signal: Any, value: Any) -> bool:
         try:

@@ -18,7 +18,6 @@ prompt), and systemd restarts it after a crash.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -30,9 +29,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from appliance.home.service import Systemctl
-from appliance.logs import LogFile
-from appliance.state import StateError
+from appliance.control.client import ControlClient, ControlError, find_endpoint
 from ui.api import Api
 from ui.restart_policy import RestartPolicy, describe_exit, is_failure
 
@@ -70,15 +67,9 @@ def crash_lines(code: int, output: str, pid: int, hostname: str,
     return lines
 
 
-def log_crash(path: Path, lines: list[str]) -> None:
-    """Append to the mail log; no rotation here (that is the daemon's job)."""
-    file = LogFile(path, max_bytes=0)
-    try:
-        for line in lines:
-            file.add(line)
-        file.write_pending()
-    finally:
-        file.close()
+def log_crash(client: ControlClient, lines: list[str]) -> None:
+    """Append to the mail log through the control API (the daemon is gone: in-process)."""
+    client.call("logs.append", lines=lines)
 
 
 class Supervisor(QObject):
@@ -93,7 +84,7 @@ class Supervisor(QObject):
 
     def __init__(self, api: Api, serve_args: list[str] | None = None,
                  poll_ms: int = 2000, parent: QObject | None = None, *,
-                 service: bool = False, systemctl: Systemctl | None = None) -> None:
+                 service: bool = False, systemctl: Any = None) -> None:
         super().__init__(parent)
         # The system service: started by systemd, never by this process.
         self.service = service
@@ -173,9 +164,13 @@ class Supervisor(QObject):
         hostname = str((self.status or {}).get("hostname") or socket.gethostname())
         lines = crash_lines(code, self.last_exit[1], pid, hostname, delay)
         try:
-            log_crash(self.home.log_file, lines)
-        except OSError as exc:
-            self.message.emit(f"cannot write {self.home.log_file}: {exc}")
+            client = ControlClient(self.home, timeout=5.0)
+            try:
+                log_crash(client, lines)
+            finally:
+                client.close()
+        except (OSError, ControlError) as exc:
+            self.message.emit(f"cannot write the mail log: {exc}")
         self.crashLogged.emit(lines)
 
     def _restart_after_crash(self) -> None:
@@ -195,7 +190,7 @@ class Supervisor(QObject):
         self._set("up")
         self.statusChanged.emit(status)
 
-    def _down(self, _exc: StateError) -> None:
+    def _down(self, _exc: ControlError) -> None:
         self._polling = False
         self.status = None
         if self.state == "starting" and time.monotonic() < self._deadline:
@@ -249,10 +244,10 @@ class Supervisor(QObject):
 
     def foreign_pid(self) -> int | None:
         try:
-            info = json.loads((self.home.run / "control.json").read_text())
-            return int(info["pid"])
-        except (OSError, ValueError, KeyError):
+            found = find_endpoint(self.home)
+        except (OSError, ControlError):
             return None
+        return None if found is None else found.pid
 
     def stop(self, foreign: bool = False) -> bool:
         """Stop the daemon: always one we started; another only when ``foreign``."""
@@ -301,7 +296,7 @@ class Supervisor(QObject):
             try:
                 return ctl.run(verb)
             except RuntimeError as exc:
-                raise StateError(str(exc)) from exc
+                raise ControlError(str(exc)) from exc
 
         # systemctl waits while the desktop's polkit agent asks for a password.
         self._deadline = time.monotonic() + 600
@@ -320,7 +315,7 @@ class Supervisor(QObject):
             self._ask_systemd()  # what systemd says now that the stop is done
         self.poll()
 
-    def _service_failed(self, exc: StateError) -> None:
+    def _service_failed(self, exc: ControlError) -> None:
         self._acting = False
         self.message.emit(str(exc))
         self.last_error = str(exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         ctx.supervisor.statusChanged.connect(lambda _status: self._daemon_label())
         ctx.supervisor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         ctx.api.busyChanged.connect(self._busy)
+        ctx.ask_unsaved = lambda page: self.ask_unsaved(page)
         self.nav.setCurrentRow(0)
         self.pages["dashboard"].activate()
 
@@ -101,33 +102,33 @@ class MainWindow(QMainWindow):
         if row == self._current or row < 0:
             return
         old = self.stack.widget(self._current)
-        if isinstance(old, Page) and old.is_dirty() and not self.guard(old):
-            self.nav.blockSignals(True)
-            self.nav.setCurrentRow(self._current)
-            self.nav.blockSignals(False)
+        if isinstance(old, Page) and old.is_dirty():
+            # Stay on the list entry until the edits are saved or thrown away.
+            self._select_nav(self._current)
+            old.leave(lambda: self._go(row))
             return
+        self._go(row)
+
+    def _select_nav(self, row: int) -> None:
+        self.nav.blockSignals(True)
+        self.nav.setCurrentRow(row)
+        self.nav.blockSignals(False)
+
+    def _go(self, row: int) -> None:
+        self._select_nav(row)
         self._current = row
         self.stack.setCurrentIndex(row)
         page = self.stack.widget(row)
         if isinstance(page, Page):
             page.activate()
 
-    def guard(self, page: Page) -> bool:
-        """True when it is fine to leave ``page`` (saved, discarded); False to stay."""
-        answer = self.ask_unsaved(page)
-        if answer == "save":
-            page.save()
-            return not page.is_dirty() or page.idle
-        if answer == "discard":
-            page.revert()
-            return True
-        return False
-
     def ask_unsaved(self, page: Page) -> str:
         """"save", "discard" or "cancel" (tests replace this)."""
         box = QMessageBox(self)
-        box.setWindowTitle("Unsaved changes")
-        box.setText(f"The page “{page.title}” has changes that are not saved.")
+        box.setWindowTitle(self.tr("Unsaved changes"))
+        box.setText(self.tr("The page “{0}” has changes that are not saved.").format(
+            page.display_title()))
+        box.setInformativeText(self.tr("Save them, throw them away, or stay on the page?"))
         box.setStandardButtons(QMessageBox.StandardButton.Save
                                | QMessageBox.StandardButton.Discard
                                | QMessageBox.StandardButton.Cancel)
@@ -140,7 +141,7 @@ class MainWindow(QMainWindow):
     def _mark(self, key: str, dirty: bool) -> None:
         row = list(self.pages).index(key)
         item = self.nav.item(row)
-        item.setText(self.pages[key].title + (" •" if dirty else ""))
+        item.setText(self.pages[key].display_title() + (" •" if dirty else ""))
 
     # -- actions and status -------------------------------------------------
 
@@ -150,7 +151,7 @@ class MainWindow(QMainWindow):
         self.save_action = QAction("&Save page", self, shortcut=QKeySequence.StandardKey.Save,
                                    triggered=lambda: self.current_page().save())
         self.reload_action = QAction("&Reload page", self, shortcut=QKeySequence("F5"),
-                                     triggered=lambda: self.current_page().revert())
+                                     triggered=lambda: self.current_page().refresh())
         self.setup_action = QAction("First-run &wizard…", self, triggered=self.open_wizard)
         self.quit_action = QAction("&Quit (mail keeps flowing)", self,
                                    shortcut=QKeySequence.StandardKey.Quit, triggered=self.quit)
@@ -227,13 +228,19 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.hide_on_close and not self.quitting:
-            # The tray keeps watching; mail keeps flowing.
+            # The tray keeps watching; mail keeps flowing (and the edits stay on the page).
             self.hide()
             event.ignore()
             return
-        for page in self.dirty_pages():
-            if not self.guard(page):
-                self.quitting = False
-                event.ignore()
-                return
-        event.accept()
+        # The page on screen first: its question comes before the others'.
+        dirty = sorted(self.dirty_pages(), key=lambda p: p is not self.current_page())
+        if not dirty:
+            event.accept()
+            return
+        event.ignore()
+        page = dirty[0]
+        self.show_page(next(k for k, p in self.pages.items() if p is page))
+        again = self.quit if self.quitting else self.close
+        # Saved or discarded: close again (asking about the next dirty page, if any).
+        if page.leave(lambda: QTimer.singleShot(0, again)) == "cancel":
+            self.quitting = False

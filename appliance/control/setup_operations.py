@@ -1,10 +1,12 @@
-"""The first-run wizard's operations: ``setup.*`` and ``smarthost.test``.
+"""The first-run wizard's operations (``setup.*``, ``smarthost.test``) and ``logs.append``.
 
 They are ordinary operations (served by a running daemon, listed by
 ``names()``), and they also work before a data directory exists: with no
 daemon the client runs them here in-process without the state store
 (``run_bare``), so the wizard reaches the appliance only through the control
 client, like every other page. ``setup.init`` makes the data directory.
+``logs.append`` is how the desktop program writes a crashed daemon's exit
+status and last output into the mail log (the daemon is gone, so in-process).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ __all__ = ["BARE_OPERATIONS", "may_run_bare", "run_bare", "smtp_test"]
 # which write nothing but setup.init (which makes the data directory).
 BARE_OPERATIONS = frozenset({"setup.defaults", "setup.check_names", "setup.check_account",
                              "setup.check_networks", "setup.check_smarthost", "setup.init",
-                             "smarthost.test"})
+                             "smarthost.test", "logs.append"})
 
 
 @dataclass
@@ -265,3 +267,20 @@ async def smarthost_test(ops: Operations | _Bare, recipient: str, host: str = ""
     return await loop.run_in_executor(None, lambda: smtp_test(
         host_v, port_v, tls_v, user_v, pass_v, bool(verify_v), sender_v, recipient.strip(),
         helo))
+
+
+@op("logs.append")
+def logs_append(ops: Operations | _Bare, lines: list[str]) -> int:
+    """Add finished log lines to the mail log (no rotation here: that is the daemon's job)."""
+    from appliance.logs import LogFile
+
+    file = LogFile(ops.home.log_file, max_bytes=0)
+    try:
+        for line in lines:
+            file.add(str(line).replace("\n", " "))
+        file.write_pending()
+    except OSError as exc:
+        raise ControlError(f"cannot write {ops.home.log_file}: {exc}") from exc
+    finally:
+        file.close()
+    return len(lines)

@@ -137,7 +137,8 @@ def apply_answers(client: _Caller, home: Home, answers: dict[str, Any],
             client.call("domain.add", name=a["domain"])
     known = {r["address"] for r in client.call("account.list")}
     if a["address"] in known:
-        client.call("account.passwd", address=a["address"], password=a["password"])
+        if a["password"]:  # the wizard run again leaves an empty password as it was
+            client.call("account.passwd", address=a["address"], password=a["password"])
     else:
         client.call("account.add", address=a["address"], password=a["password"])
     client.call("relay.set", networks=a["networks"])

@@ -605,6 +605,10 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
 
     add_dns_commands(add, actions, common)  # dkim show|rotate, dns records|check
 
+    from appliance.cli.backup import add_commands as add_backup_commands
+
+    add_backup_commands(add, actions, common)  # backup now|list|verify|restore|schedule|key
+
     from appliance.cli.firewall import add_commands as add_firewall_commands
 
     add_firewall_commands(add, actions, common)  # firewall status|open|close

@@ -832,3 +832,4 @@ from appliance.control import dns_operations as _dns_operations  # noqa: E402, F
 from appliance.control import firewall_operations as _firewall_operations  # noqa: E402, F401
 from appliance.control import settings_schema as _settings_schema  # noqa: E402, F401
 from appliance.control import setup_operations as _setup_operations  # noqa: E402, F401
+from appliance.control import backup_operations as _backup_operations  # noqa: E402, F401

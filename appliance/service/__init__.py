@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from appliance.auth import Authenticator
 from appliance.auth.bans import BANS_FILE, BanList, LoginGuard, policy_from_settings
 from appliance.authcheck import smtp_hook
+from appliance.backup import BackupJobs
 from appliance.control.client import ensure_secret
 from appliance.control.operations import Operations
 from appliance.control.server import ControlServer, EventHub
@@ -205,6 +206,9 @@ class Daemon:
             policy=self._policy(), remote=self.remote, on_event=self._delivery_event,
         )
         self.operations = Operations(home, self.state, self)
+        # Backups: one job at a time (now, verify, restore) and the daily schedule.
+        self.backups = BackupJobs(home.root, lambda: self.settings,
+                                  on_event=lambda job: self.events.publish("backup", job))
         self.control = ControlServer(home, self.operations, self.events)
         self.tls_context: ssl.SSLContext | None = None
         self.running: dict[str, _Running] = {}
@@ -429,6 +433,7 @@ class Daemon:
         await self.control.start()
         self._stats_task = asyncio.create_task(self._flush_stats())
         self._dns_task = asyncio.create_task(self.dns_watch.run())
+        self._backup_task = asyncio.create_task(self.backups.run_schedule())
         (self.home.run / "mailroom.pid").write_text(str(os.getpid()))
         log.info("daemon started (pid %d, data %s)", os.getpid(), self.home.root)
 
@@ -442,6 +447,7 @@ class Daemon:
         await self.remote.close()  # QUIT the idle cached SMTP connections
         self._stats_task.cancel()
         self._dns_task.cancel()
+        self._backup_task.cancel()
         self._storage_task.cancel()
         self.stats.flush()
         await self.control.stop()
@@ -522,7 +528,7 @@ class Daemon:
             "log": log_file_state(),
             # Not problems (mail flows), but the admin should know: e.g. a DNS
             # record that passed the last check and fails now.
-            "warnings": list(self.dns_watch.warnings),
+            "warnings": self.backups.warnings() + list(self.dns_watch.warnings),
         }
 
     async def reload(self) -> dict[str, Any]:

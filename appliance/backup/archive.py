@@ -1,0 +1,177 @@
+"""The archive format: a tar stream, compressed with zstd, encrypted with age when a
+recipient is set. Written and read as streams: an archive is never held in memory.
+
+Restorable by hand with the ordinary tools::
+
+    age -d -i key.txt mailroom-....tar.zst.age | zstd -d | tar -x
+    zstd -d < mailroom-....tar.zst | tar -x
+
+The members are ``data/<path in the data directory>`` and, last,
+``manifest.json`` (each file's size and SHA-256).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tarfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+import pyrage
+import zstandard
+
+__all__ = ["ArchiveError", "AGE_MAGIC", "open_writer", "open_reader", "make_identity",
+           "is_encrypted", "public_key"]
+
+AGE_MAGIC = b"age-encryption.org/v1"
+_CHUNK = 1 << 20
+
+
+class ArchiveError(Exception):
+    pass
+
+
+def make_identity() -> tuple[str, str]:
+    """A new age key pair: (secret identity ``AGE-SECRET-KEY-1...``, recipient ``age1...``)."""
+    identity = pyrage.x25519.Identity.generate()
+    return str(identity), str(identity.to_public())
+
+
+def public_key(identity: str) -> str:
+    try:
+        return str(pyrage.x25519.Identity.from_str(identity.strip()).to_public())
+    except Exception as exc:  # pyrage raises its own IdentityError (and ValueError)
+        raise ArchiveError("not an age secret key (AGE-SECRET-KEY-1...)") from exc
+
+
+def parse_identity(text: str) -> Any:
+    """The identity in ``text``: the key itself or an age key file (comments allowed)."""
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("AGE-SECRET-KEY-"):
+            try:
+                return pyrage.x25519.Identity.from_str(line)
+            except Exception as exc:
+                raise ArchiveError("the age secret key is damaged") from exc
+    raise ArchiveError("no age secret key (AGE-SECRET-KEY-1...) given")
+
+
+def is_encrypted(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(AGE_MAGIC)) == AGE_MAGIC
+
+
+class _Pump:
+    """Runs pyrage over one end of a pipe in a thread, so the tar side can stream."""
+
+    def __init__(self, target: Any, *args: Any) -> None:
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, name="mailroom-age", daemon=True)
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join()
+
+
+@contextlib.contextmanager
+def open_writer(out: BinaryIO, recipient: str = "", level: int = 3) -> Iterator[tarfile.TarFile]:
+    """A streaming tar writer whose bytes go through zstd (and age) into ``out``."""
+    pump: _Pump | None = None
+    sink: BinaryIO = out
+    pipe_w: IO[bytes] | None = None
+    if recipient:
+        try:
+            rcpt = pyrage.x25519.Recipient.from_str(recipient)
+        except Exception as exc:
+            raise ArchiveError(f"not an age public key: {recipient!r}") from exc
+        r, w = os.pipe()
+        pipe_r = os.fdopen(r, "rb")
+        pipe_w = os.fdopen(w, "wb")
+        pump = _Pump(_encrypt, pipe_r, out, rcpt)
+        sink = pipe_w
+    # No zstd checksum: every file's SHA-256 is in the manifest, which names a damaged
+    # file, where a frame checksum would only say "somewhere in the archive".
+    cctx = zstandard.ZstdCompressor(level=level, threads=-1, write_checksum=False)
+    zout = cctx.stream_writer(sink, closefd=False)
+    tar = tarfile.open(fileobj=zout, mode="w|",  # noqa: SIM115 - closed in finally
+                       format=tarfile.PAX_FORMAT, bufsize=_CHUNK)
+    ok = False
+    try:
+        yield tar
+        ok = True
+    finally:
+        try:
+            tar.close()
+            zout.close()
+        finally:
+            if pipe_w is not None:
+                with contextlib.suppress(OSError):
+                    pipe_w.close()
+            if pump is not None:
+                pump.join()
+                if pump.error is not None and ok:
+                    raise ArchiveError(f"cannot encrypt: {pump.error}") from pump.error
+
+
+def _encrypt(src: IO[bytes], out: BinaryIO, rcpt: Any) -> None:
+    with src:
+        pyrage.encrypt_io(src, out, [rcpt])
+
+
+def _decrypt(src: BinaryIO, dst: IO[bytes], identity: Any) -> None:
+    with dst:
+        pyrage.decrypt_io(src, dst, [identity])
+
+
+@contextlib.contextmanager
+def open_reader(path: Path, identity: str = "") -> Iterator[tarfile.TarFile]:
+    """A streaming tar reader over ``path`` (decrypted with ``identity`` when it is age)."""
+    fh = open(path, "rb")  # noqa: SIM115 - closed below, after the pump
+    pump: _Pump | None = None
+    pipe_r: IO[bytes] | None = None
+    failure: BaseException | None = None
+    try:
+        source: BinaryIO = fh
+        if fh.read(len(AGE_MAGIC)) == AGE_MAGIC:
+            if not identity:
+                raise ArchiveError(f"{path.name} is encrypted: give its key "
+                                   "(--identity FILE, or - for standard input)")
+            ident = parse_identity(identity)
+            fh.seek(0)
+            r, w = os.pipe()
+            pipe_r = os.fdopen(r, "rb")
+            pump = _Pump(_decrypt, fh, os.fdopen(w, "wb"), ident)
+            source = pipe_r
+        else:
+            fh.seek(0)
+        zin = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True,
+                                                        closefd=False)
+        tar = tarfile.open(fileobj=zin, mode="r|", bufsize=_CHUNK)  # noqa: SIM115
+        try:
+            yield tar
+        finally:
+            tar.close()
+    except BaseException as exc:
+        failure = exc
+    finally:
+        if pipe_r is not None:
+            pipe_r.close()  # a reader that stopped early must not leave the pump blocked
+        if pump is not None:
+            pump.join()
+        fh.close()
+    if pump is not None and pump.error is not None and not isinstance(
+            pump.error, BrokenPipeError):
+        # A wrong key or a damaged encrypted chunk: that, not the tar error it caused.
+        raise ArchiveError(f"cannot decrypt {path.name}: {pump.error}") from failure
+    if failure is not None:
+        raise failure

@@ -58,9 +58,9 @@ def _needs_root(err: str) -> str:
 
 
 class Firewall:
-    def __init__(self, run: Runner = run_command,
+    def __init__(self, run: Runner | None = None,
                  which: Callable[[str], str | None] = _which) -> None:
-        self.run = run
+        self.run = run or run_command
         self.which = which
 
     def probe(self) -> Probe:

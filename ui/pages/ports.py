@@ -1,15 +1,21 @@
-"""Ports & services: each listener's port and on/off, applied with a reload."""
+"""Ports & services: each listener's port and on/off, applied with a reload; and whether
+the firewall lets each one in, with Open/Close that show the exact commands first."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
+    QDialog,
+    QDialogButtonBox,
     QGridLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -18,18 +24,63 @@ from PySide6.QtWidgets import (
 from appliance.control.client import ControlClient
 from ui.context import AppContext
 from ui.pages.base import Page
+from ui.widgets import monospace
 
 __all__ = ["PortsPage", "SERVICES"]
 
 SERVICES = [
-    ("smtp", "SMTP (incoming mail, MX)", "STARTTLS"),
-    ("submission", "Submission (mail programs send)", "STARTTLS, login required"),
-    ("smtps", "SMTPS (mail programs send)", "implicit TLS, login required"),
-    ("pop3", "POP3", "STLS"),
-    ("pop3s", "POP3S", "implicit TLS"),
-    ("imap", "IMAP", "STARTTLS"),
-    ("imaps", "IMAPS", "implicit TLS"),
+    ("smtp", QT_TRANSLATE_NOOP("PortsPage", "SMTP (incoming mail, MX)"),
+     QT_TRANSLATE_NOOP("PortsPage", "STARTTLS")),
+    ("submission", QT_TRANSLATE_NOOP("PortsPage", "Submission (mail programs send)"),
+     QT_TRANSLATE_NOOP("PortsPage", "STARTTLS, login required")),
+    ("smtps", QT_TRANSLATE_NOOP("PortsPage", "SMTPS (mail programs send)"),
+     QT_TRANSLATE_NOOP("PortsPage", "implicit TLS, login required")),
+    ("pop3", QT_TRANSLATE_NOOP("PortsPage", "POP3"), QT_TRANSLATE_NOOP("PortsPage", "STLS")),
+    ("pop3s", QT_TRANSLATE_NOOP("PortsPage", "POP3S"),
+     QT_TRANSLATE_NOOP("PortsPage", "implicit TLS")),
+    ("imap", QT_TRANSLATE_NOOP("PortsPage", "IMAP"), QT_TRANSLATE_NOOP("PortsPage", "STARTTLS")),
+    ("imaps", QT_TRANSLATE_NOOP("PortsPage", "IMAPS"),
+     QT_TRANSLATE_NOOP("PortsPage", "implicit TLS")),
 ]
+
+# What each firewall state is called on screen (the why goes in the tooltip).
+FIREWALL_STATES = {
+    "open": QT_TRANSLATE_NOOP("PortsPage", "open"),
+    "closed": QT_TRANSLATE_NOOP("PortsPage", "closed"),
+    "limited": QT_TRANSLATE_NOOP("PortsPage", "only some addresses"),
+    "unknown": QT_TRANSLATE_NOOP("PortsPage", "unknown"),
+}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("PortsPage", text)
+
+
+class CommandsDialog(QDialog):
+    """The exact commands, shown before they run: Run or Cancel."""
+
+    def __init__(self, title: str, intro: str, commands: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        layout = QVBoxLayout(self)
+        text = QLabel(intro)
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.commands = QPlainTextEdit(commands)
+        self.commands.setReadOnly(True)
+        self.commands.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.commands.setAccessibleName(self.tr("Commands to run"))
+        monospace(self.commands)
+        layout.addWidget(self.commands)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        run = buttons.addButton(self.tr("&Run these commands"),
+                                QDialogButtonBox.ButtonRole.AcceptRole)
+        run.setDefault(False)  # Enter must not change the firewall by accident
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(760, 420)
 
 
 class PortsPage(Page):
@@ -38,47 +89,75 @@ class PortsPage(Page):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.original: dict[str, Any] = {}
-        box = QGroupBox("Services")
+        self.firewall: dict[str, Any] | None = None
+        box = QGroupBox(self.tr("Services"))
         grid = QGridLayout(box)
-        for col, head in enumerate(("On", "Service", "Port", "Security", "Now")):
+        heads = (self.tr("On"), self.tr("Service"), self.tr("Port"), self.tr("Security"),
+                 self.tr("Now"), self.tr("Firewall"))
+        for col, head in enumerate(heads):
             grid.addWidget(QLabel(f"<b>{head}</b>"), 0, col)
         self.enabled: dict[str, QCheckBox] = {}
         self.ports: dict[str, QSpinBox] = {}
         self.now: dict[str, QLabel] = {}
-        for row, (name, label, tls) in enumerate(SERVICES, start=1):
+        self.fw_state: dict[str, QLabel] = {}
+        self.open_buttons: dict[str, QPushButton] = {}
+        self.close_buttons: dict[str, QPushButton] = {}
+        for row, (name, label_en, tls_en) in enumerate(SERVICES, start=1):
+            label, tls = _tr(label_en), _tr(tls_en)
             check = QCheckBox()
-            check.setAccessibleName(f"{label} enabled")
+            check.setAccessibleName(self.tr("%s enabled") % label)
             port = QSpinBox()
             port.setRange(1, 65535)
-            port.setAccessibleName(f"{label} port")
+            port.setAccessibleName(self.tr("%s port") % label)
             text = QLabel(f"&{label}" if row <= 9 else label)
             text.setBuddy(check)
             now = QLabel("–")
-            grid.addWidget(check, row * 2 - 1, 0)
-            grid.addWidget(text, row * 2 - 1, 1)
-            grid.addWidget(port, row * 2 - 1, 2)
-            grid.addWidget(QLabel(tls), row * 2 - 1, 3)
-            grid.addWidget(now, row * 2 - 1, 4)
+            fw = QLabel("–")
+            fw.setAccessibleName(self.tr("%s in the firewall") % label)
+            opener = QPushButton(self.tr("Open"))
+            opener.setToolTip(self.tr("Let %s in through the firewall (shows the commands "
+                                      "first)") % label)
+            closer = QPushButton(self.tr("Close"))
+            closer.setToolTip(self.tr("Shut %s in the firewall (shows the commands first)")
+                              % label)
+            opener.clicked.connect(lambda _=False, n=name: self.firewall_action("open", n))
+            closer.clicked.connect(lambda _=False, n=name: self.firewall_action("close", n))
+            r = row * 2 - 1
+            grid.addWidget(check, r, 0)
+            grid.addWidget(text, r, 1)
+            grid.addWidget(port, r, 2)
+            grid.addWidget(QLabel(tls), r, 3)
+            grid.addWidget(now, r, 4)
+            grid.addWidget(fw, r, 5)
+            grid.addWidget(opener, r, 6)
+            grid.addWidget(closer, r, 7)
             grid.addWidget(self.error_label(f"{name}.port", f"{name}.enabled"), row * 2, 1, 1, 4)
             check.toggled.connect(self.mark_dirty)
             port.valueChanged.connect(self.mark_dirty)
             self.enabled[name], self.ports[name], self.now[name] = check, port, now
+            self.fw_state[name] = fw
+            self.open_buttons[name], self.close_buttons[name] = opener, closer
         grid.setColumnStretch(4, 1)
+        grid.setColumnStretch(5, 1)
         self.outer.addWidget(box)
-        listen_box = QGroupBox("Addresses")
+        self.firewall_label = QLabel(self.tr("Firewall: checking…"))
+        self.firewall_label.setWordWrap(True)
+        self.outer.addWidget(self.firewall_label)
+        listen_box = QGroupBox(self.tr("Addresses"))
         ll = QVBoxLayout(listen_box)
         self.listen = QLineEdit()
         self.listen.setPlaceholderText("0.0.0.0, ::")
-        label = QLabel("&Listen on (IP addresses, comma separated):")
+        label = QLabel(self.tr("&Listen on (IP addresses, comma separated):"))
         label.setBuddy(self.listen)
         ll.addWidget(label)
         ll.addWidget(self.listen)
         ll.addWidget(self.error_label("listen"))
         self.listen.textEdited.connect(self.mark_dirty)
         self.outer.addWidget(listen_box)
-        note = QLabel("Changes are applied at once by a reload of the running daemon: only "
-                      "listeners whose port or address changed restart; mail in progress is "
-                      "not dropped. Remember to open the new ports in the firewall.")
+        note = QLabel(self.tr(
+            "Changes are applied at once by a reload of the running daemon: only listeners "
+            "whose port or address changed restart; mail in progress is not dropped. After "
+            "changing a port, open the new one in the firewall."))
         note.setWordWrap(True)
         self.outer.addWidget(note)
         self.outer.addStretch(1)
@@ -94,6 +173,7 @@ class PortsPage(Page):
             return {i["key"]: i["value"] for i in c.call("settings.show") if i["key"] in wanted}
 
         self.job(fetch, self._fill)
+        self.load_firewall()
         self.on_daemon(self.ctx.supervisor.state)
 
     def _fill(self, values: dict[str, Any]) -> None:
@@ -125,8 +205,8 @@ class PortsPage(Page):
                 changed.pop("listen")
 
         def done(_: Any) -> None:
-            self.banner.show_message("Saved" + (" and applied." if
-                                                self.ctx.supervisor.state == "up" else "."),
+            self.banner.show_message(self.tr("Saved and applied.") if
+                                     self.ctx.supervisor.state == "up" else self.tr("Saved."),
                                      "info")
             self.saved.emit()
             self.load()
@@ -139,8 +219,67 @@ class PortsPage(Page):
         for name, label in self.now.items():
             svc = running.get(name)
             if svc is None:
-                label.setText("not running" if state == "up" else "daemon " + state)
+                label.setText(self.tr("not running") if state == "up"
+                              else self.tr("daemon %s") % state)
             else:
                 where = ", ".join(svc["sockets"]) or str(svc["port"])
-                label.setText(f"{svc['state']} on {where}" if svc["state"] == "running"
+                label.setText(self.tr("%s on %s") % (svc["state"], where)
+                              if svc["state"] == "running"
                               else f"{svc['state']}: {svc['error']}")
+
+    # -- firewall -------------------------------------------------------------
+
+    def load_firewall(self) -> None:
+        self.call("firewall.status", None, self._fill_firewall,
+                  lambda exc: self.firewall_label.setText(
+                      self.tr("Firewall: cannot tell (%s)") % exc.message))
+
+    def _fill_firewall(self, info: dict[str, Any]) -> None:
+        self.firewall = info
+        text = self.tr("Firewall: %s") % info["description"]
+        if info.get("note"):
+            text += f"\n{info['note']}"
+        self.firewall_label.setText(text)
+        rows = {r["service"]: r for r in info["ports"]}
+        changeable = info["backend"] != "none" and info["active"]
+        for name, label in self.fw_state.items():
+            row = rows.get(name)
+            if row is None:
+                label.setText(self.tr("(service off)"))
+                label.setToolTip("")
+            else:
+                shown = _tr(FIREWALL_STATES.get(row["state"], row["state"]))
+                if row["port"] != self.ports[name].value():
+                    shown += " " + self.tr("(port %d)") % row["port"]
+                label.setText(shown)
+                label.setToolTip(row["why"])
+            for button in (self.open_buttons[name], self.close_buttons[name]):
+                button.setEnabled(changeable and row is not None)
+
+    def confirm_commands(self, title: str, intro: str, commands: str) -> bool:
+        """Show the commands; True when the admin chose to run them (tests replace this)."""
+        dialog = CommandsDialog(title, intro, commands, self)
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def firewall_action(self, action: str, service: str) -> None:
+        """Open/Close: ask for the plan, show its commands, run them only when confirmed."""
+        self.banner.show_message("")
+
+        def planned(plan: dict[str, Any]) -> None:
+            ports = ", ".join(f"{p['port']}/tcp" for p in plan["ports"])
+            title = (self.tr("Open %s in the firewall") if action == "open"
+                     else self.tr("Close %s in the firewall")) % service
+            intro = self.tr("Mailroom will run these commands on %s (%s):") % (
+                plan["backend"], ports)
+            if not self.confirm_commands(title, intro, "\n".join(plan["commands"])):
+                self.banner.show_message(self.tr("Nothing changed."), "info")
+                return
+            self.call("firewall.apply", {"action": action, "service": service}, applied)
+
+        def applied(result: dict[str, Any]) -> None:
+            self._fill_firewall(result["status"])
+            done = (self.tr("Opened %s in the firewall.") if action == "open"
+                    else self.tr("Closed %s in the firewall.")) % service
+            self.banner.show_message(done, "info")
+
+        self.call("firewall.plan", {"action": action, "service": service}, planned)

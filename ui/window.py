@@ -26,6 +26,7 @@ __all__ = ["MainWindow", "PAGE_CLASSES"]
 
 
 def _page_classes() -> list[tuple[str, type[Page]]]:
+    """Every page in navigation order: append one line for a new page."""
     from ui.pages.accounts import AccountsPage
     from ui.pages.aliases import AliasesPage
     from ui.pages.dashboard import DashboardPage
@@ -36,10 +37,33 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     from ui.pages.queue import QueuePage
     from ui.pages.relay import RelayPage
     from ui.pages.security import SecurityPage
+    from ui.pages.settings_checks import SenderChecksPage
+    from ui.pages.settings_dns import DnsSettingsPage
+    from ui.pages.settings_limits import LimitsPage
+    from ui.pages.settings_logging import LoggingPage
+    from ui.pages.settings_login import LoginProtectionPage
+    from ui.pages.settings_queue import QueueTimersPage
+    from ui.pages.settings_smarthost import SmarthostPage
 
-    return [("dashboard", DashboardPage), ("domains", DomainsPage), ("accounts", AccountsPage),
-            ("aliases", AliasesPage), ("relay", RelayPage), ("dns", DnsPage), ("ports", PortsPage),
-            ("queue", QueuePage), ("logs", LogsPage), ("security", SecurityPage)]
+    return [
+        ("dashboard", DashboardPage),
+        ("domains", DomainsPage),
+        ("accounts", AccountsPage),
+        ("aliases", AliasesPage),
+        ("relay", RelayPage),
+        ("smarthost", SmarthostPage),
+        ("dns", DnsPage),
+        ("ports", PortsPage),
+        ("queue", QueuePage),
+        ("logs", LogsPage),
+        ("security", SecurityPage),
+        ("limits", LimitsPage),
+        ("queue-timers", QueueTimersPage),
+        ("sender-checks", SenderChecksPage),
+        ("login-protection", LoginProtectionPage),
+        ("dns-settings", DnsSettingsPage),
+        ("logging", LoggingPage),
+    ]
 
 
 PAGE_CLASSES = _page_classes
@@ -63,8 +87,9 @@ class MainWindow(QMainWindow):
             page = cls(ctx)
             self.pages[key] = page
             self.stack.addWidget(page)
-            item = QListWidgetItem(f"{page.title}")
-            item.setToolTip(f"{page.title} (Ctrl+{i + 1})")
+            item = QListWidgetItem(page.display_title())
+            item.setToolTip(f"{page.display_title()} (Ctrl+{i + 1})" if i < 9
+                            else page.display_title())
             self.nav.addItem(item)
             page.dirtyChanged.connect(lambda dirty, k=key: self._mark(k, dirty))
         splitter = QSplitter()
@@ -170,7 +195,9 @@ class MainWindow(QMainWindow):
         add_language_menu(self)
         go = menu.addMenu("&Go")
         for i, page in enumerate(self.pages.values()):
-            act = QAction(page.title, self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+            act = QAction(page.display_title(), self)
+            if i < 9:  # Ctrl+1 ... Ctrl+9; the rest through the list or this menu
+                act.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
             act.triggered.connect(lambda _=False, r=i: self.nav.setCurrentRow(r))
             go.addAction(act)
 

@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
 )
 
 from appliance.control.client import ControlClient
-from appliance.state import StateError
-from appliance.state.settings import SettingError, parse_setting
 from ui.context import AppContext
 from ui.pages.base import Page
 from ui.widgets import monospace
@@ -231,10 +229,7 @@ class DomainsPage(Page):
 
         def write(c: ControlClient) -> None:
             if changed_host:  # check it first, so that a bad name leaves domains alone
-                try:
-                    parse_setting("hostname", hostname)
-                except SettingError as exc:
-                    raise StateError(str(exc), "hostname") from exc
+                c.call("settings.check", key="hostname", value=hostname)
             if names != self.original.get("domains") or aliases != self.original.get("aliases"):
                 c.call("domain.set", names=names, aliases=aliases)
             if changed_host:

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from appliance.state import StateError
+from appliance.control.types import ControlError
 from ui.context import AppContext
 from ui.pages.base import Page
 
@@ -117,7 +117,7 @@ class RelayPage(Page):
                 self.errors["network"].show_message("")
                 self._show_warnings(shown["warnings"])
 
-        def refused(exc: StateError) -> None:
+        def refused(exc: ControlError) -> None:
             if networks == self.network_list():
                 self.errors["network"].show_message(exc.message)
                 self._show_warnings([])

@@ -303,16 +303,6 @@ def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return uvloop.new_event_loop
 
 
-def cmd_tls(client: ControlClient, args: argparse.Namespace) -> int:
-    if args.action == "import":
-        info = client.call("tls.import", cert=args.cert, key=args.key)
-    else:
-        info = client.call("tls.show")
-    kind = "self-signed" if info["self_signed"] else f"issued by {info['issuer']}"
-    print(f"{info['cert']}: {info['subject']}, {kind}, valid until {info['not_after']}")
-    return 0
-
-
 def cmd_status(client: ControlClient, args: argparse.Namespace) -> int:
     try:
         info = client.call("status")
@@ -563,12 +553,9 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     a.add_parser("del", parents=[common], help="lift a ban now").add_argument(
         "address", metavar="ADDRESS")
 
-    p = add("tls", cmd_tls, "the TLS certificate (self-signed at init, or imported)")
-    a = actions(p)
-    a.add_parser("show", parents=[common], help="the certificate in use")
-    ti = a.add_parser("import", parents=[common], help="use this PEM certificate chain and key")
-    ti.add_argument("cert")
-    ti.add_argument("key")
+    from appliance.cli.tls import add_commands as add_tls_commands
+
+    add_tls_commands(add, actions, common)  # tls show|import|acme (appliance/cli/tls.py)
 
     p = add("newaliases", cmd_newaliases, "import an /etc/aliases file")
     p.add_argument("file", nargs="?", default="/etc/aliases")

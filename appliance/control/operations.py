@@ -143,32 +143,7 @@ class Operations:
                 "(to replace both, use: mailroom tls import CERT KEY)", field
             ) from exc
 
-    @op("tls.import")
-    async def tls_import(self, cert: str, key: str) -> dict[str, Any]:
-        cert_path, key_path = str(Path(cert).resolve()), str(Path(key).resolve())
-        self._check_tls({"tls.cert": cert_path, "tls.key": key_path})
-        self.state.set_setting("tls.cert", cert_path)
-        self.state.set_setting("tls.key", key_path)
-        if self.daemon is not None:
-            await self.daemon.reload()
-        return self.tls_show()
-
-    @op("tls.show")
-    def tls_show(self) -> dict[str, Any]:
-        from cryptography import x509
-
-        cert = Path(self.state.get_setting("tls.cert") or self.home.tls / "cert.pem")
-        try:
-            parsed = x509.load_pem_x509_certificate(cert.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise StateError(f"cannot read certificate {cert}: {exc}", "tls.cert") from exc
-        return {
-            "cert": str(cert),
-            "subject": parsed.subject.rfc4514_string(),
-            "issuer": parsed.issuer.rfc4514_string(),
-            "not_after": parsed.not_valid_after_utc.isoformat(),
-            "self_signed": parsed.subject == parsed.issuer,
-        }
+    # tls.show and tls.import live in appliance.control.tls_operations.
 
     @op("settings.set")
     async def settings_set(self, key: str, value: Any) -> Any:
@@ -708,21 +683,9 @@ class Operations:
         }
 
     def _certificate_warnings(self) -> list[str]:
-        from appliance.tls import certificate_expiry
+        from appliance.control.tls_operations import certificate_warnings
 
-        cert = Path(self.state.get_setting("tls.cert") or self.home.tls / "cert.pem")
-        if not cert.exists():
-            return [f"no TLS certificate at {cert}"]
-        try:
-            expiry = certificate_expiry(cert)
-        except (ValueError, OSError) as exc:
-            return [f"cannot read the TLS certificate {cert}: {exc}"]
-        left = (expiry.timestamp() - time.time()) / 86400
-        if left < 0:
-            return [f"the TLS certificate expired on {expiry:%Y-%m-%d}"]
-        if left < 30:
-            return [f"the TLS certificate expires in {int(left)} days ({expiry:%Y-%m-%d})"]
-        return []
+        return certificate_warnings(self)
 
     def _mx_warnings(self, domains: list[str]) -> list[str]:
         """One lookup per domain, remembered for 10 minutes; never slower than ~2 s."""
@@ -833,3 +796,4 @@ from appliance.control import firewall_operations as _firewall_operations  # noq
 from appliance.control import settings_schema as _settings_schema  # noqa: E402, F401
 from appliance.control import setup_operations as _setup_operations  # noqa: E402, F401
 from appliance.control import backup_operations as _backup_operations  # noqa: E402, F401
+from appliance.control import tls_operations as _tls_operations  # noqa: E402, F401

@@ -165,8 +165,8 @@ class ControlServer:
 
 
 def _redact(args: dict[str, Any]) -> str:
-    shown = {k: ("***" if "password" in k else v) for k, v in args.items()
-             if k not in ("text", "message")}
+    shown = {k: ("***" if "password" in k or k.endswith("_pem") else v)
+             for k, v in args.items() if k not in ("text", "message")}  # *_pem: private keys
     if "value" in shown and isinstance(args.get("key"), str):
         shown["value"] = mask(args["key"], shown["value"])
     if "values" in shown:  # settings.set_many: the wizard sends the smarthost password here

@@ -55,7 +55,7 @@ from appliance.state.cache import DirectoryCache
 from appliance.state.settings import SETTINGS
 from appliance.stats import Stats
 from appliance.store import Mailstore
-from appliance.tls import make_self_signed, server_context
+from appliance.tls import ReloadableContext, make_self_signed
 
 __all__ = ["Daemon", "ServeOptions", "SERVICES", "free_port_offset"]
 
@@ -153,8 +153,9 @@ def free_port_offset(host: str = "127.0.0.1", low: int = 20000, high: int = 3000
     raise RuntimeError("no free port offset")
 
 
-def _fingerprint(*paths: Any) -> tuple[tuple[str, float], ...]:
-    return tuple((str(p), os.stat(p).st_mtime) for p in paths)
+def _fingerprint(*paths: Any) -> tuple[tuple[str, int, int], ...]:
+    # The inode too: an installed certificate is a new file renamed into place.
+    return tuple((str(p), os.stat(p).st_mtime_ns, os.stat(p).st_ino) for p in paths)
 
 
 class Daemon:
@@ -223,6 +224,16 @@ class Daemon:
         self.free_space = FreeSpace(
             home.root, lambda: self.settings["queue.minfree"],
             on_change=lambda low: self.events.publish("storage", {"low": low}))
+        from appliance.acme import Renewal
+        from appliance.control.tls_operations import apply_renewed
+
+        # Renews a certificate from ACME when due (acme.check_interval).
+        self.renewal = Renewal(
+            home.tls, lambda: self.settings, lambda: self.options.listen or
+            list(self.settings["listen"]),
+            lambda: ensure_tls(self.home, self.state)[0],
+            lambda issued, method: apply_renewed(self.operations, issued, method),
+            log.info, self.executor)
 
     def _policy(self) -> QueuePolicy:
         s = self.settings
@@ -416,8 +427,11 @@ class Daemon:
         self.events.bind(loop)
         ensure_secret(self.home)
         cert, key = ensure_tls(self.home, self.state)
-        self.tls_context = server_context(cert, key)
+        # One context for the listeners' lifetime; a new certificate is loaded into it.
+        self.tls = ReloadableContext(cert, key)
+        self.tls_context = self.tls.context
         self._tls_files = _fingerprint(cert, key)
+        self._renewal_task = asyncio.create_task(self.renewal.run())
         # Before the listeners: a full disk refuses mail from the first session.
         await loop.run_in_executor(self.executor, self.free_space.check)
         self._storage_task = asyncio.create_task(self.free_space.watch(self.executor))
@@ -447,6 +461,7 @@ class Daemon:
         await self.remote.close()  # QUIT the idle cached SMTP connections
         self._stats_task.cancel()
         self._dns_task.cancel()
+        self._renewal_task.cancel()
         self._backup_task.cancel()
         self._storage_task.cancel()
         self.stats.flush()
@@ -528,7 +543,8 @@ class Daemon:
             "log": log_file_state(),
             # Not problems (mail flows), but the admin should know: e.g. a DNS
             # record that passed the last check and fails now.
-            "warnings": self.backups.warnings() + list(self.dns_watch.warnings),
+            "warnings": self.backups.warnings() + list(self.dns_watch.warnings)
+            + list(self.renewal.warnings),
         }
 
     async def reload(self) -> dict[str, Any]:
@@ -540,11 +556,12 @@ class Daemon:
             # retry may well go through now, as after `postqueue -f`.
             self.queue.flush()
         cert, key = ensure_tls(self.home, self.state)
-        self.tls_context = server_context(cert, key)
-        # Implicit-TLS sockets hold their context from the start: a new
-        # certificate means restarting those listeners (sessions continue).
-        new_cert = _fingerprint(cert, key) != self._tls_files
+        if _fingerprint(cert, key) != self._tls_files:
+            # New handshakes get the new certificate; sessions keep theirs.
+            self.tls.load(cert, key)
+            log.info("tls: certificate %s loaded", cert)
         self._tls_files = _fingerprint(cert, key)
+        self.renewal.wake()
         self.queue.policy = self._policy()
         set_rotation(self.settings["log.max_bytes"], self.settings["log.keep"])
         self.remote.max_per_destination = self.settings["delivery.max_per_destination"]
@@ -559,7 +576,6 @@ class Daemon:
                 want is None
                 or (want[1], want[2]) != (r.hosts, r.port)
                 or r.state != "running"
-                or (new_cert and r.spec.tls == "implicit")
             ):
                 await self._stop_listener(name)
                 changed.append(name)

@@ -173,6 +173,18 @@ def _extensions(value: list[str]) -> list[str]:
     return out
 
 
+def _url(value: str) -> str:
+    if not value.startswith(("https://", "http://")) or " " in value:
+        raise SettingError(f"not an http(s) URL: {value!r}")
+    return value
+
+
+def _optional_email(value: str) -> str:
+    if value and (value.count("@") != 1 or not is_valid_domain(value.rpartition("@")[2])):
+        raise SettingError(f"not an e-mail address: {value!r}")
+    return value
+
+
 _S = Setting
 SETTINGS: dict[str, Setting] = {
     s.key: s
@@ -235,6 +247,20 @@ SETTINGS: dict[str, Setting] = {
            "an account has more recent failures than auth.max_failures)", _non_negative),
         _S("tls.cert", str, "", "PEM certificate chain (empty: tls/cert.pem)"),
         _S("tls.key", str, "", "PEM private key (empty: tls/key.pem)"),
+        _S("acme.directory", str, "https://acme-v02.api.letsencrypt.org/directory",
+           "ACME CA directory URL (Let's Encrypt; its staging URL for trials)", _url),
+        _S("acme.email", str, "", "contact address given to the ACME CA (expiry notices)",
+           _optional_email),
+        _S("acme.http_port", int, 80, "port the HTTP-01 challenge is answered on, only "
+           "while a challenge runs", _port),
+        _S("acme.ca_file", str, "", "extra CA certificate file to trust for the ACME "
+           "server's HTTPS (a private CA; empty: the system's)"),
+        _S("acme.renew_before_days", int, 30, "renew an ACME certificate this many days "
+           "before it expires (earlier when the CA's renewal info says so)", _positive),
+        _S("acme.check_interval", int, 43200, "seconds between the daemon's renewal checks "
+           "(0: never)", _non_negative),
+        _S("doctor.probe_domain", str, "gmail.com", "doctor tries outbound port 25 to this "
+           "domain's MX", _hostname),
         _S("queue.delivery_workers", int, 50, "messages handled at once", _positive),
         _S("queue.retry_base", int, 300, "first retry after, seconds", _positive),
         _S("queue.retry_cap", int, 3600, "longest retry interval, seconds", _positive),

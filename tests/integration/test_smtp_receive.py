@@ -363,20 +363,21 @@ def test_imported_certificate_reaches_implicit_and_starttls_listeners(
     from appliance.tls import make_self_signed
 
     m = mailroom
-    make_self_signed("imported.example.test", tmp_path / "c.pem", tmp_path / "k.pem")
+    # A certificate must name the host name to be taken; a new key tells it apart.
+    make_self_signed("mail.example.test", tmp_path / "c.pem", tmp_path / "k.pem")
+    imported = x509.load_pem_x509_certificate((tmp_path / "c.pem").read_bytes()).serial_number
     # One half alone would not match the other: refused, nothing changes.
     bad = m.cli("settings", "set", "tls.key", str(tmp_path / "k.pem"), check=False)
     assert bad.returncode == 1 and "do not work together" in bad.stderr
     assert m.cli("settings", "get", "tls.key").stdout.strip() == ""
     out = m.cli("tls", "import", str(tmp_path / "c.pem"), str(tmp_path / "k.pem")).stdout
-    assert "CN=imported.example.test, self-signed" in out
+    assert "CN=mail.example.test, self-signed" in out
 
-    def common_name(der: bytes) -> str:
-        cert = x509.load_der_x509_certificate(der)
-        return cert.subject.rfc4514_string()
+    def serial(der: bytes) -> int:
+        return x509.load_der_x509_certificate(der).serial_number
 
     with smtp(m, "smtps") as s:
-        assert common_name(s.sock.getpeercert(binary_form=True)) == "CN=imported.example.test"
+        assert serial(s.sock.getpeercert(binary_form=True)) == imported
     with smtp(m, "submission") as s:
         s.starttls(context=ssl._create_unverified_context())
-        assert common_name(s.sock.getpeercert(binary_form=True)) == "CN=imported.example.test"
+        assert serial(s.sock.getpeercert(binary_form=True)) == imported

@@ -1,0 +1,104 @@
+"""rspamd over HTTP: /checkv2 on the scanner, /learnspam and /learnham on the controller.
+
+aiohttp on the event loop (nothing blocks). Every call has a time-out and
+a cap on the answer's size; a failure raises :class:`RspamdError`, which
+the caller logs and otherwise ignores: rspamd being away must not stop mail.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+__all__ = ["RspamdAnswer", "RspamdError", "check", "learn", "ping"]
+
+MAX_ANSWER = 1024 * 1024  # an answer lists symbols; more than this is not rspamd talking
+
+
+class RspamdError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class RspamdAnswer:
+    score: float
+    action: str  # rspamd's own advice (no action, add header, reject ...): logged only
+    symbols: tuple[str, ...]
+
+
+async def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Any:
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http, \
+                http.post(url, data=body, headers=headers) as response:
+            raw = await response.content.read(MAX_ANSWER + 1)
+            if len(raw) > MAX_ANSWER:
+                raise RspamdError(f"{url}: answer too large")
+            if response.status != 200:
+                text = raw[:200].decode("utf-8", "replace").strip()
+                raise RspamdError(f"{url}: HTTP {response.status} {text}")
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise RspamdError(f"{url}: {exc.__class__.__name__} {exc}".strip()) from exc
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise RspamdError(f"{url}: not a JSON answer") from exc
+
+
+async def check(url: str, message: bytes, *, ip: str, helo: str, sender: str,
+                recipients: Iterable[str], timeout: float, queue_id: str = "",
+                user: str = "") -> RspamdAnswer:
+    """Score ``message`` (the whole of it, as received) with rspamd."""
+    headers = {"IP": ip, "Helo": helo or "unknown", "From": sender or "<>",
+               "Content-Type": "message/rfc822"}
+    if queue_id:
+        headers["Queue-Id"] = queue_id
+    if user:
+        headers["User"] = user
+    # aiohttp sends a header once per key; rspamd takes several Rcpt headers,
+    # so they go as a list in a multidict.
+    from multidict import CIMultiDict
+
+    multi: CIMultiDict[str] = CIMultiDict(headers)
+    for rcpt in recipients:
+        multi.add("Rcpt", rcpt)
+    data = await _post(url.rstrip("/") + "/checkv2", message, multi, timeout)  # type: ignore[arg-type]
+    if not isinstance(data, dict) or "score" not in data:
+        raise RspamdError(f"{url}: unexpected answer {str(data)[:120]}")
+    return RspamdAnswer(float(data["score"]), str(data.get("action", "")),
+                        tuple(sorted(data.get("symbols") or {})))
+
+
+async def learn(controller_url: str, message: bytes, *, spam: bool, timeout: float,
+                password: str = "") -> str:
+    """Teach rspamd's Bayes classifier; the answer's text (already learned is not a failure)."""
+    headers = {"Content-Type": "message/rfc822"}
+    if password:
+        headers["Password"] = password
+    endpoint = "/learnspam" if spam else "/learnham"
+    try:
+        data = await _post(controller_url.rstrip("/") + endpoint, message, headers, timeout)
+    except RspamdError as exc:
+        # rspamd answers 208 for a message it has learned already: no harm done.
+        if "HTTP 208" in str(exc):
+            return "already learned"
+        raise
+    if isinstance(data, dict) and data.get("success"):
+        return "learned"
+    raise RspamdError(f"{controller_url}: {str(data)[:120]}")
+
+
+async def ping(url: str, timeout: float) -> dict[str, Any]:
+    """Whether rspamd answers at ``url``: {"reachable", "error"}."""
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http, \
+                http.get(url.rstrip("/") + "/ping") as response:
+            text = (await response.content.read(100)).decode("utf-8", "replace").strip()
+            if response.status == 200 and text.lower().startswith("pong"):
+                return {"reachable": True, "error": ""}
+            return {"reachable": False, "error": f"HTTP {response.status} {text}"}
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        return {"reachable": False, "error": f"{exc.__class__.__name__} {exc}".strip()}

@@ -14,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +31,14 @@ from appliance.queue.claims import Claims
 from appliance.queue.intake import take_batch
 from appliance.queue.retry import delay_warning_due, expired, next_retry_delay
 from appliance.queue.spool import Envelope, QueueStatus, RecipientState, Spool
+from appliance.sieve.actions import redirect_loop, redirect_sender, redirected_copy
+from appliance.sieve.filter import Decision, MailFilter, ensure_before_script
+from appliance.sieve.interpret import VacationRequest
+from appliance.sieve.message import MailView
+from appliance.sieve.vacation import VacationMemory, compose_reply, why_not_reply
 from appliance.store import Delivered, Mailstore, QuotaExceeded
+from appliance.store.account import FolderError, delivery_header
+from appliance.store.names import BadFolderName
 
 __all__ = ["QueueManager", "QueuePolicy", "RemoteSender"]
 
@@ -45,6 +53,20 @@ class QueuePolicy:
     retry_cap: float = 3600
     lifetime: float = 5 * 86400
     delay_warning: float = 4 * 3600  # 0: never
+
+
+@dataclass
+class _LocalPlan:
+    """One local recipient of one message: where its filters send it, and how that went."""
+
+    env: Envelope
+    data: bytes
+    rcpt: RecipientState
+    address: str  # the account's own address (names the Maildir)
+    quota_bytes: int
+    decision: Decision
+    flagged: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    outcomes: list[tuple[str, Delivered | Exception]] = field(default_factory=list)
 
 
 # (envelope, message, recipients) -> one result per recipient
@@ -70,8 +92,11 @@ class QueueManager:
         policy: QueuePolicy | None = None,
         remote: RemoteSender | None = None,
         on_event: Callable[[str, dict[str, Any]], None] | None = None,
+        filters: MailFilter | None = None,
     ) -> None:
         self.spool = spool
+        # Sieve filters at local delivery; the data directory is the store's parent.
+        self.filters = filters or MailFilter(store.root.parent)
         self.store = store
         self.directory = directory
         self.hostname = hostname
@@ -93,6 +118,9 @@ class QueueManager:
 
     async def start(self) -> None:
         self._loop = loop = asyncio.get_running_loop()
+        if (self.filters.data_dir / "mailroom.db").exists():  # a real data directory
+            await loop.run_in_executor(self.executor, ensure_before_script,
+                                       self.filters.data_dir)
         removed = await loop.run_in_executor(self.executor, self.spool.clean_tmp)
         if removed:
             log.info("removed %d incomplete file(s) from queue/tmp", removed)
@@ -388,48 +416,192 @@ class QueueManager:
     def _deliver_locals(self, messages: list[tuple[Envelope, bytes, QueueStatus]]) -> None:
         """Deliver the pending local recipients of ``messages`` (blocking).
 
-        What goes to one mailbox goes in one call to the store, so a batch
-        of messages costs that mailbox one index commit and one directory
-        fsync.
+        Each recipient's filters (appliance.sieve) say where its copy goes.
+        What goes to one mailbox folder goes in one call to the store, so a
+        batch of messages costs that folder one index commit and one
+        directory fsync. Redirects and out-of-office replies are queued only
+        once the recipient's copy is safely stored (a retry would send them
+        again otherwise).
         """
-        by_address: dict[tuple[str, str | None], list[tuple[Envelope, bytes, RecipientState]]] = {}
+        plans: list[_LocalPlan] = []
+        by_box: dict[tuple[str, str, int], list[_LocalPlan]] = {}
         for env, data, status in messages:
             # Mail the inbound checks judged junk (appliance.authcheck) is filed into Junk.
-            folder = "Junk" if env.checks and env.checks.get("action") == "junk" else None
+            junk = bool(env.checks and env.checks.get("action") == "junk")
+            view: MailView | None = None
             for rcpt in status.pending():
-                if self._is_local(rcpt.address):
-                    by_address.setdefault((rcpt.address, folder), []).append((env, data, rcpt))
-        for (address, folder), wanted in by_address.items():
-            account = self.directory.account(address)
-            outcomes: list[Delivered | Exception | None]
-            if account is None or not account.enabled:
-                outcomes = [None] * len(wanted)
-            else:
-                try:
-                    # The account's own address names the Maildir: a name that
-                    # reaches it (another host name of the domain) must not
-                    # make a second one.
-                    outcomes = list(self.store.deliver_many(
-                        account.address, [(data, env.sender) for env, data, _ in wanted],
-                        quota_bytes=account.quota_bytes, folder=folder,
-                    ))
-                except OSError as exc:
-                    outcomes = [exc] * len(wanted)
-            for (env, _, rcpt), outcome in zip(wanted, outcomes, strict=True):
-                self._record_local(env, rcpt, outcome)
+                if not self._is_local(rcpt.address):
+                    continue
+                account = self.directory.account(rcpt.address)
+                if account is None or not account.enabled:
+                    self._record_local(env, rcpt, None)
+                    continue
+                if view is None:
+                    view = MailView(data, env.sender, account.address)
+                plan = _LocalPlan(env, data, rcpt, account.address, account.quota_bytes,
+                                  self._decide(env, view, rcpt, account.address, junk))
+                plans.append(plan)
+                for folder, flags in plan.decision.deliveries:
+                    if flags:
+                        plan.flagged.append((folder, flags))
+                    else:
+                        by_box.setdefault((account.address, folder, account.quota_bytes),
+                                          []).append(plan)
+        for (address, folder, quota), wanted in by_box.items():
+            outcomes: list[Delivered | Exception]
+            try:
+                self._ensure_folder(address, folder)
+                # The account's own address names the Maildir: a name that
+                # reaches it (another host name of the domain) must not
+                # make a second one.
+                outcomes = list(self.store.deliver_many(
+                    address, [(p.data, p.env.sender) for p in wanted],
+                    quota_bytes=quota, folder=None if folder == "INBOX" else folder,
+                ))
+            except (OSError, FolderError, BadFolderName) as exc:
+                outcomes = [exc if isinstance(exc, OSError) else OSError(str(exc))] * len(wanted)
+            for plan, outcome in zip(wanted, outcomes, strict=True):
+                plan.outcomes.append((folder, outcome))
+        for plan in plans:
+            for folder, flags in plan.flagged:
+                plan.outcomes.append((folder, self._deliver_flagged(plan, folder, flags)))
+            self._settle_local(plan)
+
+    def _decide(self, env: Envelope, view: MailView, rcpt: RecipientState, address: str,
+                junk: bool) -> Decision:
+        """Run the filters for one recipient; a failure of ours keeps the mail in INBOX."""
+        view.recipient = address
+        try:
+            decision = self.filters.decide(view, self.store.maildir(address), junk=junk)
+        except Exception as exc:
+            local_log.exception("%s: to=<%s>, sieve: filtering failed; kept in INBOX",
+                                env.id, rcpt.address)
+            return Decision([("INBOX", ())], problems=[f"filtering failed: {exc}"])
+        for problem in decision.problems:
+            local_log.warning("%s: to=<%s>, sieve: %s", env.id, rcpt.address, problem)
+        if decision.redirects:
+            loop = redirect_loop(view, address)
+            if loop:
+                local_log.warning("%s: to=<%s>, sieve: not redirecting to %s: %s; kept",
+                                  env.id, rcpt.address, ", ".join(decision.redirects), loop)
+                decision.redirects = []
+                if not decision.deliveries:
+                    decision.deliveries = [("INBOX", ())]
+        return decision
+
+    def _ensure_folder(self, address: str, folder: str) -> None:
+        """A folder a filter files into is created, and subscribed so mail programs show it."""
+        if folder == "INBOX":
+            return
+        account = self.store.account(address)
+        if not account.exists(folder):
+            with contextlib.suppress(FolderError):  # made meanwhile by someone else
+                account.create_folder(folder)
+            account.set_subscribed(folder, True)
+
+    def _deliver_flagged(self, plan: _LocalPlan, folder: str,
+                         flags: tuple[str, ...]) -> Delivered | Exception:
+        """A copy with imap4flags flags: stored with its flags set, through the IMAP append path."""
+        try:
+            self._ensure_folder(plan.address, folder)
+            message = delivery_header(plan.env.sender, plan.address) + plan.data
+            self.store.account(plan.address).append(
+                folder, message, flags=list(flags), quota_bytes=plan.quota_bytes
+            )
+        except (QuotaExceeded, OSError) as exc:
+            return exc
+        except (FolderError, BadFolderName, ValueError) as exc:
+            return OSError(str(exc))
+        return Delivered(self.store.maildir(plan.address), len(message))
+
+    def _settle_local(self, plan: _LocalPlan) -> None:
+        """Record how a recipient's copies went; then send what its filters asked for."""
+        env, rcpt = plan.env, plan.rcpt
+        stored = [f for f, o in plan.outcomes if isinstance(o, Delivered)]
+        failed = [o for _, o in plan.outcomes if isinstance(o, Exception)]
+        outcome: Delivered | Exception | str
+        if not plan.outcomes:
+            outcome = "250 2.0.0 discarded by filter"
+        elif stored:
+            outcome = next(o for _, o in plan.outcomes if isinstance(o, Delivered))
+            for exc in failed:
+                # Stored somewhere already: a retry would store it twice.
+                local_log.warning("%s: to=<%s>, one filed copy failed: %s",
+                                  env.id, rcpt.address, exc)
+        else:
+            outcome = next((o for o in failed if isinstance(o, QuotaExceeded)), failed[0])
+        folders = [f for f in stored if f != "INBOX"]
+        self._record_local(env, rcpt, outcome, f" folder {', '.join(folders)}" if folders else "")
+        if rcpt.state != "delivered":
+            return
+        for target in plan.decision.redirects:
+            self._queue_redirect(plan, target)
+        if plan.decision.vacation is not None:
+            self._queue_vacation(plan, plan.decision.vacation)
+
+    def _queue_new(self, env: Envelope, data: bytes) -> Envelope:
+        queued = self.spool.enqueue(env, data)
+        loop = getattr(self, "_loop", None)
+        if loop is not None:  # before start() it is picked up from active/ at start
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._ready.put_nowait, queued.id)
+        return queued
+
+    def _queue_redirect(self, plan: _LocalPlan, target: str) -> None:
+        sender = redirect_sender(plan.env.sender, plan.address, target, self._is_local)
+        try:
+            new = self._queue_new(
+                Envelope(id="", sender=sender, recipients=[target], arrival=time.time(),
+                         origin="redirect"),
+                redirected_copy(plan.data, plan.address),
+            )
+        except OSError as exc:
+            local_log.error("%s: to=<%s>, sieve: cannot queue the redirect to <%s>: %s",
+                            plan.env.id, plan.rcpt.address, target, exc)
+            return
+        local_log.info("%s: to=<%s>, sieve: redirected to <%s> as %s (from=<%s>)",
+                       plan.env.id, plan.rcpt.address, target, new.id, sender)
+
+    def _queue_vacation(self, plan: _LocalPlan, request: VacationRequest) -> None:
+        env, rcpt = plan.env, plan.rcpt
+        view = MailView(plan.data, env.sender, plan.address)
+        why = why_not_reply(view, request, [plan.address, rcpt.address, rcpt.orig or ""])
+        memory = VacationMemory(self.store.maildir(plan.address))
+        if why is None and memory.recently_answered(request.handle, env.sender):
+            why = f"<{env.sender}> was answered within {request.days} day(s)"
+        if why is not None:
+            local_log.info("%s: to=<%s>, sieve: no vacation reply: %s", env.id, rcpt.address, why)
+            return
+        reply = compose_reply(view, request, plan.address, self.hostname)
+        try:
+            new = self._queue_new(
+                Envelope(id="", sender="", recipients=[env.sender], arrival=time.time(),
+                         origin="vacation"),
+                reply,
+            )
+            memory.remember(request.handle, env.sender, request.days)
+        except (OSError, sqlite3.Error) as exc:
+            local_log.error("%s: to=<%s>, sieve: cannot send the vacation reply: %s",
+                            env.id, rcpt.address, exc)
+            return
+        local_log.info("%s: to=<%s>, sieve: vacation reply to <%s> queued as %s",
+                       env.id, rcpt.address, env.sender, new.id)
 
     def _record_local(self, env: Envelope, rcpt: RecipientState,
-                      outcome: Delivered | Exception | None) -> None:
-        """Note how a local delivery went (None: no such mailbox) and log it."""
+                      outcome: Delivered | Exception | str | None, where: str = "") -> None:
+        """Note how a local delivery went (None: no such mailbox; a string: the
+        reply of a delivery that stored nothing, a discard) and log it."""
         rcpt.attempts += 1
-        if outcome is None:
+        if isinstance(outcome, str):
+            rcpt.state, rcpt.reply = "delivered", outcome
+        elif outcome is None:
             rcpt.state, rcpt.reply = "bounced", "550 5.1.1 Mailbox unavailable"
         elif isinstance(outcome, QuotaExceeded):
             rcpt.state, rcpt.reply = "bounced", "552 5.2.2 Mailbox full"
         elif isinstance(outcome, Exception):
             rcpt.state, rcpt.reply = "deferred", f"451 4.3.0 cannot write maildir: {outcome}"
         else:
-            rcpt.state, rcpt.reply = "delivered", "250 2.0.0 delivered to maildir"
+            rcpt.state, rcpt.reply = "delivered", f"250 2.0.0 delivered to maildir{where}"
         state = "sent" if rcpt.state == "delivered" else rcpt.state
         orig = f", orig_to=<{rcpt.orig}>" if rcpt.orig else ""
         local_log.info("%s: to=<%s>%s, relay=local, status=%s (%s)",

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 from sievelib.commands import Command
+from sievelib.commands import comparator as _comparator_arg
 from sievelib.parser import Parser
 
 __all__ = ["CAPABILITIES", "SieveError", "check", "parse", "unquote"]
@@ -24,7 +25,13 @@ CAPABILITIES: tuple[str, ...] = (
     "date",
     "comparator-i;octet",
     "comparator-i;ascii-casemap",
+    "comparator-i;ascii-numeric",
 )
+
+# sievelib knows only the two built-in comparators; i;ascii-numeric (RFC 4790)
+# is what makes ``:value "ge"`` compare numbers (an X-Spam-Score, a count).
+if '"i;ascii-numeric"' not in _comparator_arg["extra_arg"]["values"]:
+    _comparator_arg["extra_arg"]["values"].append('"i;ascii-numeric"')
 
 # Commands sievelib knows whose extension we do not implement; they can only
 # appear after a ``require`` we refuse, but a second check costs nothing.
@@ -120,6 +127,15 @@ def _walk(commands: list[Command]) -> Iterator[Command]:
         yield from _walk(command.children)
 
 
+def _required(commands: list[Command]) -> set[str]:
+    out: set[str] = set()
+    for command in commands:
+        if command.name == "require":
+            wanted = command.arguments["capabilities"]
+            out.update(unquote(w) for w in (wanted if isinstance(wanted, list) else [wanted]))
+    return out
+
+
 def _check_tree(commands: list[Command], text: str) -> None:
     for command in _walk(commands):
         if command.name == "require":
@@ -132,6 +148,10 @@ def _check_tree(commands: list[Command], text: str) -> None:
         elif command.name in _UNSUPPORTED:
             raise SieveError(f'unsupported command "{command.name}"',
                              _line_of(text, command.name))
+        elif (unquote(command.extra_arguments.get("comparator", '""')) == "i;ascii-numeric"
+              and "comparator-i;ascii-numeric" not in _required(commands)):
+            raise SieveError('comparator "i;ascii-numeric" needs require '
+                             '"comparator-i;ascii-numeric"', _line_of(text, "i;ascii-numeric"))
         elif command.name == "vacation" and "seconds" in command.arguments:
             raise SieveError('unsupported extension "vacation-seconds"',
                              _line_of(text, ":seconds"))

@@ -37,7 +37,7 @@ _QID = re.compile(r"\]: ([0-9B-DF-HJ-NP-TV-Z]{10,16}):")
 def human_size(size: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+            return f"{size:.0f} bytes" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return str(size)
 
@@ -326,6 +326,10 @@ class AccountModel(_TableModel):
     def extra(self, row: dict[str, Any], column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ForegroundRole and not row.get("enabled", True):
             return QBrush(QColor("#888888"))
+        if role == Qt.ItemDataRole.ToolTipRole and column == 5 and row.get("forward"):
+            # The whole list, however narrow the column.
+            return "\n".join(row["forward"]) + ("\n(+ a copy kept)" if row.get("keep_copy")
+                                                else "")
         return None
 
     @staticmethod

@@ -11,8 +11,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-        QLabel,
+    QLabel,
     QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from appliance.control.client import ControlClient
+from appliance.control.types import ControlError
 from ui.context import AppContext
 from ui.models import AccountModel, human_size
 from ui.pages.base import Page
@@ -74,6 +77,9 @@ class AccountsPage(Page):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("unchanged")
         self._row(form, "&Password:", self.password, "password")
+        self.again = QLineEdit()
+        self.again.setEchoMode(QLineEdit.EchoMode.Password)
+        self._row(form, "Con&firm password:", self.again, "again")
         self.quota = QSpinBox()
         self.quota.setRange(0, 10_000_000)
         self.quota.setSuffix(" MB")
@@ -82,9 +88,12 @@ class AccountsPage(Page):
         self.usage = QProgressBar()
         self.usage.setFormat("%p%")
         form.addRow("Usage:", self.usage)
-        self.forward = QLineEdit()
-        self.forward.setPlaceholderText("no forwarding (addresses, comma separated)")
-        self._row(form, "&Forward to:", self.forward, "targets")
+        # Every address on a line of its own: the whole list is always in view.
+        self.forward = QPlainTextEdit()
+        self.forward.setPlaceholderText("no forwarding (one address per line)")
+        self.forward.setTabChangesFocus(True)
+        self.forward.setMaximumHeight(90)
+        self._row(form, "Forward &to:", self.forward, "targets")
         self.keep_copy = QCheckBox("&Keep a copy in this mailbox")
         form.addRow("", self.keep_copy)
         split.addWidget(self.editor_pane(editor))
@@ -93,13 +102,14 @@ class AccountsPage(Page):
         split.setSizes([640, 380])
         self.outer.addWidget(split, 1)
 
-        for w in (self.address, self.password, self.forward):
+        for w in (self.address, self.password, self.again):
             w.textEdited.connect(self.mark_dirty)
+        self.forward.textChanged.connect(self.mark_dirty)
         self.quota.valueChanged.connect(self.mark_dirty)
         self.enabled.toggled.connect(self.mark_dirty)
         self.keep_copy.toggled.connect(self.mark_dirty)
         self.table.selectionModel().currentRowChanged.connect(self._select)
-        self.new_button.clicked.connect(self.new_account)
+        self.new_button.clicked.connect(lambda: self.leave(self.new_account, reload=False))
         self.delete_button.clicked.connect(self.delete_account)
         self._edit(None)
 
@@ -134,9 +144,13 @@ class AccountsPage(Page):
 
     def select_row(self, row: int) -> None:
         index = self.model.index(row, 0)
-        self.table.selectionModel().setCurrentIndex(
-            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
+        self._filling = True
+        try:
+            self.table.selectionModel().setCurrentIndex(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+        finally:
+            self._filling = False
         self._edit(self.model.row(row))
 
     def select_address(self, address: str) -> bool:
@@ -147,10 +161,33 @@ class AccountsPage(Page):
         return False
 
     def _select(self, current: Any, _previous: Any) -> None:
-        if current.isValid() and not getattr(self, "_filling", False):
-            row = self.model.row(current.row())
-            if self.current is None or row["address"] != self.current.get("address"):
-                self._edit(row)
+        if not current.isValid() or getattr(self, "_filling", False):
+            return
+        row = self.model.row(current.row())
+        if self.current is not None and row["address"] == self.current.get("address"):
+            return
+        if self.is_dirty():
+            # Keep the edited row selected until the edits are saved or thrown away.
+            self._show_selected()
+            self.leave(lambda: self.select_address(row["address"]), reload=False)
+            return
+        self._edit(row)
+
+    def _show_selected(self) -> None:
+        self._filling = True
+        try:
+            address = (self.current or {}).get("address")
+            found = next((i for i, r in enumerate(self.model.rows)
+                          if r["address"] == address), None)
+            if found is None:
+                self.table.clearSelection()
+                self.table.selectionModel().clearCurrentIndex()
+            else:
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(found, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows)
+        finally:
+            self._filling = False
 
     def _edit(self, row: dict[str, Any] | None) -> None:
         self._filling = True
@@ -162,7 +199,9 @@ class AccountsPage(Page):
         self.address.setReadOnly(not new)
         self.address.setText("" if new else row["address"])  # type: ignore[index]
         self.password.clear()
+        self.again.clear()
         self.password.setPlaceholderText("at least 8 characters" if new else "unchanged")
+        self.again.setPlaceholderText("the same again")
         self.enabled.setChecked(True if new else bool(row["enabled"]))  # type: ignore[index]
         quota = 0 if new else int(row["quota_bytes"])  # type: ignore[index]
         self.quota.setValue(quota // MB)
@@ -175,7 +214,7 @@ class AccountsPage(Page):
             self.usage.setRange(0, 1)
             self.usage.setValue(0)
             self.usage.setFormat(f"{human_size(used)} (no quota)")
-        self.forward.setText("" if new else ", ".join(row["forward"]))  # type: ignore[index]
+        self.forward.setPlainText("" if new else "\n".join(row["forward"]))  # type: ignore[index]
         self.keep_copy.setChecked(False if new else bool(row["keep_copy"]))  # type: ignore[index]
         self.delete_button.setEnabled(not new)
         self._filling = False
@@ -194,9 +233,12 @@ class AccountsPage(Page):
         row = self.current
         address = self.address.text().strip()
         password = self.password.text()
+        if password != self.again.text():
+            self.show_error(ControlError("the two passwords differ", "again"))
+            return
         quota = self.quota.value() * MB
         enabled = self.enabled.isChecked()
-        forward = split_addresses(self.forward.text())
+        forward = split_addresses(self.forward.toPlainText())
         keep = self.keep_copy.isChecked()
 
         def write(c: ControlClient) -> list[dict[str, Any]]:
@@ -232,22 +274,44 @@ class AccountsPage(Page):
 
         self.job(write, done)
 
+    def ask_delete(self, row: dict[str, Any]) -> str:
+        """"keep" (its mail stays on disk), "delete" (the mail too) or "cancel"."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Delete account"))
+        box.setText(self.tr("Delete {0}? It no longer receives mail or logs in.").format(
+            row["address"]))
+        box.setInformativeText(self.tr("Its mailbox holds {0} messages ({1}).").format(
+            row.get("messages", 0), human_size(row.get("used_bytes", 0))))
+        keep = box.addButton(self.tr("Delete, &keep the mail"),
+                             QMessageBox.ButtonRole.AcceptRole)
+        wipe = box.addButton(self.tr("Delete with the &mail"),
+                             QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        return "keep" if clicked is keep else "delete" if clicked is wipe else "cancel"
+
     def delete_account(self) -> None:
         if self.current is None:
             return
         addr = self.current["address"]
-        if not self.ctx.confirm(self, "Delete account",
-                                f"Delete {addr}? Its mailbox stays on disk, but it no longer "
-                                "receives mail or logs in."):
+        row = next((r for r in self.model.rows if r["address"] == addr), self.current)
+        answer = self.ask_delete(row)
+        if answer == "cancel":
             return
+        wipe = answer == "delete"
 
         def done(rows: list[dict[str, Any]]) -> None:
             self.current = None
             self._fill(rows)
-            self.banner.show_message(f"Deleted {addr}.", "info")
+            text = (self.tr("Deleted {0} and its mail.") if wipe
+                    else self.tr("Deleted {0}; its mail stays on disk."))
+            self.banner.show_message(text.format(addr), "info")
 
-        self.job(lambda c: (c.call("account.del", address=addr), c.call("account.list"))[1],
-                 done)
+        self.job(lambda c: (c.call("account.del", address=addr, delete_mail=wipe),
+                            c.call("account.list"))[1], done)
 
     def on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "message.delivered" and self.isVisible() and not self.is_dirty():

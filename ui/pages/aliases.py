@@ -7,6 +7,8 @@ from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QGroupBox,
@@ -65,10 +67,20 @@ class AliasesPage(Page):
         editor = QGroupBox("Alias or group")
         form = QFormLayout(editor)
         self.address = QLineEdit()
-        self.address.setPlaceholderText("staff@example.com, or @example.com for a catch-all")
+        self.address.setPlaceholderText("staff@example.com")
         label = QLabel("&Address:")
         label.setBuddy(self.address)
         form.addRow(label, self.address)
+        # A catch-all is a choice of its own, not an address typed in a special way.
+        self.catch_all = QCheckBox("&Catch-all: every other address of")
+        self.catch_all.setToolTip("Mail to any address of the domain that is neither an "
+                                  "account nor another alias goes to the members")
+        self.catch_domain = QComboBox()
+        self.catch_domain.setAccessibleName("Catch-all domain")
+        crow = QHBoxLayout()
+        crow.addWidget(self.catch_all)
+        crow.addWidget(self.catch_domain, 1)
+        form.addRow("", crow)
         form.addRow("", self.error_label("address"))
         self.members = QListWidget()
         self.members.setAccessibleName("Members")
@@ -78,32 +90,59 @@ class AliasesPage(Page):
         mrow = QHBoxLayout()
         self.new_member = QLineEdit()
         self.new_member.setPlaceholderText("bob@example.com or :error:550 gone")
-        self.add_member_button = QPushButton("A&dd member")
+        self.add_member_button = QPushButton("Add mem&ber")
         self.remove_member_button = QPushButton("&Remove member")
         mrow.addWidget(self.new_member, 1)
         mrow.addWidget(self.add_member_button)
         mrow.addWidget(self.remove_member_button)
         form.addRow("", mrow)
         form.addRow("", self.error_label("targets"))
-        split.addWidget(self.editor_pane(editor))
+        pane = QWidget()
+        column = QVBoxLayout(pane)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(editor, 1)  # the members list takes the height: no empty half
+        column.addLayout(self.save_buttons())
+        split.addWidget(pane)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         self.outer.addWidget(split, 1)
 
         self.address.textEdited.connect(self.mark_dirty)
+        self.catch_all.toggled.connect(self._catch_all_toggled)
+        self.catch_domain.currentIndexChanged.connect(self.mark_dirty)
         self.new_member.returnPressed.connect(self.add_member)
         self.add_member_button.clicked.connect(self.add_member)
         self.remove_member_button.clicked.connect(self.remove_member)
-        self.new_button.clicked.connect(self.new_alias)
+        self.new_button.clicked.connect(lambda: self.leave(self.new_alias, reload=False))
         self.delete_button.clicked.connect(self.delete_alias)
         self.import_button.clicked.connect(self.choose_import)
         self.table.selectionModel().currentRowChanged.connect(self._select)
         self._edit(None)
 
     def load(self) -> None:
-        self.call("alias.list", {}, self._fill)
+        def fetch(c: ControlClient) -> dict[str, list[str]]:
+            self._domains = list(c.call("domain.list"))
+            return dict(c.call("alias.list"))
+
+        self.job(fetch, self._fill)
+
+    def _catch_all_toggled(self, on: bool) -> None:
+        self.address.setEnabled(not on and not self.address.isReadOnly())
+        self.catch_domain.setEnabled(on and self.current is None)
+        self.mark_dirty()
+
+    def alias_address(self) -> str:
+        if self.catch_all.isChecked():
+            return "@" + self.catch_domain.currentText()
+        return self.address.text().strip()
 
     def _fill(self, aliases: dict[str, list[str]], select: str | None = None) -> None:
+        domains = getattr(self, "_domains", [])
+        if domains != [self.catch_domain.itemText(i) for i in range(self.catch_domain.count())]:
+            self._filling = True
+            self.catch_domain.clear()
+            self.catch_domain.addItems(domains)
+            self._filling = False
         rows = [{"address": a, "targets": t} for a, t in aliases.items()]
         keep = select or (self.current or {}).get("address")
         self.model.set_rows(rows)
@@ -119,28 +158,72 @@ class AliasesPage(Page):
         self.set_dirty(False)
 
     def select_row(self, row: int) -> None:
-        self.table.selectionModel().setCurrentIndex(
-            self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows)
+        self._filling = True
+        try:
+            self.table.selectionModel().setCurrentIndex(
+                self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows)
+        finally:
+            self._filling = False
         self._edit(self.model.row(row))
 
     def _select(self, current: Any, _previous: Any) -> None:
-        if current.isValid():
-            row = self.model.row(current.row())
-            if self.current is None or row["address"] != self.current["address"]:
-                self._edit(row)
+        if not current.isValid() or getattr(self, "_filling", False):
+            return
+        row = self.model.row(current.row())
+        if self.current is not None and row["address"] == self.current["address"]:
+            return
+        if self.is_dirty():
+            # Keep the edited row selected until the edits are saved or thrown away.
+            self._show_selected()
+            self.leave(lambda: self.select_address(row["address"]), reload=False)
+            return
+        self._edit(row)
+
+    def _show_selected(self) -> None:
+        self._filling = True
+        try:
+            address = (self.current or {}).get("address")
+            found = next((i for i, r in enumerate(self.model.rows)
+                          if r["address"] == address), None)
+            if found is None:
+                self.table.clearSelection()
+                self.table.selectionModel().clearCurrentIndex()
+            else:
+                self.table.selectionModel().setCurrentIndex(
+                    self.model.index(found, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows)
+        finally:
+            self._filling = False
+
+    def select_address(self, address: str) -> bool:
+        for i, r in enumerate(self.model.rows):
+            if r["address"] == address:
+                self.select_row(i)
+                return True
+        return False
 
     def _edit(self, row: dict[str, Any] | None) -> None:
+        self._filling = True
         self.clear_errors()
         self.current = row
         if row is not None:
             self._new = False
-        self.address.setText(row["address"] if row else "")
+        address = row["address"] if row else ""
+        catch_all = address.startswith("@")
         self.address.setReadOnly(row is not None)
+        self.address.setText("" if catch_all else address)
+        self.catch_all.setChecked(catch_all)
+        self.catch_all.setEnabled(row is None)
+        if catch_all:
+            self.catch_domain.setCurrentIndex(max(0, self.catch_domain.findText(address[1:])))
+        self.address.setEnabled(not catch_all)
+        self.catch_domain.setEnabled(catch_all and row is None)
         self.members.clear()
         if row:
             self.members.addItems(row["targets"])
         self.delete_button.setEnabled(row is not None)
+        self._filling = False
         self.set_dirty(False)
 
     def member_list(self) -> list[str]:
@@ -167,7 +250,7 @@ class AliasesPage(Page):
 
     def save(self) -> None:
         self.clear_errors()
-        address = self.address.text().strip()
+        address = self.alias_address()
         members = self.member_list()
         before = list(self.current["targets"]) if self.current else []
         existing = self.current is not None

@@ -600,6 +600,10 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
 
     add_firewall_commands(add, actions, common)  # firewall status|open|close
 
+    from appliance.cli.webmail import add_commands as add_webmail_commands
+
+    add_webmail_commands(add, actions, common)  # webmail enable|disable|status
+
     p = add("logs", cmd_logs, "show the mail log")
     p.add_argument("-n", "--lines", type=int, default=None)
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")

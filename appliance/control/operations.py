@@ -797,3 +797,4 @@ from appliance.control import settings_schema as _settings_schema  # noqa: E402,
 from appliance.control import setup_operations as _setup_operations  # noqa: E402, F401
 from appliance.control import backup_operations as _backup_operations  # noqa: E402, F401
 from appliance.control import tls_operations as _tls_operations  # noqa: E402, F401
+from appliance.control import webmail_operations as _webmail_operations  # noqa: E402, F401

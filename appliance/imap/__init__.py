@@ -57,6 +57,9 @@ class ImapServer(MailboxListener):
                          max_connections_per_ip=max_connections_per_ip)
         self.max_literal = max_literal
         self.quota_of = quota_of
+        # (authzid, peer address) → the client address a trusted proxy (the
+        # webmail) logs in for, or None: see appliance.webmail.proxy.
+        self.proxied_client: Callable[[str, str], str | None] = lambda authzid, peer: None
 
     async def serve(self, conn: Connection) -> None:
         await ImapSession(self, conn).run()

@@ -413,12 +413,18 @@ class ImapSession:
             authz, user, password = decoded.split(b"\0")
         except (binascii.Error, ValueError) as exc:
             raise Bad("malformed AUTHENTICATE PLAIN response") from exc
+        client_ip: str | None = self.conn.client_ip
         if authz and authz != user:
-            raise No("[AUTHORIZATIONFAILED] cannot act as another user")
-        await self._login(tag, user.decode("utf-8", "replace"), password.decode("utf-8", "replace"))
+            client_ip = self.server.proxied_client(authz.decode("utf-8", "replace"), client_ip)
+            if client_ip is None:
+                raise No("[AUTHORIZATIONFAILED] cannot act as another user")
+        await self._login(tag, user.decode("utf-8", "replace"), password.decode("utf-8", "replace"),
+                          client_ip)
 
-    async def _login(self, tag: bytes, user: str, password: str) -> None:
-        address = await self.server.authenticate(user, password, self.conn.client_ip)
+    async def _login(self, tag: bytes, user: str, password: str,
+                     client_ip: str | None = None) -> None:
+        # client_ip: the browser's address when the webmail logs in for it.
+        address = await self.server.authenticate(user, password, client_ip or self.conn.client_ip)
         if address is None:
             self.auth_failures += 1
             if self.auth_failures >= _MAX_AUTH_FAILURES:

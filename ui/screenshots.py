@@ -1,6 +1,14 @@
-"""Screenshots of every page and wizard step, against a throw-away daemon with demo data.
+"""Screenshots of every page, dialog and wizard step, against a throw-away daemon with demo data.
 
     QT_QPA_PLATFORM=offscreen python -m ui.screenshots OUTDIR
+    LANG=zh_CN.UTF-8 QT_QPA_PLATFORM=offscreen python -m ui.screenshots OUTDIR   # in Chinese
+
+The demo box has a few dozen accounts, aliases, a queue with deferred and
+held mail, failed logins and one listener that could not start (its port
+is taken), so the dashboard shows Degraded; at the end the daemon is
+stopped for the Stopped dashboard. Every page registered in the main
+window is shot, whoever added it. The language follows LANG (not the
+choice remembered in the menu).
 """
 
 from __future__ import annotations
@@ -17,14 +25,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QCoreApplication, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from appliance.control.client import ControlClient
-from appliance.control.setup import initialize
 from appliance.home import Home
 
-__all__ = ["main", "free_offset", "demo_data", "wait_until"]
+__all__ = ["main", "free_offset", "demo_data", "wait_until", "grab_modal", "WINDOW_SIZE"]
+
+WINDOW_SIZE = (1280, 800)
+PEOPLE = [
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
+    "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter",
+    "xavier", "yolanda", "zoe", "li.wei", "wang.fang", "zhang.min", "chen.jie", "liu.yang",
+    "huang.lei", "zhao.xin", "wu.hao",
+]
+
 
 def free_offset() -> int:
     from appliance.service import free_port_offset
@@ -50,16 +66,16 @@ def settle(seconds: float = 0.3) -> None:
 
 
 def demo_data(home: Home) -> None:
-    initialize(home, "mail.example.test", "example.test")
     c = ControlClient(home)
     try:
+        c.call("setup.init", hostname="mail.example.test", domain="example.test")
         c.call("domain.add", name="example.org")
         c.call("domain.add", name="www.example.org", alias_of="example.org")
-        for addr, quota in (("alice@example.test", 200), ("bob@example.test", 0),
-                            ("carol@example.test", 50), ("dave@example.org", 0)):
-            c.call("account.add", address=addr, password="demo-password-1",
-                   quota_bytes=quota * 1024 * 1024)
-        c.call("account.disable", address="dave@example.org")
+        for i, name in enumerate(PEOPLE):
+            domain = "example.org" if i % 7 == 6 else "example.test"
+            c.call("account.add", address=f"{name}@{domain}", password="demo-password-1",
+                   quota_bytes=(0, 200, 50, 1024)[i % 4] * 1024 * 1024)
+        c.call("account.disable", address="dave@example.test")
         c.call("forward.set", address="bob@example.test", targets=["bob@home.example.net"],
                keep_copy=True)
         c.call("alias.add", address="staff@example.test",
@@ -67,6 +83,7 @@ def demo_data(home: Home) -> None:
         c.call("alias.add", address="sales@example.test", targets=["carol@example.test"])
         c.call("alias.add", address="info@example.org", targets=["staff@example.test"])
         c.call("relay.add", network="192.168.1.0/24")
+        c.call("relay.add", network="!192.168.1.1")
         c.call("ban.add", address="203.0.113.45", reason="12 failed logins in 600s "
                "(last: smtp as admin@example.test)")
         c.call("ban.add", address="2001:db8:bad:1::17", duration="1w", reason="banned by hand")
@@ -84,9 +101,16 @@ def send_demo_mail(client: ControlClient, smtp_port: int) -> None:
         with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as s:
             s.sendmail("partner@outside.example", ["alice@example.test"],
                        f"Subject: hello {i}\r\n\r\nDemo message {i}.\r\n")
-    msg = b"Subject: quarterly figures\r\nFrom: alice@example.test\r\n\r\nSee attached.\r\n"
-    client.call("message.submit", sender="alice@example.test",
-                recipients=["someone@customer.test"], message=base64.b64encode(msg).decode())
+    # Outside mail: the demo's DNS answers nothing, so it stays deferred.
+    for sender, rcpt, subject in (
+            ("alice@example.test", "someone@customer.test", "quarterly figures"),
+            ("bob@example.test", "orders@supplier.test", "order 4711"),
+            ("carol@example.test", "press@newspaper.test", "press release"),
+            ("li.wei@example.test", "wang@partner.test", "meeting notes"),
+            ("erin@example.test", "support@vendor.test", "licence renewal")):
+        msg = f"Subject: {subject}\r\nFrom: {sender}\r\n\r\nSee attached.\r\n".encode()
+        client.call("message.submit", sender=sender, recipients=[rcpt],
+                    message=base64.b64encode(msg).decode())
 
 
 def fail_demo_logins(pop3_port: int, imap_port: int) -> None:
@@ -141,6 +165,148 @@ def grab(widget: QWidget, path: Path) -> None:
     print(path)
 
 
+def grab_modal(trigger: Callable[[], Any], path: Path, timeout: float = 10.0) -> bool:
+    """Run ``trigger`` (which opens a modal dialog and waits), shoot the dialog, cancel it."""
+    shot: list[bool] = []
+    deadline = time.monotonic() + timeout
+
+    def look() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            if time.monotonic() < deadline:
+                QTimer.singleShot(50, look)
+            return
+        grab(dialog, path)
+        shot.append(True)
+        if isinstance(dialog, QMessageBox):
+            cancel = (dialog.button(QMessageBox.StandardButton.Cancel)
+                      or dialog.button(QMessageBox.StandardButton.No))
+            if cancel is not None:
+                cancel.click()
+                return
+        if isinstance(dialog, QDialog):
+            dialog.reject()
+        else:
+            dialog.close()
+
+    QTimer.singleShot(50, look)
+    trigger()
+    return bool(shot)
+
+
+class _Daemon:
+    """The demo daemon, started by the GUI's own supervisor."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+
+    def start(self) -> None:
+        ctx = self.ctx
+        ctx.start()
+        if not wait_until(lambda: ctx.supervisor.state == "down", 10):
+            raise RuntimeError("daemon state not known")
+        ctx.supervisor.start()
+        if not wait_until(lambda: ctx.supervisor.state == "up", 30):
+            raise RuntimeError(f"daemon did not start: {ctx.supervisor.last_exit}")
+
+
+def _stop(contexts: list[Any]) -> None:
+    for c in contexts:
+        if c.supervisor.owns_daemon():
+            c.supervisor.stop()
+            proc = c.supervisor.proc
+            if proc is not None:
+                try:
+                    proc.wait(15)
+                except Exception:
+                    proc.kill()
+        c.shutdown()
+
+
+def shoot_pages(window: Any, out: Path, home: Home, servers: list[Any]) -> None:
+    from ui.pages.dns import DnsPage
+    from ui.pages.queue import QueuePage
+
+    for i, key in enumerate(window.pages):
+        window.show_page(key)
+        page = window.page(key)
+        page.load()
+        wait_until(lambda p=page: p.idle and p.loaded, 15)  # type: ignore[misc]
+        if isinstance(page, QueuePage) and page.model.rows:
+            deferred = [r["id"] for r in page.model.rows if r.get("attempts")]
+            page.select(deferred[0] if deferred else page.model.rows[0]["id"])
+            wait_until(lambda p=page: bool(p.log.toPlainText()), 5)  # type: ignore[misc]
+        if isinstance(page, DnsPage):
+            _check_against_demo_zone(page, home, servers)
+        grab(window, out / f"page-{i + 1:02d}-{key}.png")
+        if (window.width(), window.height()) != WINDOW_SIZE:
+            hint = page.minimumSizeHint()
+            print(f"warning: page {key} makes the window {window.width()}×{window.height()} "
+                  f"(it needs {hint.width()}×{hint.height()})", file=sys.stderr)
+            window.resize(*WINDOW_SIZE)
+
+
+def shoot_dialogs(window: Any, ctx: Any, out: Path) -> None:
+    from ui.pages.queue import QueuePage
+
+    # The unsaved-changes prompt, as leaving an edited page asks it.
+    accounts = window.pages.get("accounts")
+    if accounts is not None:
+        window.show_page("accounts")
+        settle(0.2)
+        grab_modal(lambda: window.ask_unsaved(accounts), out / "dialog-unsaved-changes.png")
+    queue = window.pages.get("queue")
+    if isinstance(queue, QueuePage) and queue.model.rows:
+        window.show_page("queue")
+        queue.select(*[r["id"] for r in queue.model.rows[:2]])
+        saved = ctx.confirm
+        ctx.confirm = ctx._ask  # the real question box
+        try:
+            grab_modal(lambda: queue.act("delete"), out / "dialog-queue-delete.png")
+        finally:
+            ctx.confirm = saved
+
+
+def shoot_wizard(tmp: Path, secrets: Any, out: Path, contexts: list[Any]) -> None:
+    from ui.context import AppContext
+    from ui.wizard import SetupWizard
+
+    fresh = Home(tmp / "fresh")
+    wctx = AppContext(fresh, ["--listen", "127.0.0.1", "--port-offset", str(free_offset())],
+                      secrets=secrets, poll_ms=500)
+    contexts.append(wctx)
+    wizard = SetupWizard(wctx)
+    # The office LAN as most offices have it: the router inside it.
+    wizard.defaults["networks"] = ["192.168.1.0/24"]
+    wizard.relay.gateways = ["192.168.1.1"]
+    wizard.show()
+    wizard.names.hostname.setText("mail.office.test")
+    wizard.names.domain.setText("office.test")
+    grab(wizard, out / "wizard-1-names.png")
+    wizard.next()
+    wizard.account.password.setText("a-good-password")
+    wizard.account.again.setText("a-good-password")
+    grab(wizard, out / "wizard-2-account.png")
+    wizard.next()
+    grab(wizard, out / "wizard-3-relay.png")
+    wizard.relay.fix.click()
+    grab(wizard, out / "wizard-3-relay-fixed.png")
+    wizard.next()
+    wizard.smarthost.host.setText("smtp.provider.test")
+    wizard.smarthost.username.setText("office")
+    wizard.smarthost.recipient.setText("me@provider.test")
+    grab(wizard, out / "wizard-4-smarthost.png")
+    wizard.next()
+    if not wait_until(lambda: wizard.finish.done or bool(wizard.finish.error.text()), 60):
+        raise RuntimeError("the wizard did not finish")
+    grab(wizard, out / "wizard-5-finish.png")
+    wizard.close()
+    again = SetupWizard(wctx)  # run again on the box it just set up
+    again.show()
+    grab(again, out / "wizard-6-rerun.png")
+    again.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
@@ -150,91 +316,66 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication(["mailroom-screenshots"])
+    from ui import i18n
+
+    i18n.install(app, i18n.system_language())
     from ui.context import AppContext
-    from ui.pages.dns import DnsPage
-    from ui.pages.queue import QueuePage
     from ui.secrets import SecretStore
     from ui.window import MainWindow
-    from ui.wizard import SetupWizard
 
     tmp = Path(tempfile.mkdtemp(prefix="mailroom-shots-"))
     contexts: list[AppContext] = []
-    stack_servers: list[Any] = []
+    servers: list[Any] = []
+    blocker: socket.socket | None = None
     try:
         home = Home(tmp / "demo")
         demo_data(home)
         offset = free_offset()
+        # Another program on the POP3-over-TLS port: that listener fails (Degraded).
+        blocker = socket.socket()
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind(("127.0.0.1", 995 + offset))
+        blocker.listen(1)
         secrets = SecretStore(tmp / "secrets.json", use_keyring=False)
         ctx = AppContext(home, ["--listen", "127.0.0.1", "--port-offset", str(offset)],
                          secrets=secrets, poll_ms=500)
+        ctx.confirm = lambda *a: True  # type: ignore[method-assign]
         contexts.append(ctx)
         window = MainWindow(ctx)
-        window.resize(1180, 760)
+        window.resize(*WINDOW_SIZE)
         window.show()
-        ctx.start()
-        if not wait_until(lambda: ctx.supervisor.state == "down", 10):
-            raise RuntimeError("daemon state not known")
-        ctx.supervisor.start()
-        if not wait_until(lambda: ctx.supervisor.state == "up", 30):
-            raise RuntimeError(f"daemon did not start: {ctx.supervisor.last_exit}")
+        _Daemon(ctx).start()
         client = ControlClient(home)
         send_demo_mail(client, 25 + offset)
         fail_demo_logins(110 + offset, 143 + offset)
-        wait_until(lambda: any(r.get("attempts", 0) for r in client.call("queue.list")), 15)
+        wait_until(lambda: sum(1 for r in client.call("queue.list") if r.get("attempts")) >= 3,
+                   20)
+        held = [r["id"] for r in client.call("queue.list") if r.get("attempts")][-1:]
+        for qid in held:
+            client.call("queue.hold", id=qid)
         wait_until(lambda: ctx.logs.total > 10, 5)
+        wait_until(lambda: (ctx.supervisor.status or {}).get("health") == "degraded", 10)
         client.close()
-        for i, key in enumerate(window.pages):
-            window.show_page(key)
-            page = window.page(key)
-            page.load()
-            wait_until(lambda p=page: p.idle and p.loaded, 15)  # type: ignore[misc]
-            if isinstance(page, QueuePage) and page.model.rows:
-                page.select(page.model.rows[0]["id"])
-                page.show_selected()
-                wait_until(lambda p=page: bool(p.detail.toPlainText()), 5)  # type: ignore[misc]
-            if isinstance(page, DnsPage):
-                _check_against_demo_zone(page, home, stack_servers)
-            grab(window, out / f"page-{i + 1:02d}-{key}.png")
-
-        # The wizard, on an empty data directory, run to the end.
-        fresh = Home(tmp / "fresh")
-        wctx = AppContext(fresh, ["--listen", "127.0.0.1", "--port-offset",
-                                  str(free_offset())], secrets=secrets, poll_ms=500)
-        contexts.append(wctx)
-        wizard = SetupWizard(wctx)
-        wizard.show()
-        wizard.names.hostname.setText("mail.office.test")
-        wizard.names.domain.setText("office.test")
-        grab(wizard, out / "wizard-1-names.png")
-        wizard.next()
-        wizard.account.password.setText("a-good-password")
-        wizard.account.again.setText("a-good-password")
-        grab(wizard, out / "wizard-2-account.png")
-        wizard.next()
-        wizard.relay.extra.setText("10.20.0.0/16")
-        grab(wizard, out / "wizard-3-relay.png")
-        wizard.next()
-        wizard.smarthost.host.setText("smtp.provider.test")
-        wizard.smarthost.username.setText("office")
-        grab(wizard, out / "wizard-4-smarthost.png")
-        wizard.next()
-        if not wait_until(lambda: wizard.finish.done or bool(wizard.finish.error.text()), 40):
-            raise RuntimeError("the wizard did not finish")
-        grab(wizard, out / "wizard-5-finish.png")
-        wizard.close()
+        shoot_pages(window, out, home, servers)
+        window.show_page("dashboard")
+        window.page("dashboard").load()
+        wait_until(lambda: window.page("dashboard").idle, 10)
+        grab(window, out / "dashboard-degraded.png")
+        shoot_dialogs(window, ctx, out)
+        # Stopped: the listeners table still lists the configured ports.
+        ctx.supervisor.stop()
+        wait_until(lambda: ctx.supervisor.state == "down", 20)
+        window.show_page("dashboard")
+        window.page("dashboard").load()
+        wait_until(lambda: window.page("dashboard").idle, 10)
+        grab(window, out / "dashboard-stopped.png")
+        shoot_wizard(tmp, secrets, out, contexts)
         window.close()
     finally:
-        for c in contexts:
-            if c.supervisor.owns_daemon():
-                c.supervisor.stop()
-                proc = c.supervisor.proc
-                if proc is not None:
-                    try:
-                        proc.wait(15)
-                    except Exception:
-                        proc.kill()
-            c.shutdown()
-        for server in stack_servers:
+        if blocker is not None:
+            blocker.close()
+        _stop(contexts)
+        for server in servers:
             server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
     del app

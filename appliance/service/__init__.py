@@ -56,6 +56,8 @@ from appliance.state.settings import SETTINGS
 from appliance.stats import Stats
 from appliance.store import Mailstore
 from appliance.tls import ReloadableContext, make_self_signed
+from appliance.webmail import Webmail, WebmailError
+from appliance.webmail.proxy import TOKEN_SECRET, proxied_client
 
 __all__ = ["Daemon", "ServeOptions", "SERVICES", "free_port_offset"]
 
@@ -221,6 +223,8 @@ class Daemon:
             home.maildrop, self._pickup_submit, executor=self.executor,
             max_size=lambda: self.settings["smtp.max_message_size"],
             max_recipients=lambda: self.settings["smtp.max_recipients"])
+        self.webmail = Webmail(home.root, self.state)
+        self.webmail_error = ""
         self.free_space = FreeSpace(
             home.root, lambda: self.settings["queue.minfree"],
             on_change=lambda low: self.events.publish("storage", {"low": low}))
@@ -382,10 +386,28 @@ class Daemon:
         server: ImapServer | PopServer
         if spec.kind == "imap":
             server = ImapServer(self.store, authenticate, quota_of=self._quota_of, **common)
+            server.proxied_client = self._proxied_client
         else:
             server = PopServer(self.store, authenticate, **common)
         server.banned = self.guard.refused
         return server
+
+    def _proxied_client(self, authzid: str, peer: str) -> str | None:
+        return proxied_client(authzid, peer, self.state.secrets.get(TOKEN_SECRET))
+
+    def webmail_sync(self) -> str:
+        """Run the web stack while webmail.enabled, stop it otherwise; the error, or ""."""
+        try:
+            if self.settings["webmail.enabled"]:
+                self.webmail.start(self.options.listen or list(self.settings["listen"]),
+                                   self.options.port_offset)
+            else:
+                self.webmail.stop()
+            self.webmail_error = ""
+        except (WebmailError, OSError) as exc:
+            self.webmail_error = f"webmail: {exc}"
+            log.error("%s", self.webmail_error)
+        return self.webmail_error
 
     def _quota_of(self, address: str) -> int:
         account = self.directory.account(address)
@@ -445,6 +467,8 @@ class Daemon:
         for name, (spec, hosts, port) in self._wanted().items():
             await self._start_listener(name, spec, hosts, port)
         await self.control.start()
+        if self.settings["webmail.enabled"]:
+            await loop.run_in_executor(self.executor, self.webmail_sync)
         self._stats_task = asyncio.create_task(self._flush_stats())
         self._dns_task = asyncio.create_task(self.dns_watch.run())
         self._backup_task = asyncio.create_task(self.backups.run_schedule())
@@ -459,6 +483,8 @@ class Daemon:
         await self.intake.stop()
         await self.queue.stop()
         await self.remote.close()  # QUIT the idle cached SMTP connections
+        if self.webmail.running():
+            await asyncio.get_running_loop().run_in_executor(self.executor, self.webmail.stop)
         self._stats_task.cancel()
         self._dns_task.cancel()
         self._renewal_task.cancel()
@@ -523,6 +549,8 @@ class Daemon:
         queued = {q: len(self.spool.ids(q)) for q in ("active", "deferred", "hold")}
         problems = [s["error"] or f"{s['name']} is {s['state']}"
                     for s in services if s["state"] != "running"]
+        if self.webmail_error:
+            problems.append(self.webmail_error)
         if self.free_space.low:
             problems.append(f"disk space low: {self.free_space.free} bytes free, under "
                             f"queue.minfree {self.settings['queue.minfree']}: new mail is "
@@ -600,6 +628,7 @@ class Daemon:
                     listener.tls_context = self.tls_context
                     listener.handler.ctx = listener.ctx
                     listener.handler.limits = listener.limits
+        await asyncio.get_running_loop().run_in_executor(self.executor, self.webmail_sync)
         log.info("reload: configuration applied%s",
                  f"; restarted {', '.join(sorted(set(changed)))}" if changed else "")
         return {"restarted": sorted(set(changed))}

@@ -149,8 +149,8 @@ def roundcube_conf(plan: Plan) -> str:
         "smtp_pass": "%p",
         "smtp_auth_type": "PLAIN",
         "smtp_conn_options": loopback_tls,
-        "managesieve_host": f"tls://{backend}",
-        "managesieve_port": plan.managesieve_port,
+        # Roundcube 1.6 takes the port in the host URI only (managesieve_port is gone).
+        "managesieve_host": f"tls://{backend}:{plan.managesieve_port}",
         "managesieve_auth_type": "PLAIN",
         "managesieve_conn_options": loopback_tls,
         "managesieve_vacation": 0,

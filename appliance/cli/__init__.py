@@ -556,6 +556,9 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     from appliance.cli.tls import add_commands as add_tls_commands
 
     add_tls_commands(add, actions, common)  # tls show|import|acme (appliance/cli/tls.py)
+    from appliance.cli.doctor import add_commands as add_doctor_commands
+
+    add_doctor_commands(add, actions, common)  # doctor [--json]
 
     p = add("newaliases", cmd_newaliases, "import an /etc/aliases file")
     p.add_argument("file", nargs="?", default="/etc/aliases")

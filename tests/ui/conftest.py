@@ -144,3 +144,63 @@ def gui(tmp_path: Path, qtbot: object, dns: DnsServer) -> Iterator[Gui]:
         teardown(ctx)
         with contextlib.suppress(Exception):
             m.stop()
+
+
+@dataclass
+class Offline:
+    """The main window on a set-up data directory with no daemon: operations run in-process."""
+
+    home: Path
+    ctx: AppContext
+    window: MainWindow
+    asked: list[str]
+
+    @property
+    def client(self) -> ControlClient:
+        return ControlClient(Home(self.home))
+
+    def answer(self, *answers: str) -> None:
+        """The next unsaved-changes questions get these answers, in order."""
+        queue = list(answers)
+
+        def ask(page: Any) -> str:
+            self.asked.append(page.title)
+            # Unplanned questions (the window closing at the end) throw the edits away;
+            # the tests check ``asked`` for the ones they expect.
+            return queue.pop(0) if queue else "discard"
+
+        self.window.ask_unsaved = ask  # type: ignore[method-assign]
+
+    def open(self, key: str):  # type: ignore[no-untyped-def]
+        assert self.window.show_page(key)
+        page = self.window.page(key)
+        wait(lambda: page.loaded and page.idle)
+        return page
+
+
+@pytest.fixture
+def offline(tmp_path: Path, qtbot: Any) -> Iterator[Offline]:
+    home = tmp_path / "home"
+    c = ControlClient(Home(home))
+    try:
+        c.call("setup.init", hostname="mail.example.test", domain="example.test")
+        for name in ("alice", "bob"):
+            c.call("account.add", address=f"{name}@example.test", password=f"pw-{name}-123")
+        c.call("alias.add", address="staff@example.test", targets=["alice@example.test"])
+        c.call("alias.add", address="team@example.test", targets=["bob@example.test"])
+    finally:
+        c.close()
+    ctx = AppContext(Home(home), [], poll_ms=60000,
+                     secrets=SecretStore(tmp_path / "secrets.json", use_keyring=False))
+    ctx.confirm = lambda *a: True
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    found = Offline(home, ctx, window, [])
+    found.answer()
+    try:
+        yield found
+    finally:
+        ctx.api.wait_idle(10000)
+        ctx.shutdown()

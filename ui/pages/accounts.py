@@ -266,10 +266,11 @@ class AccountsPage(Page):
             return list(c.call("account.list"))
 
         def done(rows: list[dict[str, Any]]) -> None:
-            self.set_dirty(False)
-            self.current = {"address": self._saved_address}
-            self._fill(rows, select=self._saved_address)
             self.banner.show_message(f"Saved {self._saved_address}.", "info")
+            self.current = {"address": self._saved_address}
+            # Clean last: whoever waited on this save (another row, page) goes next.
+            self._fill(rows, select=self._saved_address)
+            self.set_dirty(False)
             self.saved.emit()
 
         self.job(write, done)

@@ -269,11 +269,12 @@ class AliasesPage(Page):
             return dict(c.call("alias.list"))
 
         def done(aliases: dict[str, list[str]]) -> None:
-            self.set_dirty(False)
+            self.banner.show_message(f"Saved {address}.", "info")
             self.current = None
             select = next((a for a in aliases if a == address.lower()), None)
+            # Clean last: whoever waited on this save (another row, page) goes next.
             self._fill(aliases, select=select)
-            self.banner.show_message(f"Saved {address}.", "info")
+            self.set_dirty(False)
             self.saved.emit()
 
         self.job(write, done)

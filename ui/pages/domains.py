@@ -35,6 +35,7 @@ __all__ = ["DomainsPage"]
 
 class DomainsPage(Page):
     title = "Host names & domains"
+    settings_keys = ("hostname",)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -85,6 +85,8 @@ class CommandsDialog(QDialog):
 
 class PortsPage(Page):
     title = "Ports & services"
+    settings_keys = (*(f"{n}.{k}" for n, _, _ in SERVICES for k in ("enabled", "port")),
+                     "listen")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -478,6 +478,7 @@ class FinishPage(_Page):
         self.records_label = QLabel(self.tr("Publish these DNS records at your DNS provider:"))
         self.records = QPlainTextEdit()
         self.records.setReadOnly(True)
+        self.records.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # zone-file lines
         monospace(self.records)
         self.copy = QPushButton(self.tr("&Copy records"))
         self.copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(

@@ -31,6 +31,9 @@ if [[ $what == test ]]; then
   command -v node >/dev/null || pkgs+=(nodejs)
   # The firewall tests run the real nft inside a network namespace of their own.
   pkgs+=(nftables iproute2)
+  # Webmail: Roundcube with the web stack Mailroom runs itself (php-fpm first, or apt
+  # takes Apache's PHP module for Roundcube's "php"), and the browser of its end-to-end test.
+  pkgs+=(php-fpm nginx-light roundcube-core roundcube-sqlite3 roundcube-plugins chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -46,4 +49,8 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recomme
 # download); the tests run private ones, so those just installed are switched off.
 if [[ " ${missing[*]} " == *" clamav-daemon "* ]] && [[ -d /run/systemd/system ]]; then
   $sudo systemctl disable --now clamav-freshclam clamav-daemon rspamd >/dev/null 2>&1 || true
+fi
+# Likewise Debian's nginx (its default site takes port 80) and php-fpm: Mailroom runs its own.
+if [[ " ${missing[*]} " == *" nginx-light "* ]] && [[ -d /run/systemd/system ]]; then
+  $sudo systemctl disable --now nginx 'php*-fpm' >/dev/null 2>&1 || true
 fi

@@ -7,6 +7,8 @@ what=${1:-run}
 # Qt's xcb/offscreen platform plugins need these at run time.
 pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
       libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libglib2.0-0)
+# The GUI speaks Simplified Chinese too: without a CJK font its text is boxes.
+pkgs+=(fonts-wqy-microhei)
 if [[ $what == package || $what == test ]]; then
   # make package: dpkg-deb builds the .deb, lintian checks it, debootstrap
   # makes the scratch Debian the install test puts it in.

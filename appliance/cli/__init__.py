@@ -591,6 +591,10 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     sub.add_parser("sendmail", help="queue a message from stdin (sendmail-compatible options: "
                    "-t -i -oi -f SENDER -F NAME [RCPT...])", add_help=False)
 
+    from appliance.cli.filters import add_commands as add_filter_commands
+
+    add_filter_commands(add, actions, common)  # filter show|set|check|import-procmail, vacation
+
     from appliance.cli.records import add_commands as add_dns_commands
 
     add_dns_commands(add, actions, common)  # dkim show|rotate, dns records|check

@@ -793,6 +793,7 @@ def import_aliases(
 # dkim.* and dns.* live in their own module; importing it registers them.
 from appliance.control import doctor_operations as _doctor_operations  # noqa: E402, F401
 from appliance.control import dns_operations as _dns_operations  # noqa: E402, F401
+from appliance.control import filter_operations as _filter_operations  # noqa: E402, F401
 from appliance.control import firewall_operations as _firewall_operations  # noqa: E402, F401
 from appliance.control import settings_schema as _settings_schema  # noqa: E402, F401
 from appliance.control import setup_operations as _setup_operations  # noqa: E402, F401

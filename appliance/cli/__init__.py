@@ -607,6 +607,10 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
 
     add_firewall_commands(add, actions, common)  # firewall status|open|close
 
+    from appliance.cli.importer import add_commands as add_import_commands
+
+    add_import_commands(add, actions, common)  # import sendmail, access list|add|del
+
     from appliance.cli.webmail import add_commands as add_webmail_commands
 
     add_webmail_commands(add, actions, common)  # webmail enable|disable|status

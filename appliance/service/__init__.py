@@ -51,6 +51,7 @@ from appliance.sieve.storage import ScriptStore, account_home
 from appliance.smtp.policy import in_networks
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
 from appliance.state import State
+from appliance.state.access import CachedRules
 from appliance.state.cache import DirectoryCache
 from appliance.state.settings import SETTINGS
 from appliance.stats import Stats
@@ -345,6 +346,7 @@ class Daemon:
             sender_check=lambda: bool(self.settings["submission.sender_check"]),
             local_sender_check=lambda: bool(self.settings["smtp.local_sender_check"]),
             storage_low=self.free_space.is_low,
+            access_rules=CachedRules(self.state.access_rules),
             inbound_check=smtp_hook(lambda: self.settings, self.directory.is_local_domain,
                                     self.executor),
         )

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 
 from appliance.addresses import Address, AddressError, parse_path
 from appliance.aliases import Directory, expand
+from appliance.state.access import AccessRule
 from appliance.state.relay import RelayEntry, normalize_relay
 
 __all__ = [
     "Verdict",
+    "access_check",
+    "access_match",
     "check_recipient",
     "check_sender",
     "check_sender_use",
@@ -257,3 +260,63 @@ def _with_address(text: str, shown: str) -> str:
     if code.count(".") == 2 and code[0].isdigit():
         return f"{code} {shown}: {rest}"
     return f"{shown}: {text}"
+
+
+# -- the client/sender access list (sendmail's access map) ------------------
+
+
+def access_match(rules: Iterable[AccessRule], *, ip: str | None = None,
+                 sender: str | None = None) -> AccessRule | None:
+    """The most specific rule for a client address or for a sender ("" is <>: none).
+
+    A client: the longest network holding the address. A sender, as
+    sendmail looks it up: the whole address, then ``user@``, then its domain
+    and each parent domain (``From:outside.test`` also covers
+    ``mx.outside.test``).
+    """
+    if ip is not None:
+        try:
+            addr = ipaddress.ip_address(ip.split("%", 1)[0])
+        except ValueError:
+            return None
+        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+            addr = addr.ipv4_mapped
+        best: tuple[int, AccessRule] | None = None
+        for rule in rules:
+            if rule.kind != "client":
+                continue
+            net = ipaddress.ip_network(rule.key, strict=False)
+            if addr.version == net.version and addr in net and (
+                    best is None or net.prefixlen > best[0]):
+                best = (net.prefixlen, rule)
+        return best[1] if best else None
+    if not sender:
+        return None
+    by_key = {r.key: r for r in rules if r.kind == "sender"}
+    local, _, domain = sender.lower().rpartition("@")
+    labels = domain.split(".")
+    for key in [sender.lower(), f"{local}@", *(".".join(labels[i:]) for i in range(len(labels)))]:
+        if key in by_key:
+            return by_key[key]
+    return None
+
+
+def access_check(rules: Iterable[AccessRule], *, ip: str | None = None,
+                 sender: str | None = None) -> tuple[str, str] | None:
+    """("refuse", reply) / ("discard", "") / ("ok", "") for the matching rule; None: no rule.
+
+    Clients are checked at RCPT and senders at MAIL FROM, as Postfix's
+    smtpd_recipient/sender_restrictions do; the caller leaves out logged-in
+    clients and the relay networks (permit_sasl_authenticated, permit_mynetworks
+    come first there too).
+    """
+    rule = access_match(rules, ip=ip, sender=sender)
+    if rule is None:
+        return None
+    if rule.action in ("ok", "discard"):
+        return rule.action, ""
+    if rule.action == "error":
+        return "refuse", rule.reply
+    if ip is not None:
+        return "refuse", f"554 5.7.1 <[{ip}]>: Client host rejected: Access denied"
+    return "refuse", f"554 5.7.1 <{sender}>: Sender address rejected: Access denied"

@@ -31,6 +31,7 @@ from appliance.logs import get_logger
 from appliance.queue.spool import Envelope as QueueEnvelope
 from appliance.queue.spool import new_queue_id
 from appliance.smtp.policy import (
+    access_check,
     check_recipient,
     check_sender,
     check_sender_use,
@@ -164,6 +165,8 @@ class SmtpContext:
     # SPF/DKIM/DMARC/ARC of mail from outside (appliance.authcheck.smtp_hook):
     # (message, header end, ip, helo, sender) -> Outcome, or None while switched off.
     inbound_check: Callable[[bytes, int, str, str, str], Awaitable[Any]] | None = None
+    # The client/sender access list (appliance.state.access), read at most once a second.
+    access_rules: Callable[[], list[Any]] = lambda: []
 
 
 class _Protocol(SMTP):
@@ -443,6 +446,14 @@ class _Handler:
             return reply
         user = self._user(session)
         ip = str(session.peer[0])
+        if user is None and not in_networks(ip, self.ctx.relay_networks()):
+            found = access_check(self.ctx.access_rules(), sender=sender)
+            if found is not None and found[0] == "refuse":
+                self.ctx.count("in", "rejected")
+                log.info("NOQUEUE: reject: MAIL from [%s]: %s; from=<%s> proto=ESMTP "
+                         "helo=<%s>", ip, found[1], sender, session.host_name)
+                return found[1]
+            envelope.access = found[0] if found else None  # type: ignore[attr-defined]
         refusal = check_sender_use(
             sender, user=user, directory=self.ctx.directory,
             trusted=user is None and in_networks(ip, self.ctx.relay_networks()),
@@ -467,6 +478,16 @@ class _Handler:
             return "452 4.5.3 Error: too many recipients"
         ip = str(session.peer[0])
         may_relay = bool(session.authenticated) or in_networks(ip, self.ctx.relay_networks())
+        if not may_relay and getattr(envelope, "access", None) != "ok":
+            found = access_check(self.ctx.access_rules(), ip=ip)
+            if found is not None and found[0] == "refuse":
+                self.ctx.count("in", "rejected")
+                log.info("NOQUEUE: reject: RCPT from [%s]: %s; from=<%s> to=%s proto=ESMTP "
+                         "helo=<%s>", ip, found[1], envelope.mail_from, address,
+                         session.host_name)
+                return found[1]
+            if found is not None and getattr(envelope, "access", None) is None:
+                envelope.access = found[0]  # type: ignore[attr-defined]
         verdict = check_recipient(
             address, directory=self.ctx.directory, may_relay=may_relay,
             usage_of=self.ctx.usage_of,
@@ -484,6 +505,11 @@ class _Handler:
         return verdict.reply
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if getattr(envelope, "access", None) == "discard":
+            # The access list says DISCARD: the sender is told it was taken, nothing is kept.
+            log.info("NOQUEUE: discard: DATA from [%s]: from=<%s> to=<%s> (access list)",
+                     session.peer[0], envelope.mail_from, ">,<".join(envelope.rcpt_tos))
+            return "250 2.0.0 Ok: discarded"
         content = envelope.original_content or b""
         head_end = _header_end(content)
         head = content[:head_end]

@@ -23,6 +23,7 @@ from appliance.aliases.expand import ERROR_PREFIX
 from appliance.auth import MIN_PASSWORD_LENGTH, hash_password
 from appliance.control.types import ControlError
 from appliance.secrets import SecretsError, SecretStore
+from appliance.state.access import AccessError, AccessRule, parse_rule
 from appliance.state.relay import RelayNetworkError, entry_order, normalize_relay, parse_relay
 from appliance.state.settings import SETTINGS, SettingError, parse_setting, unknown_setting
 
@@ -59,6 +60,11 @@ CREATE TABLE IF NOT EXISTS senders (
     PRIMARY KEY (account, address)
 );
 CREATE TABLE IF NOT EXISTS relay_networks (cidr TEXT PRIMARY KEY, note TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS access (
+    kind TEXT NOT NULL, key TEXT NOT NULL, action TEXT NOT NULL,
+    reply TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (kind, key)
+);
 CREATE TABLE IF NOT EXISTS domain_aliases (
     name TEXT PRIMARY KEY,
     target TEXT NOT NULL REFERENCES domains(name),
@@ -695,3 +701,38 @@ class State:
             if not cur.rowcount:
                 kind = "an exclusion" if cidr.startswith("!") else "a relay network"
                 raise StateError(f"{cidr} is not {kind}", "network")
+
+    # -- client/sender access list (appliance.state.access) ----------------
+
+    def access_rules(self) -> list[AccessRule]:
+        rows = self._query("SELECT kind, key, action, reply, note FROM access ORDER BY kind, key")
+        return [AccessRule(r["kind"], r["key"], r["action"], r["reply"], r["note"])
+                for r in rows]
+
+    def add_access(self, kind: str, key: str, action: str, reply: str = "",
+                   note: str = "", replace: bool = False) -> AccessRule:
+        """Store one rule; ``replace``: an existing rule for the same key is changed."""
+        try:
+            rule = parse_rule(kind, key, action, reply, note)
+        except AccessError as exc:
+            raise StateError(str(exc), "access") from exc
+        with self._write() as db:
+            old = db.execute("SELECT action FROM access WHERE kind=? AND key=?",
+                             (rule.kind, rule.key)).fetchone()
+            if old and not replace:
+                raise StateError(f"{rule.kind} {rule.key} already has an access rule "
+                                 f"({old[0]}); delete it first", "access")
+            db.execute("INSERT OR REPLACE INTO access(kind, key, action, reply, note) "
+                       "VALUES(?, ?, ?, ?, ?)",
+                       (rule.kind, rule.key, rule.action, rule.reply, rule.note))
+        return rule
+
+    def delete_access(self, kind: str, key: str) -> None:
+        try:
+            rule = parse_rule(kind, key, "ok")
+        except AccessError as exc:
+            raise StateError(str(exc), "access") from exc
+        with self._write() as db:
+            cur = db.execute("DELETE FROM access WHERE kind=? AND key=?", (rule.kind, rule.key))
+            if not cur.rowcount:
+                raise StateError(f"no access rule for {rule.kind} {rule.key}", "access")

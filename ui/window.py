@@ -29,8 +29,10 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     """Every page in navigation order: append one line for a new page."""
     from ui.pages.accounts import AccountsPage
     from ui.pages.aliases import AliasesPage
+    from ui.pages.certificates import CertificatesPage
     from ui.pages.dashboard import DashboardPage
     from ui.pages.dns import DnsPage
+    from ui.pages.doctor import DoctorPage
     from ui.pages.domains import DomainsPage
     from ui.pages.logs import LogsPage
     from ui.pages.ports import PortsPage
@@ -54,9 +56,11 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
         ("smarthost", SmarthostPage),
         ("dns", DnsPage),
         ("ports", PortsPage),
+        ("certificates", CertificatesPage),
         ("queue", QueuePage),
         ("logs", LogsPage),
         ("security", SecurityPage),
+        ("doctor", DoctorPage),
         ("limits", LimitsPage),
         ("queue-timers", QueueTimersPage),
         ("sender-checks", SenderChecksPage),

@@ -50,6 +50,8 @@ class AppContext(QObject):
             lambda state: self.events.hold(state == "stopping"))
         # The crash lines are in the log file too; shown now, while no daemon streams.
         self.supervisor.crashLogged.connect(self.logs.extend)
+        self.supervisor.crashLogged.connect(
+            lambda lines: self._notify(self.tray_state.on_crash(lines)))
         self.notifications: list[Any] = []
         # Replaced by tests: (parent, title, question) -> bool
         self.confirm: Callable[[QWidget | None, str, str], bool] = self._ask

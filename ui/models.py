@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -25,13 +26,25 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QColor, QFont
 
-__all__ = ["LogModel", "LogLine", "QueueModel", "AccountModel", "AliasModel", "human_size"]
+from ui import service_words as words
+
+__all__ = ["LogModel", "LogLine", "QueueModel", "AccountModel", "AliasModel", "human_size",
+           "service_label", "tls_words"]
 
 Index = QModelIndex | QPersistentModelIndex
 DISPLAY = Qt.ItemDataRole.DisplayRole
 
 _SERVICE = re.compile(r" mailroom/([\w.-]+)\[")
 _QID = re.compile(r"\]: ([0-9B-DF-HJ-NP-TV-Z]{10,16}):")
+
+
+def service_label(name: str, port: int | None = None) -> str:
+    """ "SMTP (port 25)", "IMAP over TLS (port 993)", in the admin's language."""
+    return words.service_label(name, port, QCoreApplication.translate)
+
+
+def tls_words(tls: str) -> str:
+    return words.tls_words(tls, QCoreApplication.translate)
 
 
 def human_size(size: float) -> str:

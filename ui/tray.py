@@ -47,6 +47,7 @@ class Tray(QObject):
         self.icon.setToolTip(state.tooltip())
         self.pause_action.setChecked(state.paused)
         self.pause_action.setEnabled(state.status is not None)
+        self.restart_action.setEnabled(state.status is not None)  # nothing runs to restart
 
     def open(self) -> None:
         self.window.showNormal()

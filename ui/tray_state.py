@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ui.service_words import service_label
+
 __all__ = ["TrayState", "Notification", "HEALTH_COLOURS"]
 
 HEALTH_COLOURS = {"up": "#2e9d4f", "degraded": "#e0a100", "down": "#d0312d",
@@ -30,6 +32,9 @@ class TrayState:
         self.status: dict[str, Any] | None = None
         self.known = False
         self.services: dict[str, str] = {}
+        self.errors: dict[str, str] = {}  # name -> why it is not running, in plain words
+        self.ports: dict[str, int] = {}
+        self.crash = ""  # the last crash of a daemon this GUI started, until it is up again
         self.paused = False
         self.storage_low = False
         self.queue_size = 0
@@ -57,18 +62,33 @@ class TrayState:
     def summary(self) -> str:
         health = self.health
         if health == "down":
-            return "Mailroom is not running"
+            return "Mailroom is stopped" + (f": {self.crash}" if self.crash else "")
         if health == "unknown":
             return "Mailroom: checking…"
         if health == "degraded":
-            bad = sorted(n for n, s in self.services.items() if s != "running")
-            parts = [f"{', '.join(bad)} not running"] if bad else []
+            parts = [self.why(n) for n, s in sorted(self.services.items()) if s != "running"]
             if self.paused:
                 parts.append("incoming mail paused")
             if self.storage_low:
                 parts.append("disk space low: new mail refused")
             return "Mailroom degraded: " + "; ".join(parts)
         return "Mailroom: all services up"
+
+    def why(self, name: str) -> str:
+        """ "IMAP on port 143: another program uses this port", or what is known of it."""
+        label = service_label(name, self.ports.get(name))
+        return self.errors.get(name) or f"{label} is not running"
+
+    def on_crash(self, lines: list[str]) -> list[Notification]:
+        """The desktop program's daemon died: its crash line and last output, said once."""
+        if not lines:
+            return []
+        head = lines[0].split("]: ", 1)[-1].removeprefix("error: ")
+        output = [ln.split("daemon output: ", 1)[-1] for ln in lines[1:]]
+        self.crash = head
+        self.last_event = "daemon crashed"
+        text = head + (f"\nLast output: {output[-1]}" if output else "")
+        return [Notification("Mailroom daemon stopped unexpectedly", text, "critical")]
 
     def tooltip(self) -> str:
         lines = [self.summary()]
@@ -88,7 +108,7 @@ class TrayState:
         was_up = self.known and self.status is not None
         self.known = True
         if status is None:
-            if was_up:
+            if was_up and not self.crash:  # a crash has said so already, and why
                 notes.append(Notification("Mailroom stopped",
                                           "The mail server daemon is not running.",
                                           "critical"))
@@ -98,16 +118,21 @@ class TrayState:
             return notes
         before = dict(self.services)
         self.status = status
+        self.crash = ""
         self.paused = bool(status.get("paused"))
         notes += self._set_storage(bool((status.get("storage") or {}).get("low")))
         self.services = {s["name"]: s["state"] for s in status.get("services", [])}
+        self.errors = {s["name"]: s["error"] for s in status.get("services", [])
+                       if s.get("error")}
+        self.ports = {s["name"]: int(s["port"]) for s in status.get("services", [])
+                      if s.get("port")}
         if was_up:
             for name, state in self.services.items():
                 if state != "running" and before.get(name, "running") == "running":
                     notes.append(self._service_down(name, state))
         elif any(s != "running" for s in self.services.values()):
-            bad = ", ".join(n for n, s in self.services.items() if s != "running")
-            notes.append(Notification("Mailroom degraded", f"Not running: {bad}", "warning"))
+            bad = "\n".join(self.why(n) for n, s in self.services.items() if s != "running")
+            notes.append(Notification("Mailroom degraded", bad, "warning"))
         queue = status.get("queue", {})
         notes += self._set_queue(sum(int(v) for v in queue.values()))
         notes += self._set_warnings([str(w) for w in status.get("warnings") or []])
@@ -124,7 +149,11 @@ class TrayState:
                 return notes
             before = self.services.get(name)
             self.services[name] = state
-            self.last_event = f"{name} {state}"
+            if event.get("error"):
+                self.errors[name] = str(event["error"])
+            elif state == "running":
+                self.errors.pop(name, None)
+            self.last_event = f"{service_label(name, self.ports.get(name))} {state}"
             if state != "running" and before in ("running", None) and self.status is not None:
                 notes.append(self._service_down(name, state, str(event.get("error", ""))))
         elif kind == "storage":
@@ -155,8 +184,8 @@ class TrayState:
         return [Notification("DNS records need attention", w, "warning") for w in new]
 
     def _service_down(self, name: str, state: str, error: str = "") -> Notification:
-        return Notification(f"{name} is {state}", error or f"The {name} service is {state}.",
-                            "critical")
+        label = service_label(name, self.ports.get(name))
+        return Notification(f"{label} is not running", error or self.why(name), "critical")
 
     def _set_storage(self, low: bool) -> list[Notification]:
         was, self.storage_low = self.storage_low, low

@@ -224,12 +224,17 @@ class MainWindow(QMainWindow):
         if state == "up" and (status or {}).get("health") == "degraded":
             state = "degraded"  # up, but a listener is down or the disk is full
         colour = {"up": "#2e9d4f", "down": "#d0312d"}.get(state, "#e0a100")
-        self.daemon_label.setText(f"<span style='color:{colour}'>●</span> daemon {state}")
+        words = {"up": self.tr("Running"), "degraded": self.tr("Degraded"),
+                 "down": self.tr("Stopped"), "starting": self.tr("Starting…"),
+                 "stopping": self.tr("Stopping…")}.get(state, self.tr("Checking…"))
+        self.daemon_label.setText(f"<span style='color:{colour}'>●</span> {words}")
+        self.daemon_label.setToolTip("; ".join((status or {}).get("problems") or []))
 
     def _daemon_state(self, state: str) -> None:
         self._daemon_label()
         self.start_action.setEnabled(state == "down")
         self.stop_action.setEnabled(state == "up")
+        self.restart_action.setEnabled(state == "up")
         for page in self.pages.values():
             if page is not self.pages["dashboard"]:
                 page.on_daemon(state)

@@ -6,6 +6,8 @@ import os
 import socket
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from tests.support.daemon import Mailroom, free_offset
 from tests.support.dnsserver import DnsServer
 from tests.ui.conftest import make_context, seed, teardown, wait
@@ -27,7 +29,7 @@ def test_daemon_text_names_what_is_wrong() -> None:
     text = daemon_text("up", bad)
     assert "Degraded" in text and "Running" not in text
     assert "SMTP on port 25: another program uses this port" in text
-    assert "Not running" in daemon_text("down", None)
+    assert "Stopped" in daemon_text("down", None)
 
 
 def test_tray_state_degraded_by_a_full_disk() -> None:
@@ -62,13 +64,22 @@ def test_dashboard_and_tray_show_a_failed_listener(tmp_path: Path, qtbot: object
         wait(lambda: "Degraded" in dashboard.state_label.text()
              and said in dashboard.state_label.text())
         assert "Running" not in dashboard.state_label.text()
-        wait(lambda: "daemon degraded" in window.daemon_label.text())
+        wait(lambda: "Degraded" in window.daemon_label.text())
+        assert said in window.daemon_label.toolTip()
         wait(lambda: ctx.tray_state.health == "degraded")
-        assert "imap not running" in ctx.tray_state.tooltip()
-        wait(lambda: dashboard.loaded and dashboard.services.rowCount() == 7)
-        states = {dashboard.services.item(i, 0).text(): dashboard.services.item(i, 3).text()
-                  for i in range(7)}
-        assert states["imap"] == "● failed" and states["smtp"] == "● up"
+        assert said in ctx.tray_state.tooltip()
+        assert "[Errno" not in dashboard.state_label.text()
+        wait(lambda: dashboard.loaded and dashboard.services.rowCount() >= 7)
+        names = {dashboard.services.item(i, 0).data(Qt.ItemDataRole.UserRole): i
+                 for i in range(dashboard.services.rowCount())}
+        imap, smtp = names["imap"], names["smtp"]
+        assert dashboard.services.item(imap, 0).text() == f"IMAP (port {m.port('imap')})"
+        assert dashboard.services.item(names["imaps"], 0).text() == \
+            f"IMAP over TLS (port {m.port('imaps')})"
+        assert dashboard.services.item(names["pop3"], 2).text() == "STARTTLS"
+        assert dashboard.services.item(imap, 3).text() == "● failed"
+        assert dashboard.services.item(imap, 3).toolTip() == said
+        assert dashboard.services.item(smtp, 3).text() == "● running"
         shot = os.environ.get("MAILROOM_SCREENSHOT")
         if shot:
             window.resize(1100, 750)

@@ -119,13 +119,15 @@ def test_daemon_killed_turns_tray_red_and_restart_brings_it_back(
         wait(lambda: ctx.tray_state.health == "down", 10)
         assert ctx.tray_state.colour == "#d0312d"
         assert any(n.title == "Mailroom stopped" for n in ctx.notifications)
-        assert "not running" in ctx.tray_state.tooltip()
-        wait(lambda: "Not running" in dashboard.state_label.text())
+        assert "stopped" in ctx.tray_state.tooltip()
+        wait(lambda: "Stopped" in dashboard.state_label.text())
         wait(lambda: dashboard.idle and dashboard.warnings.count() > 0
              and "not running" in dashboard.warnings.item(0).text(), 10)
         assert dashboard.start_button.isEnabled()
+        assert not dashboard.restart_button.isEnabled()  # nothing to restart while stopped
+        assert not window.restart_action.isEnabled()
 
-        dashboard.restart_button.click()
+        dashboard.start_button.click()
         wait(lambda: ctx.supervisor.state == "up", 30)
         wait(lambda: ctx.tray_state.health == "up", 10)
         assert ctx.supervisor.owns_daemon()

@@ -23,12 +23,12 @@ def test_tray_health_and_notifications() -> None:
     failed = {**UP, "services": [{"name": "smtp", "state": "failed"},
                                  {"name": "imap", "state": "running"}]}
     notes = t.update_status(failed)
-    assert t.health == "degraded" and [n.title for n in notes] == ["smtp is failed"]
+    assert t.health == "degraded" and [n.title for n in notes] == ["SMTP is not running"]
     t.update_status(UP)
     notes = t.update_status(None)
     assert t.health == "down" and t.colour == "#d0312d"
     assert notes and notes[0].level == "critical"
-    assert "not running" in t.tooltip()
+    assert "Mailroom is stopped" in t.tooltip()
     t.update_status(UP)
     big = {**UP, "queue": {"active": 0, "deferred": 12, "hold": 0}}
     assert [n.title for n in t.update_status(big)] == ["Mail queue is growing"]

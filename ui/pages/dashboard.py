@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
 )
 
 from ui.context import AppContext
+from ui.models import service_label, tls_words
 from ui.pages.base import Page
+from ui.service_words import SERVICE_TLS, SERVICE_WORDS
 from ui.widgets import Card, HourChart
 
-__all__ = ["DashboardPage", "last_day", "daemon_text"]
+__all__ = ["DashboardPage", "last_day", "daemon_text", "configured_listeners"]
 
 COUNTERS = ("received", "delivered", "deferred", "bounced", "rejected")
 
@@ -42,9 +44,22 @@ def last_day(hours: list[dict[str, Any]], now: float | None = None) -> list[dict
     return slots
 
 
+def configured_listeners(settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The listeners the settings ask for, shaped like the daemon's status (state "stopped"):
+    what the table lists while no daemon runs."""
+    rows = []
+    for name in SERVICE_WORDS:
+        if settings.get(f"{name}.enabled") and f"{name}.port" in settings:
+            rows.append({"name": name, "port": int(settings[f"{name}.port"]),
+                         "hosts": list(settings.get("listen") or []), "sockets": [],
+                         "tls": SERVICE_TLS.get(name, "starttls"), "state": "stopped",
+                         "error": ""})
+    return rows
+
+
 _STATES = {
     "up": "<b style='color:#2e9d4f'>● Running</b>",
-    "down": "<b style='color:#d0312d'>● Not running</b> — no mail is received or sent",
+    "down": "<b style='color:#d0312d'>● Stopped</b> — no mail is received or sent",
     "starting": "<b style='color:#e0a100'>● Starting…</b>",
     "stopping": "<b style='color:#e0a100'>● Stopping…</b>",
     "unknown": "Checking the daemon…",
@@ -147,7 +162,7 @@ class DashboardPage(Page):
         self._soon.timeout.connect(self.load)
         ctx.supervisor.stateChanged.connect(self.on_daemon)
         ctx.supervisor.statusChanged.connect(self.on_status)
-        ctx.supervisor.childDied.connect(self.on_child_died)
+        ctx.supervisor.crashLogged.connect(self.on_crash)
         ctx.supervisor.serviceStateChanged.connect(
             lambda _s: self.on_daemon(self.ctx.supervisor.state))
         self.on_daemon(ctx.supervisor.state)
@@ -157,7 +172,15 @@ class DashboardPage(Page):
     def load(self) -> None:
         if not self.idle:
             return
-        self.call("status.dashboard", {}, self.show_data)
+
+        def fetch(c: Any) -> dict[str, Any]:
+            data = dict(c.call("status.dashboard"))
+            if not data.get("daemon"):
+                values = {r["key"]: r["value"] for r in c.call("settings.show")}
+                data["configured"] = configured_listeners(values)
+            return data
+
+        self.job(fetch, self.show_data)
 
     def show_data(self, data: dict[str, Any]) -> None:
         self.loaded = True
@@ -170,19 +193,25 @@ class DashboardPage(Page):
         status = data.get("status") or {}
         if status:
             self.state_label.setText(daemon_text(self.ctx.supervisor.state, status))
-        rows = status.get("services", [])
+        # While stopped, the listeners the settings ask for (state "stopped").
+        rows = status.get("services", []) if status else data.get("configured", [])
         self.services.setRowCount(len(rows))
         for i, svc in enumerate(rows):
             where = ", ".join(svc["sockets"]) or f"{','.join(svc['hosts'])}:{svc['port']}"
-            tls = "implicit TLS" if svc["tls"] == "implicit" else "STARTTLS"
             up = svc["state"] == "running"
-            cells = [svc["name"], where, tls, "● up" if up else f"● {svc['state']}"]
+            state = {"running": self.tr("● running"), "stopped": self.tr("● stopped"),
+                     "failed": self.tr("● failed")}.get(svc["state"], f"● {svc['state']}")
+            cells = [service_label(svc["name"], svc.get("port")), where,
+                     tls_words(svc["tls"]), state]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, svc["name"])
                 if j == 3:
-                    item.setForeground(Qt.GlobalColor.darkGreen if up else Qt.GlobalColor.red)
-                    if svc.get("error"):
-                        item.setToolTip(svc["error"])
+                    colour = (Qt.GlobalColor.darkGreen if up else Qt.GlobalColor.darkGray
+                              if svc["state"] == "stopped" else Qt.GlobalColor.red)
+                    item.setForeground(colour)
+                if svc.get("error"):
+                    item.setToolTip(svc["error"])
                 self.services.setItem(i, j, item)
         self.warnings.clear()
         if not data.get("daemon"):
@@ -219,7 +248,7 @@ class DashboardPage(Page):
         self.state_label.setText(self.state_text(state, status))
         self.start_button.setEnabled(state == "down")
         self.stop_button.setEnabled(state == "up")
-        self.restart_button.setEnabled(state in ("up", "down"))
+        self.restart_button.setEnabled(state == "up")  # nothing to restart while stopped
         self.pause_button.setEnabled(state == "up")
         if state in ("up", "down"):
             self.load()
@@ -228,8 +257,9 @@ class DashboardPage(Page):
         else:
             self.refresh_timer.stop()
 
-    def on_child_died(self, code: int, output: str) -> None:
-        self.died.setPlainText(f"The daemon exited with code {code}. Last output:\n{output}")
+    def on_crash(self, lines: list[str]) -> None:
+        """The mail-log lines of a crash (exit status, restart or not, last output)."""
+        self.died.setPlainText("\n".join(lines))
         self.died.show()
 
     def start_daemon(self) -> None:

@@ -206,17 +206,35 @@ class PortsPage(Page):
             if [p for p in parts if p] == self.original.get("listen"):
                 changed.pop("listen")
 
+        touched = {k.split(".")[0] for k in changed}
+
+        def applied(status: dict[str, Any]) -> None:
+            # What the daemon runs now, not the last poll: a new port that could not be
+            # opened shows as failed, not as the old port still running.
+            failed = [s["error"] or f"{s['name']} is {s['state']}" for s in status["services"]
+                      if s["state"] != "running" and (s["name"] in touched or "listen" in touched)]
+            if failed:
+                self.banner.show_message(self.tr("Saved, but not applied: %s")
+                                         % "; ".join(failed), "error")
+            else:
+                self.banner.show_message(self.tr("Saved and applied."), "info")
+            self.show_status("up", status)
+            self.ctx.supervisor.poll()
+
         def done(_: Any) -> None:
-            self.banner.show_message(self.tr("Saved and applied.") if
-                                     self.ctx.supervisor.state == "up" else self.tr("Saved."),
-                                     "info")
             self.saved.emit()
             self.load()
+            if self.ctx.supervisor.state == "up":
+                self.call("status", {}, applied)
+            else:
+                self.banner.show_message(self.tr("Saved."), "info")
 
         self.call("settings.set_many", {"values": changed}, done)
 
     def on_daemon(self, state: str) -> None:
-        status = self.ctx.supervisor.status if state == "up" else None
+        self.show_status(state, self.ctx.supervisor.status if state == "up" else None)
+
+    def show_status(self, state: str, status: dict[str, Any] | None) -> None:
         running = {s["name"]: s for s in (status or {}).get("services", [])}
         for name, label in self.now.items():
             svc = running.get(name)

@@ -209,7 +209,7 @@ SETTINGS: dict[str, Setting] = {
            "logged-in users may send only as their own addresses and granted ones"),
         _S("smtp.local_sender_check", bool, True,
            "refuse our own domains as sender from clients not logged in nor in a relay network"),
-        _S("pop3.enabled", bool, True, "POP3 listener (STLS)"),
+        _S("pop3.enabled", bool, True, "POP3 listener (STARTTLS, called STLS in POP3)"),
         _S("pop3.port", int, 110, "POP3 port", _port),
         _S("pop3s.enabled", bool, True, "POP3S listener (implicit TLS)"),
         _S("pop3s.port", int, 995, "POP3S port", _port),

@@ -35,7 +35,8 @@ SERVICES = [
      QT_TRANSLATE_NOOP("PortsPage", "STARTTLS, login required")),
     ("smtps", QT_TRANSLATE_NOOP("PortsPage", "SMTPS (mail programs send)"),
      QT_TRANSLATE_NOOP("PortsPage", "implicit TLS, login required")),
-    ("pop3", QT_TRANSLATE_NOOP("PortsPage", "POP3"), QT_TRANSLATE_NOOP("PortsPage", "STLS")),
+    ("pop3", QT_TRANSLATE_NOOP("PortsPage", "POP3"),
+     QT_TRANSLATE_NOOP("PortsPage", "STARTTLS")),  # POP3 says STLS; the same thing
     ("pop3s", QT_TRANSLATE_NOOP("PortsPage", "POP3S"),
      QT_TRANSLATE_NOOP("PortsPage", "implicit TLS")),
     ("imap", QT_TRANSLATE_NOOP("PortsPage", "IMAP"), QT_TRANSLATE_NOOP("PortsPage", "STARTTLS")),

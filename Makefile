@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint bench clean package
+.PHONY: run test lint bench clean package translations
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ package: $(VENV)/.installed
 		--workpath build/pyinstaller packaging/mailroom.spec
 	bash packaging/build_deb.sh
 	lintian --fail-on error dist/mailroom_*_amd64.deb
+
+# Pick up new GUI strings into resources/i18n/*.ts and compile the .qm the
+# program loads (both committed; a test fails when they fall behind).
+translations: $(VENV)/.installed
+	$(PY) packaging/translations.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -34,6 +34,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     from ui.pages.dns import DnsPage
     from ui.pages.doctor import DoctorPage
     from ui.pages.domains import DomainsPage
+    from ui.pages.importer import ImportPage
     from ui.pages.logs import LogsPage
     from ui.pages.ports import PortsPage
     from ui.pages.queue import QueuePage
@@ -67,6 +68,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
         ("login-protection", LoginProtectionPage),
         ("dns-settings", DnsSettingsPage),
         ("logging", LoggingPage),
+        ("import", ImportPage),
     ]
 
 

@@ -6,7 +6,9 @@ SIGPIPE: someone asked it to stop) stays down; any other exit is a crash
 and is restarted after 1 s, then 2 s, 4 s ... up to ``cap``. A daemon that
 ran ``stable`` seconds before crashing starts the series again at 1 s, so
 one crash a day never waits a minute, while a daemon that dies at every
-start does not spin.
+start does not spin. After ``limit`` crashes in a row (none of them after a
+stable run) it gives up: something is wrong that a restart does not fix (a
+broken setting, a full disk), and the admin must be told why instead.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ class RestartPolicy:
     first: float = 1.0
     cap: float = 60.0
     stable: float = 60.0
+    limit: int = 10  # crashes in a row: 1+2+4+...+60 s, about 5 minutes of trying
     failures: int = 0
+    gave_up: bool = False  # the last crash was one too many: not restarted
     started_at: float | None = field(default=None)
 
     def started(self, now: float) -> None:
@@ -52,6 +56,7 @@ class RestartPolicy:
     def stopped(self) -> None:
         """The user stopped (or started) it by hand: the next crash starts again at ``first``."""
         self.failures = 0
+        self.gave_up = False
         self.started_at = None
 
     def died(self, code: int, now: float) -> float | None:
@@ -60,9 +65,13 @@ class RestartPolicy:
         self.started_at = None
         if not is_failure(code):
             self.failures = 0
+            self.gave_up = False
             return None
         if ran is not None and ran >= self.stable:
             self.failures = 0
+        self.gave_up = self.failures >= self.limit
+        if self.gave_up:
+            return None
         delay = min(self.cap, self.first * (2 ** min(self.failures, 32)))
         self.failures += 1
         return delay

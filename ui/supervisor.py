@@ -55,11 +55,16 @@ def tail_file(path: Path, lines: int = 15) -> str:
 
 
 def crash_lines(code: int, output: str, pid: int, hostname: str,
-                delay: float | None, now: float | None = None) -> list[str]:
-    """Mail-log lines (Postfix style, service ``gui``) for a daemon that died."""
+                delay: float | None, now: float | None = None,
+                gave_up: int = 0) -> list[str]:
+    """Mail-log lines (Postfix style, service ``gui``) for a daemon that died.
+
+    ``gave_up``: the number of crashes in a row after which it is not restarted."""
     when = time.strftime("%b %d %H:%M:%S", time.localtime(now))
     head = f"{when} {hostname} mailroom/gui[{os.getpid()}]:"
     then = (f"; starting it again in {delay:g} s" if delay is not None
+            else f"; not restarting it: it crashed {gave_up} times in a row, see its "
+                 "output below; start it by hand once that is fixed" if gave_up
             else "; not restarting it")
     label = " error:" if is_failure(code) else ""  # a clean exit was asked for: no error
     lines = [f"{head}{label} the daemon (pid {pid}) {describe_exit(code)}{then}"]
@@ -151,8 +156,11 @@ class Supervisor(QObject):
             delay = self.policy.died(code, time.monotonic())
             self._record_crash(code, pid, delay)
             self.childDied.emit(code, self.last_exit[1])
+            gave_up = self.policy.gave_up and is_failure(code)
             self.message.emit(f"the Mailroom daemon {describe_exit(code)}"
-                              + (f"; starting it again in {delay:g} s" if delay else ""))
+                              + (f"; starting it again in {delay:g} s" if delay
+                                 else f"; it crashed {self.policy.failures} times in a row, "
+                                      "so it is not started again" if gave_up else ""))
             self._set("down")
             if delay is not None:
                 self.restart_timer.start(int(delay * 1000))
@@ -162,7 +170,8 @@ class Supervisor(QObject):
     def _record_crash(self, code: int, pid: int, delay: float | None) -> None:
         assert self.last_exit is not None
         hostname = str((self.status or {}).get("hostname") or socket.gethostname())
-        lines = crash_lines(code, self.last_exit[1], pid, hostname, delay)
+        gave_up = self.policy.failures if self.policy.gave_up and is_failure(code) else 0
+        lines = crash_lines(code, self.last_exit[1], pid, hostname, delay, gave_up=gave_up)
         try:
             client = ControlClient(self.home, timeout=5.0)
             try:

@@ -34,6 +34,12 @@ def test_sigkilled_daemon_is_restarted_and_the_crash_logged(
         os.kill(first_pid, signal.SIGKILL)
 
         wait(lambda: ctx.supervisor.restarts == 1, 15)
+        # Said on the dashboard and in the tray, with the exit status.
+        dashboard = window.page("dashboard")
+        assert "killed by signal 9 (SIGKILL); starting it again in 0.2 s" in \
+            dashboard.died.toPlainText()  # type: ignore[attr-defined]
+        assert any(n.title == "Mailroom daemon stopped unexpectedly" and "SIGKILL" in n.text
+                   for n in ctx.notifications)
         wait(lambda: ctx.supervisor.state == "up"
              and (ctx.supervisor.status or {}).get("pid") not in (None, first_pid), 30)
         assert ctx.supervisor.owns_daemon()
@@ -52,5 +58,38 @@ def test_sigkilled_daemon_is_restarted_and_the_crash_logged(
         wait(lambda: ctx.supervisor.state == "down", 20)
         assert ctx.supervisor.restarts == 1
         assert not ctx.supervisor.restart_timer.isActive()
+    finally:
+        teardown(ctx)
+
+
+def test_a_daemon_that_dies_at_every_start_is_given_up_on(
+        tmp_path: Path, qtbot: object, dns: DnsServer) -> None:
+    """A real daemon that cannot start (here: an option it does not know) is restarted with
+    back-off up to the limit, then left down with the reason on the dashboard and in the tray."""
+    home = tmp_path / "home"
+    seed(home, dns.nameserver)
+    ctx = make_context(home, 0, tmp_path)
+    ctx.supervisor.serve_args = ["--no-such-option"]
+    ctx.supervisor.policy.first = 0.05
+    ctx.supervisor.policy.limit = 2
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()
+    ctx.start()
+    try:
+        wait(lambda: ctx.supervisor.state == "down")
+        assert ctx.supervisor.start()
+        wait(lambda: ctx.supervisor.policy.gave_up and ctx.supervisor.state == "down", 30)
+        assert ctx.supervisor.restarts == 2
+        assert not ctx.supervisor.restart_timer.isActive()
+        dashboard = window.page("dashboard")
+        said = dashboard.died.toPlainText()  # type: ignore[attr-defined]
+        assert "exited with code 2; not restarting it: it crashed 2 times in a row" in said
+        assert "unrecognized arguments: --no-such-option" in said
+        note = ctx.notifications[-1]
+        assert note.title == "Mailroom daemon stopped unexpectedly"
+        assert "crashed 2 times in a row" in note.text and "--no-such-option" in note.text
+        assert "crashed 2 times in a row" in ctx.tray_state.tooltip()
+        assert "crashed 2 times" in (home / "logs" / "mailroom.log").read_text()
     finally:
         teardown(ctx)

@@ -72,3 +72,15 @@ def test_crash_lines_for_the_mail_log() -> None:
     clean = crash_lines(0, "", 4321, "mail.example.test", None, now=0)
     assert len(clean) == 1 and "error" not in clean[0]
     assert clean[0].endswith("the daemon (pid 4321) exited with code 0; not restarting it")
+
+
+def test_gives_up_after_the_limit_until_started_by_hand() -> None:
+    policy = RestartPolicy(first=1, cap=60, stable=60, limit=3)
+    delays = []
+    for t in range(4):
+        policy.started(t)
+        delays.append(policy.died(1, t + 0.5))
+    assert delays == [1, 2, 4, None] and policy.gave_up
+    policy.stopped()  # the admin starts it again
+    policy.started(10)
+    assert policy.died(1, 10.5) == 1 and not policy.gave_up

@@ -216,3 +216,14 @@ def test_detection_and_status_with_fake_tools_on_the_path(tmp_path: Path,
                                                                     "imaps": "open"}
     empty = Firewall(which=lambda name: None).status([SMTP])
     assert empty["backend"] == "none" and empty["ports"][0]["state"] == "open"
+
+
+def test_status_without_the_right_to_read_the_rules_says_so() -> None:
+    def run(argv: object, stdin: object) -> tuple[int, str, str]:
+        return 1, "", "Error: Could not process rule: Operation not permitted"
+
+    fw = Firewall(run=run, which=lambda name: "/usr/sbin/nft" if name == "nft" else None)
+    status = fw.status([SMTP])
+    assert status["backend"] == "nftables"
+    assert status["ports"][0]["state"] == "unknown"
+    assert "sudo mailroom firewall status" in status["note"]

@@ -238,8 +238,8 @@ def check_import(cert_pem: bytes, key_pem: bytes, hostname: str, *,
         if not trusted:
             warnings.append(f"the chain ends at {_label(top)} (issued by "
                             f"{top.issuer.rfc4514_string()}), which this system does not "
-                            "trust: add the intermediate certificates with --chain, or "
-                            "clients may refuse it")
+                            "trust, so clients may refuse it (for an import: add the "
+                            "intermediate certificates with --chain)")
     elif _self_signed(leaf):
         warnings.append("the certificate is self-signed: mail clients will warn until they "
                         "are told to trust it")

@@ -556,6 +556,9 @@ def build_parser(prog: str = "mailroom") -> argparse.ArgumentParser:
     from appliance.cli.tls import add_commands as add_tls_commands
 
     add_tls_commands(add, actions, common)  # tls show|import|acme (appliance/cli/tls.py)
+    from appliance.cli.spam import add_commands as add_spam_commands
+
+    add_spam_commands(add, actions, common)  # spam show|set|status, virus test|status
     from appliance.cli.doctor import add_commands as add_doctor_commands
 
     add_doctor_commands(add, actions, common)  # doctor [--json]

@@ -791,13 +791,14 @@ def import_aliases(
 
 
 # dkim.* and dns.* live in their own module; importing it registers them.
-from appliance.control import doctor_operations as _doctor_operations  # noqa: E402, F401
+from appliance.control import backup_operations as _backup_operations  # noqa: E402, F401
 from appliance.control import dns_operations as _dns_operations  # noqa: E402, F401
+from appliance.control import doctor_operations as _doctor_operations  # noqa: E402, F401
 from appliance.control import filter_operations as _filter_operations  # noqa: E402, F401
 from appliance.control import firewall_operations as _firewall_operations  # noqa: E402, F401
 from appliance.control import import_operations as _import_operations  # noqa: E402, F401
 from appliance.control import settings_schema as _settings_schema  # noqa: E402, F401
 from appliance.control import setup_operations as _setup_operations  # noqa: E402, F401
-from appliance.control import backup_operations as _backup_operations  # noqa: E402, F401
+from appliance.control import spam_operations as _spam_operations  # noqa: E402, F401
 from appliance.control import tls_operations as _tls_operations  # noqa: E402, F401
 from appliance.control import webmail_operations as _webmail_operations  # noqa: E402, F401

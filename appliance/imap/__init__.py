@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from appliance.imap.listener import Authenticate, Connection, MailboxListener
 from appliance.imap.session import ImapSession
-from appliance.store import Mailstore
+from appliance.store import Account, Mailstore
 
 __all__ = ["ImapServer"]
 
@@ -60,6 +60,9 @@ class ImapServer(MailboxListener):
         # (authzid, peer address) → the client address a trusted proxy (the
         # webmail) logs in for, or None: see appliance.webmail.proxy.
         self.proxied_client: Callable[[str, str], str | None] = lambda authzid, peer: None
+        # Junk training (appliance.spam.training.Trainer.moved): (account, source folder
+        # or None for APPEND, target folder, uids in the target), after COPY/MOVE/APPEND.
+        self.moved: Callable[[Account, str | None, str, list[int]], None] | None = None
 
     async def serve(self, conn: Connection) -> None:
         await ImapSession(self, conn).run()

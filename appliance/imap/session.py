@@ -625,6 +625,8 @@ class ImapSession:
         validity, uid = await asyncio.to_thread(
             acct.append, name, rest[0], flags=flags, internaldate=date, quota_bytes=quota
         )
+        if self.server.moved is not None:
+            self.server.moved(acct, None, name, [uid])
         await self.ok(tag, f"[APPENDUID {validity} {uid}] APPEND completed")
 
     async def cmd_getquotaroot(self, tag: bytes, args: list) -> None:
@@ -844,6 +846,8 @@ class ImapSession:
         if pairs:
             code = f"[COPYUID {validity} {_compact([p[0] for p in pairs])} " \
                    f"{_compact([p[1] for p in pairs])}] "
+        if pairs and self.server.moved is not None:
+            self.server.moved(acct, sel.name, dst, [p[1] for p in pairs])
         verb = "MOVE" if move else "COPY"
         if move:
             if code:

@@ -44,12 +44,14 @@ from appliance.queue.intake import Intake
 from appliance.queue.manager import QueueManager, QueuePolicy
 from appliance.queue.pickup import Drop, Pickup
 from appliance.queue.spool import Spool
+from appliance.screening import Screening
 from appliance.service.listen_errors import explain
 from appliance.service.notify import Notifier
 from appliance.service.storage import FreeSpace
 from appliance.sieve.storage import ScriptStore, account_home
 from appliance.smtp.policy import in_networks
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
+from appliance.spam.training import Trainer
 from appliance.state import State
 from appliance.state.access import CachedRules
 from appliance.state.cache import DirectoryCache
@@ -191,6 +193,12 @@ class Daemon:
         self.authenticate = Authenticator(self.state, self.executor, self.guard,
                                           self.settings["auth.failure_delay_ms"] / 1000)
         self.directory = DirectoryCache(self.state)
+        # Attachments, viruses and spam at the end of DATA; its warnings go on the dashboard.
+        self.screening = Screening(
+            lambda: self.settings, executor=self.executor,
+            is_ours=lambda name: (name == self.settings["hostname"]
+                                  or self.directory.is_local_domain(name)))
+        self.trainer = Trainer(lambda: self.settings)  # IMAP moves into/out of Junk teach rspamd
         self.stats = Stats(home.db)
         self.dkim = DkimStore(self.state.secrets)
         self.dns_watch = DnsWatch(
@@ -349,6 +357,7 @@ class Daemon:
             access_rules=CachedRules(self.state.access_rules),
             inbound_check=smtp_hook(lambda: self.settings, self.directory.is_local_domain,
                                     self.executor),
+            screen=self.screening.check,
         )
 
     # -- listeners --------------------------------------------------------
@@ -388,6 +397,7 @@ class Daemon:
         server: ImapServer | PopServer
         if spec.kind == "imap":
             server = ImapServer(self.store, authenticate, quota_of=self._quota_of, **common)
+            server.moved = self.trainer.moved
             server.proxied_client = self._proxied_client
         else:
             server = PopServer(self.store, authenticate, **common)
@@ -489,8 +499,8 @@ class Daemon:
             await asyncio.get_running_loop().run_in_executor(self.executor, self.webmail.stop)
         self._stats_task.cancel()
         self._dns_task.cancel()
-        self._renewal_task.cancel()
         self._backup_task.cancel()
+        self._renewal_task.cancel()
         self._storage_task.cancel()
         self.stats.flush()
         await self.control.stop()
@@ -574,7 +584,8 @@ class Daemon:
             # Not problems (mail flows), but the admin should know: e.g. a DNS
             # record that passed the last check and fails now.
             "warnings": self.backups.warnings() + list(self.dns_watch.warnings)
-            + list(self.renewal.warnings),
+            + list(self.renewal.warnings)
+            + self.screening.current_warnings(),
         }
 
     async def reload(self) -> dict[str, Any]:

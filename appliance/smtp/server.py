@@ -167,6 +167,9 @@ class SmtpContext:
     inbound_check: Callable[[bytes, int, str, str, str], Awaitable[Any]] | None = None
     # The client/sender access list (appliance.state.access), read at most once a second.
     access_rules: Callable[[], list[Any]] = lambda: []
+    # Attachments, viruses and spam at the end of DATA (appliance.screening.Screening.check):
+    # (message, header end, ip=, helo=, sender=, recipients=, outside=, checks=) -> Screened.
+    screen: Callable[..., Awaitable[Any]] | None = None
 
 
 class _Protocol(SMTP):
@@ -519,9 +522,9 @@ class _Handler:
         user = self._user(session)
         ip = str(session.peer[0])
         checked = None
-        if (self.ctx.inbound_check is not None and user is None
-                and not self.config.auth_required
-                and not in_networks(ip, self.ctx.relay_networks())):
+        outside = (user is None and not self.config.auth_required
+                   and not in_networks(ip, self.ctx.relay_networks()))
+        if self.ctx.inbound_check is not None and outside:
             checked = await self.ctx.inbound_check(
                 content, head_end, ip, session.host_name or "", envelope.mail_from or "")
             if checked is not None:
@@ -534,6 +537,24 @@ class _Handler:
                              checked.decision.reason)
                     return str(checked.decision.reply)
                 content = checked.head + content[head_end:]
+                head_end = len(checked.head)
+        notes: list[str] = []
+        if self.ctx.screen is not None:  # attachments, viruses, spam (appliance.screening)
+            screened = await self.ctx.screen(
+                content, head_end, ip=ip, helo=session.host_name or "",
+                sender=envelope.mail_from or "", recipients=list(envelope.rcpt_tos),
+                outside=outside, checks=checked.summary() if checked is not None else None)
+            if screened.reply:
+                if screened.counts_as_rejected:
+                    self.ctx.count("in" if outside else "out", "rejected")
+                log.info("NOQUEUE: %s: DATA from [%s]:%s: %s; from=<%s> to=<%s> (%s)",
+                         "reject" if screened.reply[0] == "5" else "defer", ip, session.peer[1],
+                         screened.reply, envelope.mail_from, ">,<".join(envelope.rcpt_tos),
+                         screened.reason)
+                return screened.reply
+            if screened.head is not None:
+                content = screened.head + content[head_end:]
+            notes = screened.notes
         added = [self._received(server, session, envelope, qid, user)]
         if user is not None or self.config.auth_required:
             # Submission: the client may be a bare script; give the message
@@ -574,6 +595,8 @@ class _Handler:
             log.info("%s: client=[%s]%s", qid, ip, sasl)
             if checked is not None:
                 log.info("%s: %s", qid, checked.log_text())
+            for note in notes:
+                log.info("%s: %s", qid, note)
             log.info("%s: from=<%s>, size=%d, nrcpt=%d (queue active)",
                      qid, queued.sender, queued.size, len(queued.recipients))
             self.ctx.accepted(queued, b"".join(chunks))

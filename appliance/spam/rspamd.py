@@ -82,8 +82,8 @@ async def learn(controller_url: str, message: bytes, *, spam: bool, timeout: flo
     try:
         data = await _post(controller_url.rstrip("/") + endpoint, message, headers, timeout)
     except RspamdError as exc:
-        # rspamd answers 208 for a message it has learned already: no harm done.
-        if "HTTP 208" in str(exc):
+        # A message rspamd has learned already (HTTP 208, or 404 with this text): no harm done.
+        if "HTTP 208" in str(exc) or "already learned" in str(exc):
             return "already learned"
         raise
     if isinstance(data, dict) and data.get("success"):

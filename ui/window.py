@@ -47,6 +47,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     from ui.pages.settings_login import LoginProtectionPage
     from ui.pages.settings_queue import QueueTimersPage
     from ui.pages.settings_smarthost import SmarthostPage
+    from ui.pages.spam import SpamPage
 
     return [
         ("dashboard", DashboardPage),
@@ -61,6 +62,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
         ("queue", QueuePage),
         ("logs", LogsPage),
         ("security", SecurityPage),
+        ("spam", SpamPage),
         ("doctor", DoctorPage),
         ("limits", LimitsPage),
         ("queue-timers", QueueTimersPage),

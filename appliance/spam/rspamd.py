@@ -41,7 +41,7 @@ async def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) 
                 text = raw[:200].decode("utf-8", "replace").strip()
                 raise RspamdError(f"{url}: HTTP {response.status} {text}")
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise RspamdError(f"{url}: {exc.__class__.__name__} {exc}".strip()) from exc
+        raise RspamdError(f"{url}: {_why(exc)}") from exc
     try:
         return json.loads(raw)
     except ValueError as exc:
@@ -101,4 +101,13 @@ async def ping(url: str, timeout: float) -> dict[str, Any]:
                 return {"reachable": True, "error": ""}
             return {"reachable": False, "error": f"HTTP {response.status} {text}"}
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        return {"reachable": False, "error": f"{exc.__class__.__name__} {exc}".strip()}
+        return {"reachable": False, "error": _why(exc)}
+
+
+def _why(exc: BaseException) -> str:
+    """A failure in a few words: aiohttp's own texts repeat the address and the socket call."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect: {exc.os_error.strerror or exc.os_error}"
+    if isinstance(exc, TimeoutError):
+        return "no answer in time"
+    return f"{exc.__class__.__name__} {exc}".strip()

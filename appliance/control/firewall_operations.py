@@ -35,9 +35,9 @@ async def _off_loop(fn: Callable[[], T]) -> T:
     return await asyncio.get_running_loop().run_in_executor(None, fn)
 
 
-def _chosen(ops: Operations, service: str) -> list[ServicePort]:
+def _chosen(ports: list[ServicePort], service: str) -> list[ServicePort]:
     try:
-        return select(_ports(ops), service)
+        return select(ports, service)
     except ValueError as exc:
         raise StateError(str(exc), "service") from exc
 
@@ -50,8 +50,9 @@ async def firewall_status(ops: Operations) -> dict[str, Any]:
     return await _off_loop(lambda: fw.status(ports))
 
 
-def _plan(ops: Operations, fw: Firewall, action: str, service: str) -> dict[str, Any]:
-    ports = _chosen(ops, service)
+def _plan(ports: list[ServicePort], fw: Firewall, action: str, service: str
+          ) -> dict[str, Any]:
+    ports = _chosen(ports, service)
     try:
         backend, steps = fw.plan(action, ports)
     except ValueError as exc:
@@ -64,8 +65,8 @@ def _plan(ops: Operations, fw: Firewall, action: str, service: str) -> dict[str,
 @op("firewall.plan")
 async def firewall_plan(ops: Operations, action: str, service: str) -> dict[str, Any]:
     """The exact commands ``firewall.apply`` would run; nothing is changed."""
-    fw = _firewall(ops)
-    out = await _off_loop(lambda: _plan(ops, fw, action, service))
+    fw, ports = _firewall(ops), _ports(ops)  # the daemon's status is read on its loop
+    out = await _off_loop(lambda: _plan(ports, fw, action, service))
     out.pop("steps")
     return out
 
@@ -73,17 +74,18 @@ async def firewall_plan(ops: Operations, action: str, service: str) -> dict[str,
 @op("firewall.apply")
 async def firewall_apply(ops: Operations, action: str, service: str) -> dict[str, Any]:
     """Open or close the service's port; returns the commands run and the status after."""
-    fw = _firewall(ops)
+    fw, ports = _firewall(ops), _ports(ops)
+    bans = [(b.key, b.until) for b in ops._bans().active()]
 
     def run() -> dict[str, Any]:
-        out = _plan(ops, fw, action, service)
+        out = _plan(ports, fw, action, service)
         try:
             fw.apply(out.pop("steps"))
             if out["backend"] == "nftables" and action == "open":
-                fw.sync_bans((b.key, b.until) for b in ops._bans().active())
+                fw.sync_bans(bans)  # a new table starts with the bans in force
         except FirewallError as exc:
             raise StateError(str(exc), "service") from exc
-        out["status"] = fw.status(_ports(ops))
+        out["status"] = fw.status(ports)
         return out
 
     return await _off_loop(run)

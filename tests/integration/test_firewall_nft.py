@@ -82,15 +82,15 @@ def test_bans_follow_into_the_sets_with_their_timeouts(ns: NetNamespace, tmp_pat
         v4 = wait(lambda: elements(ns, "banned4"), what="the IPv4 ban in banned4")
         v6 = wait(lambda: elements(ns, "banned6"), what="the IPv6 ban in banned6")
         assert v4[0]["elem"]["val"] == "192.0.2.7"  # type: ignore[index]
-        assert 290 <= v4[0]["elem"]["timeout"] <= 300  # type: ignore[index]
+        assert 0 < v4[0]["elem"]["timeout"] <= 300  # type: ignore[index]
         assert v6[0]["elem"]["val"] == {"prefix": {"addr": "2001:db8:1:2::", "len": 64}}  # type: ignore[index]
-        assert v6[0]["elem"]["timeout"] > 7000  # type: ignore[index]
+        assert 300 < v6[0]["elem"]["timeout"] <= 7200  # type: ignore[index]  # its own
         bans.unban("192.0.2.7")
         wait(lambda: not elements(ns, "banned4"), what="the lifted ban gone from banned4")
     # The kernel drops an element when its time-out runs out.
-    fw.sync_bans([("198.51.100.5", time.time() + 1)])
+    fw.sync_bans([("198.51.100.5", time.time() + 4)])
     assert elements(ns, "banned4")
-    wait(lambda: not elements(ns, "banned4"), timeout=10, what="the ban to run out")
+    wait(lambda: not elements(ns, "banned4"), timeout=20, what="the ban to run out")
 
 
 def test_cli_through_the_daemon_in_the_namespace(ns: NetNamespace, tmp_path: Path) -> None:

@@ -1403,7 +1403,9 @@ class Account:
         total = count = 0
         base = self.path
         if base.is_dir():
-            for folder in [base, *(p for p in base.iterdir() if p.name.startswith("."))]:
+            # Only directories: the home also holds dot-files (Sieve's .dovecot.sieve link).
+            for folder in [base, *(p for p in base.iterdir()
+                                   if p.name.startswith(".") and p.is_dir())]:
                 if known and folder in known:
                     t, c = known[folder]
                 else:

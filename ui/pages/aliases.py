@@ -51,7 +51,7 @@ class AliasesPage(Page):
         ll.addWidget(self.table)
         row = QHBoxLayout()
         self.new_button = QPushButton("&New alias")
-        self.delete_button = QPushButton("&Delete alias…")
+        self.delete_button = QPushButton("Dele&te alias…")
         self.import_button = QPushButton("&Import /etc/aliases…")
         for b in (self.new_button, self.delete_button, self.import_button):
             row.addWidget(b)

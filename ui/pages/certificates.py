@@ -173,7 +173,7 @@ class CertificatesPage(SettingsPage):
         self.import_button = QPushButton(self.tr("&Import…"))
         self.import_button.setToolTip(self.tr("Use a certificate and key you have as files"))
         self.import_button.clicked.connect(self.import_certificate)
-        self.acme_button = QPushButton(self.tr("Get from &Let's Encrypt…"))
+        self.acme_button = QPushButton(self.tr("Get from Let's &Encrypt…"))
         self.acme_button.setToolTip(self.tr("A free certificate every mail program trusts, "
                                             "renewed by the server itself"))
         self.acme_button.clicked.connect(self.get_from_acme)

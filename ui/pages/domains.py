@@ -58,7 +58,7 @@ class DomainsPage(Page):
         row = QHBoxLayout()
         self.new_domain = QLineEdit()
         self.new_domain.setPlaceholderText("example.com")
-        new_label = QLabel("New &domain:")
+        new_label = QLabel("New do&main:")
         new_label.setBuddy(self.new_domain)
         # A host name of this server is another name of a domain, not a
         # domain of its own (an empty one, where mail would be refused).
@@ -110,7 +110,7 @@ class DomainsPage(Page):
         self.keys.setMaximumHeight(130)
         column.addWidget(self.keys)
         row = QHBoxLayout()
-        self.rotate_now = QCheckBox("Sign with the new keys at &once (else: once their "
+        self.rotate_now = QCheckBox("Sign with the new keys at o&nce (else: once their "
                                     "record is seen in DNS)")
         self.rotate_button = QPushButton("R&otate keys")
         self.rotate_button.setToolTip("New keys for the selected key's domain; the old ones "

@@ -43,7 +43,7 @@ class ImportPage(Page):
         self.home_root = QLineEdit()
         self.home_root.setPlaceholderText(self.tr("optional, e.g. /home"))
         for row, (text, edit) in enumerate((
-                (self.tr("&Folder with access, aliases, virtusertable…:"), self.directory),
+                (self.tr("F&older with access, aliases, virtusertable…:"), self.directory),
                 (self.tr("&Home folders (USER/.forward, USER/.procmailrc):"), self.home_root))):
             label = QLabel(text)
             label.setBuddy(edit)

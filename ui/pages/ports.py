@@ -112,7 +112,7 @@ class PortsPage(Page):
             port = QSpinBox()
             port.setRange(1, 65535)
             port.setAccessibleName(self.tr("%s port") % label)
-            text = QLabel(f"&{label}" if row <= 9 else label)
+            text = QLabel(label)  # no mnemonic: SMTP/SMTPS, POP3/POP3S... would share letters
             text.setBuddy(check)
             now = QLabel("–")
             fw = QLabel("–")
@@ -150,7 +150,7 @@ class PortsPage(Page):
         ll = QVBoxLayout(listen_box)
         self.listen = QLineEdit()
         self.listen.setPlaceholderText("0.0.0.0, ::")
-        label = QLabel(self.tr("&Listen on (IP addresses, comma separated):"))
+        label = QLabel(self.tr("Listen o&n (IP addresses, comma separated):"))
         label.setBuddy(self.listen)
         ll.addWidget(label)
         ll.addWidget(self.listen)

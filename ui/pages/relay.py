@@ -47,7 +47,7 @@ class RelayPage(Page):
         label = QLabel("&Network (CIDR):")
         label.setBuddy(self.new_network)
         self.add_button = QPushButton("&Add")
-        self.lan_button = QPushButton("Add &LAN")
+        self.lan_button = QPushButton("Add this mac&hine's LAN")
         self.remove_button = QPushButton("&Remove")
         for w in (label, self.new_network, self.add_button, self.lan_button, self.remove_button):
             row.addWidget(w, 1 if w is self.new_network else 0)

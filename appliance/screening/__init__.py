@@ -19,7 +19,14 @@ from typing import Any
 
 from appliance import virus
 from appliance.logs import get_logger
-from appliance.spam import SpamScorer, Warnings, config_from_settings, strip_spam_headers
+from appliance.spam import (
+    SpamResult,
+    SpamScorer,
+    Warnings,
+    config_from_settings,
+    strip_spam_headers,
+)
+from appliance.spam.rules import GTUBE, gtube_hits
 
 __all__ = ["Screened", "Screening"]
 
@@ -68,6 +75,12 @@ class Screening:
         else:
             self.warnings.clear("clamd")
         if not outside:
+            if s["spam.enabled"] and GTUBE in message:
+                # The test string is sent on purpose: honoured from any client, so the admin
+                # can try spam filing from the office network. Nothing else is scored.
+                return self._verdict(SpamResult.of(gtube_hits(message),
+                                                   config_from_settings(s)),
+                                     strip_spam_headers(message[:head_end]), notes)
             return Screened(notes=notes)
         head = strip_spam_headers(message[:head_end])
         if not s["spam.enabled"]:
@@ -76,6 +89,10 @@ class Screening:
         body = head + message[head_end:] if len(head) != head_end else message
         result = await self.spam.score(config, body, ip=ip, helo=helo, sender=sender,
                                        recipients=recipients, checks=checks)
+        return self._verdict(result, head, notes)
+
+    @staticmethod
+    def _verdict(result: SpamResult, head: bytes, notes: list[str]) -> Screened:
         if result.action == "reject":
             return Screened(f"550 5.7.1 Message refused as spam (score {result.score:.1f})",
                             result.log_text(), counts_as_rejected=True)

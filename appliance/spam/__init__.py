@@ -70,6 +70,12 @@ class SpamResult:
     hits: list[Hit] = field(default_factory=list)
     junk_score: int = 5
 
+    @classmethod
+    def of(cls, hits: list[Hit], config: SpamConfig) -> SpamResult:
+        score = total(hits)
+        return cls(score, decide(score, config.junk_score, config.reject_score), hits,
+                   config.junk_score)
+
     @property
     def junk(self) -> bool:
         return self.action != "accept"
@@ -167,7 +173,4 @@ class SpamScorer:
             else:
                 self.warnings.clear("rspamd")
                 hits.append(Hit("RSPAMD", round(answer.score, 2), ",".join(answer.symbols)))
-        hits = await local + hits
-        score = total(hits)
-        return SpamResult(score, decide(score, config.junk_score, config.reject_score), hits,
-                          config.junk_score)
+        return SpamResult.of(await local + hits, config)

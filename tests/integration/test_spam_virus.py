@@ -107,8 +107,10 @@ async def test_gtube_built_in_is_junk_with_the_flag(dns_server: DnsServer) -> No
     assert head.startswith("X-Spam-Flag: YES\r\nX-Spam-Score: 10.0\r\n")
     assert "tests=GTUBE" in head
     assert "X-Spam-Flag: NO" not in head and "-50" not in head
-    # Mail from a relay network or a logged-in user is not scored.
-    assert (await screen(s, mail("inside", GTUBE), outside=False)).head is None
+    # Mail from a relay network or a logged-in user is not scored, except the test string.
+    assert (await screen(s, mail("inside"), outside=False)).head is None
+    inside = await screen(s, mail("inside", GTUBE), outside=False)
+    assert inside.head.decode().startswith("X-Spam-Flag: YES\r\nX-Spam-Score: 10.0\r\n")
 
 
 async def test_blocklists_and_the_refused_resolver_warning(dns_server: DnsServer) -> None:
@@ -221,9 +223,9 @@ def refused(m: Mailroom, msg: bytes, source: str = "127.0.0.2") -> tuple[int, st
     return err.value.smtp_code, err.value.smtp_error.decode()
 
 
-def delivered(m: Mailroom, subject: str) -> str:
+def delivered(m: Mailroom, subject: str, folders: tuple[str, ...] = ("new", ".Junk/new")) -> str:
     def find() -> str | None:
-        for folder in ("new", ".Junk/new"):
+        for folder in folders:
             for path in m.maildir_files("bob@example.test", folder):
                 text = path.read_text()
                 if f"Subject: {subject}\n" in text:
@@ -256,8 +258,12 @@ def test_gtube_and_viruses_are_refused_at_end_of_data(daemon: Mailroom) -> None:
 
 
 def test_relay_network_mail_is_not_scored_but_still_scanned(daemon: Mailroom) -> None:
-    send(daemon, mail("from the lan", GTUBE + b"\r\n"), source="127.0.0.1")
+    send(daemon, mail("from the lan"), source="127.0.0.1")
     assert "X-Spam" not in delivered(daemon, "from the lan")
+    # GTUBE is honoured from the LAN too (filed into Junk by the global before script).
+    send(daemon, mail("lan gtube", GTUBE + b"\r\n"), source="127.0.0.1")
+    head = delivered(daemon, "lan gtube", folders=(".Junk/new",))
+    assert "X-Spam-Flag: YES" in head and "tests=GTUBE" in head
     code, text = refused(daemon, with_attachment("lan exe", 'attachment; filename="setup.exe"',
                                                  b"MZ"), source="127.0.0.1")
     assert code == 554 and ".exe" in text

@@ -78,7 +78,16 @@ def _alive(pid_file: Path, program: str) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return None
-    return pid if program.encode() in cmdline else None
+    return pid if program.encode() in cmdline and not _gone(pid) else None
+
+
+def _gone(pid: int) -> bool:
+    """Has ``pid`` exited? A zombie has: its parent (init, for a daemon) reaps it later."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
 
 
 class Webmail:
@@ -250,12 +259,12 @@ class Webmail:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            while time.monotonic() < deadline and not _gone(pid):
                 # A child of ours (started in-process) must be reaped to go away.
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, os.WNOHANG)
                 time.sleep(0.02)
-            if Path(f"/proc/{pid}").exists():
+            if not _gone(pid):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             log.info("webmail: %s stopped", name)

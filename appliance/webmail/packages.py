@@ -74,3 +74,8 @@ def install(packages: list[str]) -> None:
         if done.returncode != 0:
             raise WebmailPackagesError(
                 f"{' '.join(cmd)} failed: {(done.stderr or done.stdout).strip()[-800:]}")
+    if os.path.isdir("/run/systemd/system") and "nginx-light" in packages:
+        # Debian starts its own nginx (default site on port 80) and php-fpm
+        # after the install; Mailroom runs its own, so those just installed go.
+        subprocess.run(["systemctl", "disable", "--now", "nginx", "php*-fpm"],
+                       capture_output=True, timeout=60)

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex
-from PySide6.QtWidgets import QStyleOptionViewItem
+from PySide6.QtCore import Qt
 
 from appliance.home import Home
 from tests.ui.conftest import wait
@@ -57,16 +56,18 @@ def page(tmp_path: Path, qtbot: object) -> Iterator[LogsPage]:
     ctx.shutdown()
 
 
-def shown(page: LogsPage, row: int) -> QStyleOptionViewItem:
-    option = QStyleOptionViewItem()
-    page.view.itemDelegate().initStyleOption(option, page.model.index(row, 0, QModelIndex()))
-    return option
+def shown(page: LogsPage, row: int) -> tuple[str, str]:
+    """The text and colour the list shows for a row."""
+    index = page.shown.index(row, 0)
+    brush = page.shown.data(index, Qt.ItemDataRole.ForegroundRole)
+    return page.shown.data(index), brush.color().name() if brush is not None else ""
 
 
 def test_the_list_colours_and_words_and_the_detail_pane(page: LogsPage) -> None:
-    assert shown(page, 2).palette.text().color().name() == "#b00020"
-    assert shown(page, 1).palette.text().color().name() == "#8a5a00"
-    assert "{" not in shown(page, 3).text and "settings changed" in shown(page, 3).text
+    assert shown(page, 2)[1] == "#b00020"
+    assert shown(page, 1)[1] == "#8a5a00"
+    assert shown(page, 0) == (LINES[0], "")
+    assert "{" not in shown(page, 3)[0] and "settings changed" in shown(page, 3)[0]
     page.view.setCurrentIndex(page.model.index(6, 0))
     wait(lambda: page.detail.toPlainText() == LINES[6])
     page.view.setCurrentIndex(page.model.index(3, 0))

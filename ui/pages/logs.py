@@ -15,12 +15,13 @@ from typing import Any
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
     QCoreApplication,
+    QIdentityProxyModel,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QPalette, QShortcut
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,8 +34,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QWidget,
 )
 
@@ -149,16 +148,20 @@ def readable(line: str) -> str:
     return m.group("head") + _tr("admin: ") + admin_sentence(m.group("op"), args)
 
 
-class _LineDelegate(QStyledItemDelegate):
-    """Colours each line by severity and shows admin actions as sentences."""
+class LogView(QIdentityProxyModel):
+    """The log as shown: coloured by severity, admin actions as sentences.
 
-    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:
-        super().initStyleOption(option, index)
-        text = str(index.data() or "")
-        option.text = readable(text)
-        colour = COLOURS.get(severity(text))
-        if colour is not None:
-            option.palette.setColor(QPalette.ColorRole.Text, QColor(colour))
+    A proxy model rather than a delegate: PySide6's initStyleOption leaks a
+    reference to None on every call, which crashes a long-lived view.
+    """
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole:
+            return readable(str(super().data(index, role) or ""))
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = COLOURS.get(severity(str(super().data(index) or "")))
+            return QBrush(QColor(colour)) if colour else None
+        return super().data(index, role)
 
 
 class LogsPage(Page):
@@ -196,12 +199,13 @@ class LogsPage(Page):
         self.outer.addLayout(row)
         split = QSplitter(Qt.Orientation.Vertical)
         self.view = QListView()
-        self.view.setModel(self.model)
+        self.shown = LogView(self)
+        self.shown.setSourceModel(self.model)
+        self.view.setModel(self.shown)
         self.view.setUniformItemSizes(True)  # constant-time layout for 100,000 rows
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAccessibleName(self.tr("Log lines"))
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.view.setItemDelegate(_LineDelegate(self.view))
         split.addWidget(self.view)
         self.detail = QPlainTextEdit()
         self.detail.setReadOnly(True)

@@ -21,7 +21,7 @@ from appliance.control.client import ControlClient
 from appliance.control.types import ControlError
 
 if TYPE_CHECKING:
-    from appliance.home import Home
+    from appliance.control.desktop import Home
 
 __all__ = ["Api", "ControlError"]
 

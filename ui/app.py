@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
-from appliance.home import Home, resolve_home
-from appliance.home.service import deployment, probe
+from appliance.control.desktop import Home, deployment, probe, resolve_home
 from ui.context import AppContext
 from ui.icons import app_icon
 

@@ -8,8 +8,14 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from appliance.home import Home
-from appliance.home.service import Deployment, Runner, ServiceInit, Systemctl, run_command
+from appliance.control.desktop import (
+    Deployment,
+    Home,
+    Runner,
+    ServiceInit,
+    Systemctl,
+    run_command,
+)
 from ui.api import Api
 from ui.events import EventStream
 from ui.models import LogModel

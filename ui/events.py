@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from appliance.control.client import ControlError, find_endpoint
 
 if TYPE_CHECKING:
-    from appliance.home import Home
+    from appliance.control.desktop import Home
 
 __all__ = ["EventStream"]
 

@@ -48,6 +48,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     from ui.pages.settings_queue import QueueTimersPage
     from ui.pages.settings_smarthost import SmarthostPage
     from ui.pages.spam import SpamPage
+    from ui.pages.webmail import WebmailPage
 
     return [
         ("dashboard", DashboardPage),
@@ -63,6 +64,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
         ("logs", LogsPage),
         ("security", SecurityPage),
         ("spam", SpamPage),
+        ("webmail", WebmailPage),
         ("doctor", DoctorPage),
         ("limits", LimitsPage),
         ("queue-timers", QueueTimersPage),

@@ -37,6 +37,7 @@ def webmail_status(ops: Operations) -> dict[str, Any]:
     status = _webmail(ops).status(_offset(ops))
     status["error"] = getattr(ops.daemon, "webmail_error", "")
     status["daemon"] = ops.daemon is not None
+    status["offset"] = _offset(ops)  # "port" is the setting plus the daemon's port offset
     if status["missing"]:
         status["install"] = install_command(status["missing"])
     return status

@@ -42,6 +42,8 @@ SERVICES = [
     ("imap", QT_TRANSLATE_NOOP("PortsPage", "IMAP"), QT_TRANSLATE_NOOP("PortsPage", "STARTTLS")),
     ("imaps", QT_TRANSLATE_NOOP("PortsPage", "IMAPS"),
      QT_TRANSLATE_NOOP("PortsPage", "implicit TLS")),
+    ("managesieve", QT_TRANSLATE_NOOP("PortsPage", "ManageSieve (filter editors)"),
+     QT_TRANSLATE_NOOP("PortsPage", "STARTTLS, login required")),
 ]
 
 # What each firewall state is called on screen (the why goes in the tooltip).

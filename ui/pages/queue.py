@@ -7,13 +7,13 @@ from typing import Any
 
 from PySide6.QtCore import (
     QT_TRANSLATE_NOOP,
+    QAbstractTableModel,
     QCoreApplication,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
 )
@@ -84,57 +84,105 @@ def sort_key(row: dict[str, Any], column: int) -> Any:
     return row.get("id", "")
 
 
+def human_size(size: int) -> str:
+    """Sizes under 1 KB in bytes, then KB, MB, GB."""
+    if size < 1024:
+        return _tr("{n} bytes").format(n=size)
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            return f"{value:.1f} {unit}"
+    return str(size)
+
+
 def _when(ts: float | None) -> str:
     if not ts:
         return _tr("now")
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 
-class QueueView(QSortFilterProxyModel):
-    """Search and sort over the queue model, with the words in the admin's language."""
+class QueueView(QAbstractTableModel):
+    """The queue as shown: searched and sorted, in the admin's language.
+
+    Its own model over the queue model's rows rather than a
+    QSortFilterProxyModel: the proxy calls a Python lessThan n·log n times
+    (2.5 s for 10,000 messages); here Python's sort does it at once.
+    """
 
     def __init__(self, source: QueueModel, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.setSourceModel(source)
+        self.source = source
         self.needle = ""
+        self.sort_column = 1
+        self.order = Qt.SortOrder.AscendingOrder
+        self.shown: list[int] = []  # indexes into source.rows, in display order
+        source.modelReset.connect(self.refresh)
+
+    def _sorted(self, shown: list[int]) -> list[int]:
+        rows, column = self.source.rows, self.sort_column
+        return sorted(shown, key=lambda i: sort_key(rows[i], column),
+                      reverse=self.order == Qt.SortOrder.DescendingOrder)
+
+    def refresh(self) -> None:
+        self.beginResetModel()
+        self.shown = self._sorted([i for i, r in enumerate(self.source.rows)
+                                   if matches(r, self.needle)])
+        self.endResetModel()
 
     def set_search(self, text: str) -> None:
-        self.beginFilterChange()
         self.needle = text.strip()
-        self.endFilterChange()
+        self.refresh()
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:  # noqa: ARG002
-        rows = self.sourceModel().rows  # type: ignore[attr-defined]
-        return source_row < len(rows) and matches(rows[source_row], self.needle)
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """A header click: the same rows in another order; the selection stays on them."""
+        self.sort_column, self.order = column, order
+        self.layoutAboutToBeChanged.emit()
+        old = self.shown
+        self.shown = self._sorted(old)
+        where = {src: i for i, src in enumerate(self.shown)}
+        before = self.persistentIndexList()
+        after = [self.index(where[old[ix.row()]], ix.column()) for ix in before]
+        self.changePersistentIndexList(before, after)
+        self.layoutChanged.emit()
 
-    def lessThan(self, left: Index, right: Index) -> bool:
-        rows = self.sourceModel().rows  # type: ignore[attr-defined]
-        a, b = rows[left.row()], rows[right.row()]
-        column = left.column()
-        return bool(sort_key(a, column) < sort_key(b, column))
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.shown)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
                 and 0 <= section < len(HEADERS)):
             return _tr(HEADERS[section])
-        return super().headerData(section, orientation, role)
+        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and index.column() in (0, 1, 6):
-            row = self.row(index.row())
-            if index.column() == 0:
+        if not index.isValid() or index.row() >= len(self.shown):
+            return None
+        row = self.row(index.row())
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
                 suffix = {"hold": " " + _tr("(held)"), "active": " *"}.get(
                     row.get("queue", ""), "")
                 return row["id"] + suffix
-            if index.column() == 1:
+            if column == 1:
                 return _when(row.get("arrival"))
-            return _tr("on hold") if row.get("queue") == "hold" else _when(row.get("next_try"))
-        return super().data(index, role)
+            if column == 6:
+                return (_tr("on hold") if row.get("queue") == "hold"
+                        else _when(row.get("next_try")))
+            if column == 4:
+                return human_size(row.get("size", 0))
+            return self.source.cell(row, column)
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        return self.source.extra(row, column, role)
 
-    def row(self, proxy_row: int) -> dict[str, Any]:
-        source = self.mapToSource(self.index(proxy_row, 0))
-        return self.sourceModel().rows[source.row()]  # type: ignore[attr-defined,no-any-return]
+    def row(self, shown_row: int) -> dict[str, Any]:
+        return self.source.rows[self.shown[shown_row]]
 
 
 class QueuePage(Page):
@@ -176,6 +224,8 @@ class QueuePage(Page):
         split = QSplitter(Qt.Orientation.Vertical)
         self.table = row_table(self.view)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        # Column widths from the first 200 rows, not 1,000: a full queue fills in half the time.
+        self.table.horizontalHeader().setResizeContentsPrecision(200)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
         self.table.horizontalHeader().setSectionResizeMode(
@@ -245,8 +295,7 @@ class QueuePage(Page):
         rows = self.model.rows
         held = sum(1 for r in rows if r.get("queue") == "hold")
         size = sum(r.get("size", 0) for r in rows)
-        size_text = (self.tr("{n} bytes").format(n=size) if size < 1024
-                     else self.tr("{n} KB").format(n=(size + 1023) // 1024))
+        size_text = human_size(size)
         text = count(len(rows), self.tr("{n} message, {held} held, {size}"),
                      self.tr("{n} messages, {held} held, {size}")).format(
             held=held, size=size_text)

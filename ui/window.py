@@ -34,6 +34,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     from ui.pages.dns import DnsPage
     from ui.pages.doctor import DoctorPage
     from ui.pages.domains import DomainsPage
+    from ui.pages.filters import FiltersPage
     from ui.pages.importer import ImportPage
     from ui.pages.logs import LogsPage
     from ui.pages.ports import PortsPage
@@ -63,6 +64,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
         ("queue", QueuePage),
         ("logs", LogsPage),
         ("security", SecurityPage),
+        ("filters", FiltersPage),
         ("spam", SpamPage),
         ("webmail", WebmailPage),
         ("doctor", DoctorPage),

@@ -117,7 +117,9 @@ def _words(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ", ".join(_words(v) for v in value) or "—"
     if isinstance(value, bool):
-        return _tr("yes") if value else _tr("no")
+        if value:
+            return QCoreApplication.translate("LogsPage", "yes")
+        return QCoreApplication.translate("LogsPage", "no")
     return str(value)
 
 
@@ -145,7 +147,8 @@ def readable(line: str) -> str:
         return line
     if not isinstance(args, dict):
         return line
-    return m.group("head") + _tr("admin: ") + admin_sentence(m.group("op"), args)
+    admin = QCoreApplication.translate("LogsPage", "admin: ")
+    return m.group("head") + admin + admin_sentence(m.group("op"), args)
 
 
 class LogView(QIdentityProxyModel):

@@ -87,7 +87,7 @@ def sort_key(row: dict[str, Any], column: int) -> Any:
 def human_size(size: int) -> str:
     """Sizes under 1 KB in bytes, then KB, MB, GB."""
     if size < 1024:
-        return _tr("{n} bytes").format(n=size)
+        return QCoreApplication.translate("QueuePage", "{n} bytes").format(n=size)
     value = float(size)
     for unit in ("KB", "MB", "GB"):
         value /= 1024
@@ -98,7 +98,7 @@ def human_size(size: int) -> str:
 
 def _when(ts: float | None) -> str:
     if not ts:
-        return _tr("now")
+        return QCoreApplication.translate("QueuePage", "now")
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 
@@ -166,14 +166,15 @@ class QueueView(QAbstractTableModel):
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                suffix = {"hold": " " + _tr("(held)"), "active": " *"}.get(
-                    row.get("queue", ""), "")
+                held = QCoreApplication.translate("QueuePage", "(held)")
+                suffix = {"hold": " " + held, "active": " *"}.get(row.get("queue", ""), "")
                 return row["id"] + suffix
             if column == 1:
                 return _when(row.get("arrival"))
             if column == 6:
-                return (_tr("on hold") if row.get("queue") == "hold"
-                        else _when(row.get("next_try")))
+                if row.get("queue") == "hold":
+                    return QCoreApplication.translate("QueuePage", "on hold")
+                return _when(row.get("next_try"))
             if column == 4:
                 return human_size(row.get("size", 0))
             return self.source.cell(row, column)

@@ -229,8 +229,13 @@ class Webmail:
         return plan
 
     def _run(self, argv: list[str], what: str) -> None:
+        # Not systemd's notify socket or watchdog: those are the daemon's (php-fpm
+        # built for systemd would announce itself on it).
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS",
+                            "LISTEN_PID")}
         done = subprocess.run(argv, capture_output=True, text=True, timeout=30,
-                              stdin=subprocess.DEVNULL)
+                              stdin=subprocess.DEVNULL, env=env)
         if done.returncode != 0:
             self.stop()
             text = (done.stderr or done.stdout).strip().splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Iterator
@@ -97,7 +98,12 @@ def check(text: str) -> None:
 
 def unquote(value: object) -> str:
     """A sievelib string argument as its value: quotes and escapes, or text: blocks."""
-    s = str(value)
+    return _unquote(str(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _unquote(s: str) -> str:
+    # Cached: a script's strings are unquoted again for every message it runs on.
     if s.startswith("text:"):
         body = s[5:]
         body = body.split("\n", 1)[1] if "\n" in body else ""

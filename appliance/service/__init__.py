@@ -139,7 +139,7 @@ def free_port_offset(host: str = "127.0.0.1", low: int = 20000, high: int = 3000
     outgoing connections: a port free now must not be handed to someone
     else (a test's sink, a client's source port) a moment later.
     """
-    ports = [s.name for s in SERVICES]
+    ports = [s.name for s in SERVICES] + ["webmail"]  # the web stack takes its port too
     standard = [int(SETTINGS[f"{name}.port"].default) for name in ports]
 
     def free(port: int) -> bool:

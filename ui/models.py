@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractListModel,
     QAbstractTableModel,
     QCoreApplication,
@@ -252,7 +253,8 @@ class _TableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = DISPLAY) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == DISPLAY:
-            return self.headers[section]
+            # The class name is the translation context (QT_TRANSLATE_NOOP below).
+            return QCoreApplication.translate(type(self).__name__, self.headers[section])
         return None
 
     def row(self, index: int) -> dict[str, Any]:
@@ -282,8 +284,14 @@ def _when(ts: float | None) -> str:
 
 
 class QueueModel(_TableModel):
-    headers = ("Queue ID", "Arrival", "Sender", "Recipients", "Size", "Attempts",
-               "Next try", "Last error")
+    headers = (QT_TRANSLATE_NOOP("QueueModel", "Queue ID"),
+               QT_TRANSLATE_NOOP("QueueModel", "Arrival"),
+               QT_TRANSLATE_NOOP("QueueModel", "Sender"),
+               QT_TRANSLATE_NOOP("QueueModel", "Recipients"),
+               QT_TRANSLATE_NOOP("QueueModel", "Size"),
+               QT_TRANSLATE_NOOP("QueueModel", "Attempts"),
+               QT_TRANSLATE_NOOP("QueueModel", "Next try"),
+               QT_TRANSLATE_NOOP("QueueModel", "Last error"))
 
     def cell(self, row: dict[str, Any], column: int) -> Any:
         rcpts = row.get("recipients", [])
@@ -317,18 +325,26 @@ class QueueModel(_TableModel):
 
 
 class AccountModel(_TableModel):
-    headers = ("Address", "State", "Usage", "Quota", "Messages", "Forwarding")
+    headers = (QT_TRANSLATE_NOOP("AccountModel", "Address"),
+               QT_TRANSLATE_NOOP("AccountModel", "State"),
+               QT_TRANSLATE_NOOP("AccountModel", "Usage"),
+               QT_TRANSLATE_NOOP("AccountModel", "Quota"),
+               QT_TRANSLATE_NOOP("AccountModel", "Messages"),
+               QT_TRANSLATE_NOOP("AccountModel", "Forwarding"))
     USAGE_COLUMN = 2
 
     def cell(self, row: dict[str, Any], column: int) -> Any:
         if column == 0:
             return row["address"]
         if column == 1:
-            return "enabled" if row.get("enabled", True) else "disabled"
+            return (QCoreApplication.translate("AccountModel", "enabled")
+                    if row.get("enabled", True)
+                    else QCoreApplication.translate("AccountModel", "disabled"))
         if column == 2:
             return human_size(row.get("used_bytes", 0))
         if column == 3:
-            return human_size(row["quota_bytes"]) if row.get("quota_bytes") else "unlimited"
+            return (human_size(row["quota_bytes"]) if row.get("quota_bytes")
+                    else QCoreApplication.translate("AccountModel", "unlimited"))
         if column == 4:
             return str(row.get("messages", 0))
         if column == 5:
@@ -352,7 +368,8 @@ class AccountModel(_TableModel):
 
 
 class AliasModel(_TableModel):
-    headers = ("Alias", "Members")
+    headers = (QT_TRANSLATE_NOOP("AliasModel", "Alias"),
+               QT_TRANSLATE_NOOP("AliasModel", "Members"))
 
     def cell(self, row: dict[str, Any], column: int) -> Any:
         return row["address"] if column == 0 else ", ".join(row["targets"])

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+)
 from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -43,14 +51,15 @@ def monospace(widget: QWidget) -> QWidget:
 class HourChart(QWidget):
     """Messages per hour over the last day: received and delivered, drawn with QPainter."""
 
-    SERIES = (("received", QColor("#3d7ab8")), ("delivered", QColor("#2e9d4f")),
-              ("bounced", QColor("#d0312d")))
+    SERIES = ((QT_TRANSLATE_NOOP("HourChart", "received"), QColor("#3d7ab8")),
+              (QT_TRANSLATE_NOOP("HourChart", "delivered"), QColor("#2e9d4f")),
+              (QT_TRANSLATE_NOOP("HourChart", "bounced"), QColor("#d0312d")))
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hours: list[dict[str, Any]] = []  # 24 slots: {"label": "13", "received": n, ...}
         self.setMinimumHeight(150)
-        self.setAccessibleName("Messages per hour, last 24 hours")
+        self.setAccessibleName(self.tr("Messages per hour, last 24 hours"))
 
     def sizeHint(self) -> QSize:
         return QSize(520, 170)
@@ -100,8 +109,9 @@ class HourChart(QWidget):
         for key, colour in self.SERIES:
             p.fillRect(QRectF(x, 4, 10, 10), colour)
             p.setPen(text)
-            p.drawText(int(x + 14), 4 + fm.ascent() - 1, key)
-            x += 24 + fm.horizontalAdvance(key)
+            word = self.tr(key)  # received, delivered, bounced (QT_TRANSLATE_NOOP in SERIES)
+            p.drawText(int(x + 14), 4 + fm.ascent() - 1, word)
+            x += 24 + fm.horizontalAdvance(word)
         p.end()
 
 

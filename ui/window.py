@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.nav = QListWidget()
         self.nav.setMaximumWidth(210)
-        self.nav.setAccessibleName("Pages")
+        self.nav.setAccessibleName(self.tr("Pages"))
         self.stack = QStackedWidget()
         self.pages: dict[str, Page] = {}
         for i, (key, cls) in enumerate(_page_classes()):
@@ -184,28 +184,30 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        self.save_action = QAction("&Save page", self, shortcut=QKeySequence.StandardKey.Save,
+        file_menu = menu.addMenu(self.tr("&File"))
+        self.save_action = QAction(self.tr("&Save page"), self,
+                                   shortcut=QKeySequence.StandardKey.Save,
                                    triggered=lambda: self.current_page().save())
-        self.reload_action = QAction("&Reload page", self, shortcut=QKeySequence("F5"),
+        self.reload_action = QAction(self.tr("&Reload page"), self, shortcut=QKeySequence("F5"),
                                      triggered=lambda: self.current_page().refresh())
-        self.setup_action = QAction("First-run &wizard…", self, triggered=self.open_wizard)
-        self.quit_action = QAction("&Quit (mail keeps flowing)", self,
+        self.setup_action = QAction(self.tr("First-run &wizard…"), self, triggered=self.open_wizard)
+        self.quit_action = QAction(self.tr("&Quit (mail keeps flowing)"), self,
                                    shortcut=QKeySequence.StandardKey.Quit, triggered=self.quit)
         for a in (self.save_action, self.reload_action, self.setup_action, self.quit_action):
             file_menu.addAction(a)
-        daemon = menu.addMenu("&Daemon")
-        self.start_action = QAction("&Start", self, triggered=self.ctx.supervisor.start)
-        self.stop_action = QAction("S&top…", self,
+        daemon = menu.addMenu(self.tr("&Daemon"))
+        self.start_action = QAction(self.tr("&Start"), self, triggered=self.ctx.supervisor.start)
+        self.stop_action = QAction(self.tr("S&top…"), self,
                                    triggered=lambda: self.pages["dashboard"].stop_daemon())
-        self.restart_action = QAction("&Restart", self, shortcut=QKeySequence("Ctrl+Shift+R"),
+        self.restart_action = QAction(self.tr("&Restart"), self,
+                                      shortcut=QKeySequence("Ctrl+Shift+R"),
                                       triggered=self.ctx.supervisor.restart)
         for a in (self.start_action, self.stop_action, self.restart_action):
             daemon.addAction(a)
         from ui.i18n import add_language_menu
 
         add_language_menu(self)
-        go = menu.addMenu("&Go")
+        go = menu.addMenu(self.tr("&Go"))
         for i, page in enumerate(self.pages.values()):
             act = QAction(page.display_title(), self)
             if i < 9:  # Ctrl+1 ... Ctrl+9; the rest through the list or this menu

@@ -6,7 +6,7 @@ import html
 import time
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -29,6 +29,12 @@ from ui.widgets import Card, HourChart
 __all__ = ["DashboardPage", "last_day", "daemon_text", "configured_listeners"]
 
 COUNTERS = ("received", "delivered", "deferred", "bounced", "rejected")
+CAPTIONS = {"received": QT_TRANSLATE_NOOP("DashboardPage", "received"),
+            "delivered": QT_TRANSLATE_NOOP("DashboardPage", "delivered"),
+            "deferred": QT_TRANSLATE_NOOP("DashboardPage", "deferred"),
+            "bounced": QT_TRANSLATE_NOOP("DashboardPage", "bounced"),
+            "rejected": QT_TRANSLATE_NOOP("DashboardPage", "rejected"),
+            "queue": QT_TRANSLATE_NOOP("DashboardPage", "in queue")}
 
 
 def last_day(hours: list[dict[str, Any]], now: float | None = None) -> list[dict[str, Any]]:
@@ -58,26 +64,39 @@ def configured_listeners(settings: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 _STATES = {
-    "up": "<b style='color:#2e9d4f'>● Running</b>",
-    "down": "<b style='color:#d0312d'>● Stopped</b> — no mail is received or sent",
-    "starting": "<b style='color:#e0a100'>● Starting…</b>",
-    "stopping": "<b style='color:#e0a100'>● Stopping…</b>",
-    "unknown": "Checking the daemon…",
+    "up": ("#2e9d4f", QT_TRANSLATE_NOOP("DashboardPage", "Running"), ""),
+    "down": ("#d0312d", QT_TRANSLATE_NOOP("DashboardPage", "Stopped"),
+             QT_TRANSLATE_NOOP("DashboardPage", "no mail is received or sent")),
+    "starting": ("#e0a100", QT_TRANSLATE_NOOP("DashboardPage", "Starting…"), ""),
+    "stopping": ("#e0a100", QT_TRANSLATE_NOOP("DashboardPage", "Stopping…"), ""),
+    "degraded": ("#e0a100", QT_TRANSLATE_NOOP("DashboardPage", "Degraded"), ""),
 }
 
 
+def _t(text: str) -> str:
+    return QCoreApplication.translate("DashboardPage", text)
+
+
+def _headline(state: str, why: str = "") -> str:
+    if state not in _STATES:
+        return html.escape(_t("Checking the daemon…"))
+    colour, word, note = _STATES[state]
+    text = f"<b style='color:{colour}'>● {html.escape(_t(word))}</b>"
+    why = why or (_t(note) if note else "")
+    return text + (f" — {html.escape(why)}" if why else "")
+
+
 def daemon_text(state: str, status: dict[str, Any] | None) -> str:
-    """The line at the top: running, degraded (and why), not running..."""
+    """The line at the top: Running, Degraded (and why, in plain words), Stopped..."""
     if state != "up" or not status:
-        return _STATES[state]
-    where = (f" &nbsp; pid {status['pid']} on {html.escape(str(status['hostname']))}, "
-             f"data {html.escape(str(status['data_dir']))}")
+        return _headline(state)
+    where = " &nbsp; " + html.escape(_t("pid {0} on {1}, data {2}").format(
+        status["pid"], status["hostname"], status["data_dir"]))
     if status.get("health") == "degraded":
         # A listener down or a full disk: a green "Running" would hide it.
-        problems = status.get("problems") or ["a service is not running"]
-        return ("<b style='color:#e0a100'>● Degraded</b> — "
-                + html.escape("; ".join(problems)) + where)
-    return _STATES["up"] + where
+        problems = status.get("problems") or [_t("a service is not running")]
+        return _headline("degraded", "; ".join(problems)) + where
+    return _headline("up") + where
 
 
 class DashboardPage(Page):
@@ -88,15 +107,18 @@ class DashboardPage(Page):
         self.data: dict[str, Any] = {}
         # Daemon state and supervision buttons
         row = QHBoxLayout()
-        self.state_label = QLabel("Checking the daemon…")
+        self.state_label = QLabel(self.tr("Checking the daemon…"))
         self.state_label.setTextFormat(Qt.TextFormat.RichText)
         row.addWidget(self.state_label, 1)
         # The system service is started and stopped through systemd (and polkit).
-        what = "service" if ctx.supervisor.service else "daemon"
-        self.start_button = QPushButton(f"S&tart {what}")
-        self.stop_button = QPushButton(f"St&op {what}")
-        self.restart_button = QPushButton(f"Rest&art {what}")
-        self.pause_button = QPushButton("&Pause incoming")
+        service = ctx.supervisor.service
+        self.start_button = QPushButton(self.tr("S&tart service") if service
+                                        else self.tr("S&tart daemon"))
+        self.stop_button = QPushButton(self.tr("St&op service") if service
+                                       else self.tr("St&op daemon"))
+        self.restart_button = QPushButton(self.tr("Rest&art service") if service
+                                          else self.tr("Rest&art daemon"))
+        self.pause_button = QPushButton(self.tr("&Pause incoming"))
         self.pause_button.setCheckable(True)
         for b in (self.start_button, self.stop_button, self.restart_button, self.pause_button):
             row.addWidget(b)
@@ -114,15 +136,15 @@ class DashboardPage(Page):
         grid = QGridLayout()
         self.outer.addLayout(grid, 1)
         # Counters
-        counters = Card("Today")
+        counters = Card(self.tr("Today"))
         box = QGridLayout()
         self.counter_labels: dict[str, QLabel] = {}
         for i, name in enumerate((*COUNTERS, "queue")):
             value = QLabel("–")
             value.setAlignment(Qt.AlignmentFlag.AlignCenter)
             value.setStyleSheet("font-size: 20pt; font-weight: bold;")
-            value.setAccessibleName(f"{name} today")
-            caption = QLabel("in queue" if name == "queue" else name)
+            value.setAccessibleName(self.tr("{0} today").format(self.tr(CAPTIONS[name])))
+            caption = QLabel(self.tr(CAPTIONS[name]))
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             box.addWidget(value, 0, i)
             box.addWidget(caption, 1, i)
@@ -130,22 +152,23 @@ class DashboardPage(Page):
         counters.layout_.addLayout(box)
         grid.addWidget(counters, 0, 0, 1, 2)
         # Listeners
-        services = Card("Listeners")
+        services = Card(self.tr("Listeners"))
         self.services = QTableWidget(0, 4)
-        self.services.setHorizontalHeaderLabels(["Service", "Address", "TLS", "State"])
+        self.services.setHorizontalHeaderLabels([self.tr("Service"), self.tr("Address"), "TLS",
+                                                 self.tr("State")])
         self.services.verticalHeader().hide()
         self.services.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.services.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         services.layout_.addWidget(self.services)
         grid.addWidget(services, 1, 0)
         # Warnings
-        warnings = Card("Warnings")
+        warnings = Card(self.tr("Warnings"))
         self.warnings = QListWidget()
         self.warnings.setWordWrap(True)
         warnings.layout_.addWidget(self.warnings)
         grid.addWidget(warnings, 1, 1)
         # Chart
-        chart = Card("Messages per hour (last 24 hours)")
+        chart = Card(self.tr("Messages per hour (last 24 hours)"))
         self.chart = HourChart()
         chart.layout_.addWidget(self.chart)
         grid.addWidget(chart, 2, 0, 1, 2)
@@ -186,7 +209,7 @@ class DashboardPage(Page):
         self.loaded = True
         self.data = data
         if self.banner.text().startswith("Not saved") or not data.get("daemon"):
-            self.banner.show_message("")
+            self.banner.show_message(self.tr(""))
         for name in COUNTERS:
             self.counter_labels[name].setText(str(data["today"].get(name, 0)))
         self.counter_labels["queue"].setText(str(data.get("queue_total", 0)))
@@ -215,11 +238,12 @@ class DashboardPage(Page):
                 self.services.setItem(i, j, item)
         self.warnings.clear()
         if not data.get("daemon"):
-            self.warnings.addItem("⚠ the daemon is not running: no mail is received or sent")
+            self.warnings.addItem(
+                self.tr("⚠ the daemon is not running: no mail is received or sent"))
         for w in data.get("warnings", []):
             self.warnings.addItem(f"⚠ {w}")
         if not self.warnings.count():
-            self.warnings.addItem("✓ nothing to worry about")
+            self.warnings.addItem(self.tr("✓ nothing to worry about"))
         self.chart.set_hours(last_day(data.get("hours", [])))
         self.pause_button.setChecked(bool(status.get("paused")))
         self.pause_button.setText("Resume &incoming" if status.get("paused")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtGui import QBrush, QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,7 +29,9 @@ STATE_COLOURS = {
 }
 STATE_WORDS = {"ok": "✓ ok", "missing": "✗ missing", "different": "≠ different",
                "error": "? no answer", "optional": "optional", "not checked": "not checked"}
-COLUMNS = ("State", "Name", "Type", "Value", "What to do", "")
+COLUMNS = (QT_TRANSLATE_NOOP("DnsPage", "State"), QT_TRANSLATE_NOOP("DnsPage", "Name"),
+           QT_TRANSLATE_NOOP("DnsPage", "Type"), QT_TRANSLATE_NOOP("DnsPage", "Value"),
+           QT_TRANSLATE_NOOP("DnsPage", "What to do"), "")
 
 
 def _key(record: dict[str, Any]) -> tuple[str, str, str]:
@@ -40,14 +43,14 @@ class DnsPage(Page):
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        intro = QLabel("Publish these records at your DNS provider so that other mail "
+        intro = QLabel(self.tr("Publish these records at your DNS provider so that other mail "
                        "servers find this one and trust its mail (SPF, DKIM, DMARC). "
-                       "“Check now” looks each one up.")
+                       "“Check now” looks each one up."))
         intro.setWordWrap(True)
         self.outer.addWidget(intro)
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setAccessibleName("DNS records")
-        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setAccessibleName(self.tr("DNS records"))
+        self.table.setHorizontalHeaderLabels([self.tr(c) if c else "" for c in COLUMNS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
@@ -65,11 +68,11 @@ class DnsPage(Page):
         row = QHBoxLayout()
         self.summary = QLabel()
         row.addWidget(self.summary, 1)
-        self.copy_all = QPushButton("Copy &all")
-        self.copy_all.setToolTip("Copy every record, in zone-file form")
+        self.copy_all = QPushButton(self.tr("Copy &all"))
+        self.copy_all.setToolTip(self.tr("Copy every record, in zone-file form"))
         self.copy_all.clicked.connect(self._copy_all)
-        self.check_button = QPushButton("&Check now")
-        self.check_button.setToolTip("Look every record up in DNS (takes a few seconds)")
+        self.check_button = QPushButton(self.tr("&Check now"))
+        self.check_button.setToolTip(self.tr("Look every record up in DNS (takes a few seconds)"))
         self.check_button.clicked.connect(self.check_now)
         row.addWidget(self.copy_all)
         row.addWidget(self.check_button)
@@ -129,7 +132,7 @@ class DnsPage(Page):
             what = QTableWidgetItem(fix)
             what.setToolTip(fix)
             self.table.setItem(row, 4, what)
-            copy = QPushButton("Copy")
+            copy = QPushButton(self.tr("Copy"))
             copy.setToolTip(f"Copy the {record['kind'].upper()} record")
             copy.clicked.connect(lambda _=False, r=record: self._copy(r))
             self.table.setCellWidget(row, 5, copy)
@@ -146,7 +149,7 @@ class DnsPage(Page):
 
     def _copy_all(self) -> None:
         QGuiApplication.clipboard().setText(self.text)
-        self.banner.show_message("Copied every record.", "info")
+        self.banner.show_message(self.tr("Copied every record."), "info")
 
     def check_now(self) -> None:
         """Run ``dns.check`` off the GUI thread; the table colours in when it answers."""

@@ -42,33 +42,33 @@ class DomainsPage(Page):
         self.original: dict[str, Any] = {}
         form = QFormLayout()
         self.hostname = QLineEdit()
-        self.hostname.setPlaceholderText("mail.example.com")
-        label = QLabel("&Host name:")
+        self.hostname.setPlaceholderText(self.tr("mail.example.com"))
+        label = QLabel(self.tr("&Host name:"))
         label.setBuddy(self.hostname)
         form.addRow(label, self.hostname)
         form.addRow("", self.error_label("hostname"))
         self.outer.addLayout(form)
         self.hostname.textEdited.connect(self.mark_dirty)
 
-        box = QGroupBox("Domains this server receives mail for (local-host-names)")
+        box = QGroupBox(self.tr("Domains this server receives mail for (local-host-names)"))
         inner = QVBoxLayout(box)
         self.domains = QListWidget()
-        self.domains.setAccessibleName("Domains")
+        self.domains.setAccessibleName(self.tr("Domains"))
         inner.addWidget(self.domains)
         row = QHBoxLayout()
         self.new_domain = QLineEdit()
-        self.new_domain.setPlaceholderText("example.com")
-        new_label = QLabel("New do&main:")
+        self.new_domain.setPlaceholderText(self.tr("example.com"))
+        new_label = QLabel(self.tr("New do&main:"))
         new_label.setBuddy(self.new_domain)
         # A host name of this server is another name of a domain, not a
         # domain of its own (an empty one, where mail would be refused).
         self.kind = QComboBox()
-        self.kind.setAccessibleName("Kind of name")
+        self.kind.setAccessibleName(self.tr("Kind of name"))
         self.kind.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.kind.setToolTip("A domain of its own, or another name of a domain (its "
-                             "mailboxes: bob@alias reaches bob@domain)")
-        self.add_button = QPushButton("&Add")
-        self.remove_button = QPushButton("&Remove")
+        self.kind.setToolTip(self.tr("A domain of its own, or another name of a domain (its "
+                             "mailboxes: bob@alias reaches bob@domain)"))
+        self.add_button = QPushButton(self.tr("&Add"))
+        self.remove_button = QPushButton(self.tr("&Remove"))
         row.addWidget(new_label)
         row.addWidget(self.new_domain, 1)
         row.addWidget(self.kind)
@@ -81,14 +81,14 @@ class DomainsPage(Page):
         self.new_domain.returnPressed.connect(self.add_domain)
         self.remove_button.clicked.connect(self.remove_domain)
 
-        dns = QGroupBox("DNS records to publish")
+        dns = QGroupBox(self.tr("DNS records to publish"))
         dl = QVBoxLayout(dns)
         self.records = QPlainTextEdit()
         self.records.setReadOnly(True)
         monospace(self.records)
         self.records.setMaximumHeight(120)
         dl.addWidget(self.records)
-        copy = QPushButton("&Copy records")
+        copy = QPushButton(self.tr("&Copy records"))
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(
             self.records.toPlainText()))
         dl.addWidget(copy)
@@ -97,11 +97,12 @@ class DomainsPage(Page):
         self.outer.addLayout(self.save_buttons())
 
     def _dkim_box(self) -> QGroupBox:
-        box = QGroupBox("DKIM keys (they sign the mail that leaves for other domains)")
+        box = QGroupBox(self.tr("DKIM keys (they sign the mail that leaves for other domains)"))
         column = QVBoxLayout(box)
         self.keys = QTableWidget(0, 4)
-        self.keys.setAccessibleName("DKIM keys")
-        self.keys.setHorizontalHeaderLabels(["Domain", "Selector", "Kind", "State"])
+        self.keys.setAccessibleName(self.tr("DKIM keys"))
+        self.keys.setHorizontalHeaderLabels([self.tr("Domain"), self.tr("Selector"),
+                                             self.tr("Kind"), self.tr("State")])
         self.keys.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.keys.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.keys.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -110,11 +111,11 @@ class DomainsPage(Page):
         self.keys.setMaximumHeight(130)
         column.addWidget(self.keys)
         row = QHBoxLayout()
-        self.rotate_now = QCheckBox("Sign with the new keys at o&nce (else: once their "
-                                    "record is seen in DNS)")
-        self.rotate_button = QPushButton("R&otate keys")
-        self.rotate_button.setToolTip("New keys for the selected key's domain; the old ones "
-                                      "are kept a week")
+        self.rotate_now = QCheckBox(self.tr("Sign with the new keys at o&nce (else: once their "
+                                    "record is seen in DNS)"))
+        self.rotate_button = QPushButton(self.tr("R&otate keys"))
+        self.rotate_button.setToolTip(self.tr(
+            "New keys for the selected key's domain; the old ones are kept a week"))
         self.rotate_button.clicked.connect(self.rotate_keys)
         row.addWidget(self.rotate_now, 1)
         row.addWidget(self.rotate_button)
@@ -139,7 +140,8 @@ class DomainsPage(Page):
     def rotate_keys(self) -> None:
         row = self.keys.currentRow()
         if row < 0:
-            self.banner.show_message("Select a key of the domain to rotate first.", "error")
+            self.banner.show_message(self.tr("Select a key of the domain to rotate first."),
+                                     "error")
             return
         domain = self.keys.item(row, 0).text()
         now = self.rotate_now.isChecked()
@@ -193,7 +195,7 @@ class DomainsPage(Page):
 
     def _update_kinds(self) -> None:
         self.kind.clear()
-        self.kind.addItem("as a domain", None)
+        self.kind.addItem(self.tr("as a domain"), None)
         for name in self.domain_names():
             self.kind.addItem(f"as an alias of {name}", name)
 
@@ -238,7 +240,7 @@ class DomainsPage(Page):
 
         def done(_: Any) -> None:
             self.set_dirty(False)
-            self.banner.show_message("Saved.", "info")
+            self.banner.show_message(self.tr("Saved."), "info")
             self.saved.emit()
             self.load()
 

@@ -29,26 +29,26 @@ class RelayPage(Page):
         self.gateways: list[str] = []
         self.guessed: list[str] = []
         intro = QLabel(
-            "Computers on these networks may send mail to any address through this server "
+            self.tr("Computers on these networks may send mail to any address through this server "
             "without logging in (like sendmail's <tt>Connect:192.168.1 RELAY</tt>). Everyone "
             "else must log in (submission, port 587) or can only send to this server's own "
             "domains. The server refuses the whole Internet; beware of networks that contain "
             "your router: behind NAT every outside connection may appear to come from it. "
             "Exclude an address with <tt>!</tt> (<tt>!192.168.1.1</tt>): exclusions are "
-            "checked first.")
+            "checked first."))
         intro.setWordWrap(True)
         self.outer.addWidget(intro)
         self.networks = QListWidget()
-        self.networks.setAccessibleName("Relay networks")
+        self.networks.setAccessibleName(self.tr("Relay networks"))
         self.outer.addWidget(self.networks, 1)
         row = QHBoxLayout()
         self.new_network = QLineEdit()
-        self.new_network.setPlaceholderText("192.168.1.0/24 or !192.168.1.1")
-        label = QLabel("&Network (CIDR):")
+        self.new_network.setPlaceholderText(self.tr("192.168.1.0/24 or !192.168.1.1"))
+        label = QLabel(self.tr("&Network (CIDR):"))
         label.setBuddy(self.new_network)
-        self.add_button = QPushButton("&Add")
-        self.lan_button = QPushButton("Add this mac&hine's LAN")
-        self.remove_button = QPushButton("&Remove")
+        self.add_button = QPushButton(self.tr("&Add"))
+        self.lan_button = QPushButton(self.tr("Add this mac&hine's LAN"))
+        self.remove_button = QPushButton(self.tr("&Remove"))
         for w in (label, self.new_network, self.add_button, self.lan_button, self.remove_button):
             row.addWidget(w, 1 if w is self.new_network else 0)
         self.outer.addLayout(row)
@@ -114,7 +114,7 @@ class RelayPage(Page):
 
         def checked(shown: dict[str, Any]) -> None:
             if networks == self.network_list():  # an answer about an older list is stale
-                self.errors["network"].show_message("")
+                self.errors["network"].show_message(self.tr(""))
                 self._show_warnings(shown["warnings"])
 
         def refused(exc: ControlError) -> None:
@@ -129,7 +129,7 @@ class RelayPage(Page):
         networks = self.network_list()
 
         def done(result: dict[str, Any]) -> None:
-            self.banner.show_message("Saved.", "info")
+            self.banner.show_message(self.tr("Saved."), "info")
             self._fill(result)
             self.saved.emit()
 

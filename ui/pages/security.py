@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,8 +25,11 @@ from ui.pages.base import Page
 __all__ = ["SecurityPage"]
 
 # What "Ban by hand" offers; "" is the automatic length (doubling on repeats).
-DURATIONS = [("as automatic bans", ""), ("1 hour", "1h"), ("1 day", "1d"), ("1 week", "1w"),
-             ("30 days", "30d")]
+DURATIONS = [(QT_TRANSLATE_NOOP("SecurityPage", "as automatic bans"), ""),
+             (QT_TRANSLATE_NOOP("SecurityPage", "1 hour"), "1h"),
+             (QT_TRANSLATE_NOOP("SecurityPage", "1 day"), "1d"),
+             (QT_TRANSLATE_NOOP("SecurityPage", "1 week"), "1w"),
+             (QT_TRANSLATE_NOOP("SecurityPage", "30 days"), "30d")]
 
 
 def _when(ts: float) -> str:
@@ -64,39 +67,40 @@ class SecurityPage(Page):
         self.bans: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
         intro = QLabel(
-            "An address that fails to log in too often (SMTP, IMAP or POP3; by default 10 "
+            self.tr("An address that fails to log in too often (SMTP, IMAP or POP3; by default 10 "
             "times in 10 minutes) is banned: its connections are refused for 15 minutes, "
             "twice as long each time it comes back, up to a day. IPv6 addresses are banned "
-            "per /64. The relay networks are never banned.")
+            "per /64. The relay networks are never banned."))
         intro.setWordWrap(True)
         self.outer.addWidget(intro)
 
-        self.outer.addWidget(QLabel("<b>Banned addresses</b>"))
-        self.ban_table = _table(["Address", "Until", "Ban no.", "Reason"], "Banned addresses")
+        self.outer.addWidget(QLabel(self.tr("<b>Banned addresses</b>")))
+        self.ban_table = _table([self.tr("Address"), self.tr("Until"), self.tr("Ban no."),
+                                 self.tr("Reason")], self.tr("Banned addresses"))
         self.outer.addWidget(self.ban_table, 2)
         row = QHBoxLayout()
-        self.unban_button = QPushButton("&Unban")
-        self.unban_button.setToolTip("Lift the selected ban now")
+        self.unban_button = QPushButton(self.tr("&Unban"))
+        self.unban_button.setToolTip(self.tr("Lift the selected ban now"))
         self.unban_button.setEnabled(False)
         row.addWidget(self.unban_button)
         row.addSpacing(24)
-        label = QLabel("&Address:")
+        label = QLabel(self.tr("&Address:"))
         self.new_address = QLineEdit()
-        self.new_address.setPlaceholderText("203.0.113.7 or 2001:db8:1:2::/64")
+        self.new_address.setPlaceholderText(self.tr("203.0.113.7 or 2001:db8:1:2::/64"))
         label.setBuddy(self.new_address)
         self.duration = QComboBox()
-        self.duration.setAccessibleName("Ban length")
+        self.duration.setAccessibleName(self.tr("Ban length"))
         for text, value in DURATIONS:
-            self.duration.addItem(text, value)
-        self.ban_button = QPushButton("&Ban by hand")
+            self.duration.addItem(self.tr(text), value)
+        self.ban_button = QPushButton(self.tr("&Ban by hand"))
         for w in (label, self.new_address, self.duration, self.ban_button):
             row.addWidget(w, 1 if w is self.new_address else 0)
         self.outer.addLayout(row)
         self.outer.addWidget(self.error_label("address"))
 
-        self.outer.addWidget(QLabel("<b>Recent failed logins</b>"))
-        self.failure_table = _table(["Time", "Address", "Account", "Service"],
-                                    "Recent failed logins")
+        self.outer.addWidget(QLabel(self.tr("<b>Recent failed logins</b>")))
+        self.failure_table = _table([self.tr("Time"), self.tr("Address"), self.tr("Account"),
+                                     self.tr("Service")], self.tr("Recent failed logins"))
         self.outer.addWidget(self.failure_table, 3)
 
         self.unban_button.clicked.connect(self.unban_selected)
@@ -159,7 +163,7 @@ class SecurityPage(Page):
     def ban_by_hand(self) -> None:
         address = self.new_address.text().strip()
         if not address:
-            self.errors["address"].show_message("Type the address to ban.")
+            self.errors["address"].show_message(self.tr("Type the address to ban."))
             return
         self.clear_errors()
         args: dict[str, Any] = {"address": address, "reason": "banned by hand"}

@@ -41,10 +41,6 @@ __all__ = ["SettingsForm", "SettingsPage", "expand_keys", "human_duration", "key
 INT_MAX = 2_147_483_647
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("SettingsForm", text)
-
-
 def expand_keys(patterns: tuple[str, ...] | list[str], known: list[str]) -> list[str]:
     """The known keys that ``patterns`` ("smtp.timeout", "smarthost.*") name, in schema order."""
     return [k for k in known if any(fnmatchcase(k, p) for p in patterns)]
@@ -59,8 +55,11 @@ def key_label(key: str) -> str:
 def human_duration(seconds: int) -> str:
     if seconds <= 0:
         return ""
-    for size, one, many in ((86400, "day", "days"), (3600, "hour", "hours"),
-                            (60, "minute", "minutes")):
+    for size, one, many in (
+        (86400, "day", "days"),
+        (3600, "hour", "hours"),
+        (60, "minute", "minutes"),
+    ):
         if seconds >= size and seconds % size == 0:
             n = seconds // size
             return f"{n} {one if n == 1 else many}"
@@ -74,8 +73,13 @@ def human_duration(seconds: int) -> str:
 class _Field:
     """One setting's editor: its widget, how to read and fill it, its help and error line."""
 
-    def __init__(self, spec: SettingSpec, label: str, choice_words: dict[str, str],
-                 changed: Callable[..., None]) -> None:
+    def __init__(
+        self,
+        spec: SettingSpec,
+        label: str,
+        choice_words: dict[str, str],
+        changed: Callable[..., None],
+    ) -> None:
         self.spec = spec
         self.original: Any = None
         self.hint: QLabel | None = None
@@ -94,11 +98,15 @@ class _Field:
             spin = QSpinBox()
             low = spec.minimum if spec.minimum is not None else 0
             spin.setRange(low, spec.maximum if spec.maximum is not None else INT_MAX)
-            suffix = {"s": " s", "ms": " ms", "bytes": " " + _t("bytes")}.get(spec.unit, "")
+            suffix = {
+                "s": " s",
+                "ms": " ms",
+                "bytes": " " + QCoreApplication.translate("SettingsForm", "bytes"),
+            }.get(spec.unit, "")
             spin.setSuffix(suffix)
             spin.setGroupSeparatorShown(spec.unit == "bytes")
             if low == 0 and "0: never" in spec.help:
-                spin.setSpecialValueText(_t("never"))
+                spin.setSpecialValueText(QCoreApplication.translate("SettingsForm", "never"))
             spin.valueChanged.connect(changed)
             if spec.unit in ("s", "bytes"):
                 self.hint = QLabel()
@@ -109,31 +117,40 @@ class _Field:
             if spec.secret:
                 line.setEchoMode(QLineEdit.EchoMode.Password)
             elif spec.type == "list":
-                line.setPlaceholderText(_t("comma separated"))
+                line.setPlaceholderText(
+                    QCoreApplication.translate("SettingsForm", "comma separated")
+                )
             line.textEdited.connect(changed)
             self.widget = line
         self.widget.setObjectName(spec.key)
         self.widget.setAccessibleName(label)
-        tip = _t("Default: {0}").format(self._shown(spec.default))
+        tip = QCoreApplication.translate("SettingsForm", "Default: {0}").format(
+            self._shown(spec.default)
+        )
         if spec.minimum is not None or spec.maximum is not None:
-            tip += "\n" + _t("Range: {0} to {1}").format(
+            tip += "\n" + QCoreApplication.translate("SettingsForm", "Range: {0} to {1}").format(
                 spec.minimum if spec.minimum is not None else 0,
-                spec.maximum if spec.maximum is not None else "∞")
+                spec.maximum if spec.maximum is not None else "∞",
+            )
         self.widget.setToolTip(f"{spec.key}\n{tip}")
 
     def _shown(self, value: Any) -> str:
         if self.spec.secret:
-            return _t("(hidden)")
+            return QCoreApplication.translate("SettingsForm", "(hidden)")
         if isinstance(value, bool):
-            return _t("yes") if value else _t("no")
+            return (
+                QCoreApplication.translate("SettingsForm", "yes")
+                if value
+                else QCoreApplication.translate("SettingsForm", "no")
+            )
         if isinstance(value, list):
-            return ", ".join(value) or _t("(none)")
+            return ", ".join(value) or QCoreApplication.translate("SettingsForm", "(none)")
         if self.spec.unit == "bytes" and isinstance(value, int):
             return f"{value} bytes ({human_size(value)})"
         if self.spec.unit == "s" and isinstance(value, int):
             words = human_duration(value)
             return f"{value} s" + (f" ({words})" if words else "")
-        return str(value) if value != "" else _t("(empty)")
+        return str(value) if value != "" else QCoreApplication.translate("SettingsForm", "(empty)")
 
     def _show_hint(self, value: int) -> None:
         if self.hint is None:
@@ -158,8 +175,13 @@ class _Field:
             if self.spec.secret:
                 # Never the stored value: only whether there is one.
                 w.clear()
-                w.setPlaceholderText(_t("stored; type a new one to replace it") if value
-                                     else _t("not set"))
+                w.setPlaceholderText(
+                    QCoreApplication.translate(
+                        "SettingsForm", "stored; type a new one to replace it"
+                    )
+                    if value
+                    else QCoreApplication.translate("SettingsForm", "not set")
+                )
             else:
                 w.setText(", ".join(value) if isinstance(value, list) else str(value))
 
@@ -188,11 +210,15 @@ class SettingsForm(QWidget):
 
     edited = Signal()
 
-    def __init__(self, page: Page, specs: list[SettingSpec],
-                 sections: list[tuple[str, list[str]]] | None = None,
-                 labels: dict[str, str] | None = None,
-                 choice_words: dict[str, dict[str, str]] | None = None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        page: Page,
+        specs: list[SettingSpec],
+        sections: list[tuple[str, list[str]]] | None = None,
+        labels: dict[str, str] | None = None,
+        choice_words: dict[str, dict[str, str]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.fields: dict[str, _Field] = {}
         by_key = {s.key: s for s in specs}
@@ -203,7 +229,7 @@ class SettingsForm(QWidget):
         placed = {k for _, keys in sections for k in keys}
         rest = [s.key for s in specs if s.key not in placed]
         if rest:
-            sections = [*sections, (_t("Other"), rest)]
+            sections = [*sections, (QCoreApplication.translate("SettingsForm", "Other"), rest)]
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         for title, keys in sections:
@@ -291,8 +317,7 @@ class SettingsPage(Page):
         def fetch(c: ControlClient) -> dict[str, Any]:
             schema = [SettingSpec.from_dict(r) for r in c.call("settings.schema")]
             keys = expand_keys(patterns, [s.key for s in schema])
-            values = {r["key"]: r["value"] for r in c.call("settings.show")
-                      if r["key"] in keys}
+            values = {r["key"]: r["value"] for r in c.call("settings.show") if r["key"] in keys}
             return {"specs": [s for s in schema if s.key in keys], "values": values}
 
         self.job(fetch, self._fill)
@@ -300,8 +325,9 @@ class SettingsPage(Page):
     def _build(self, specs: list[SettingSpec]) -> None:
         sections = [(self.tr_context(title), list(keys)) for title, keys in self.sections]
         labels = {k: self.tr_context(v) for k, v in self.labels.items()}
-        words = {k: {c: self.tr_context(w) for c, w in m.items()}
-                 for k, m in self.choice_words.items()}
+        words = {
+            k: {c: self.tr_context(w) for c, w in m.items()} for k, m in self.choice_words.items()
+        }
         self.form = SettingsForm(self, specs, sections, labels, words)
         self.form.edited.connect(self.mark_dirty)
         holder = QWidget()
@@ -331,8 +357,11 @@ class SettingsPage(Page):
         def done(_stored: dict[str, Any]) -> None:
             self.set_dirty(False)
             self.banner.show_message(
-                self.tr("Saved and applied.") if running
-                else self.tr("Saved; the daemon uses it when it starts."), "info")
+                self.tr("Saved and applied.")
+                if running
+                else self.tr("Saved; the daemon uses it when it starts."),
+                "info",
+            )
             self.saved.emit()
             self.load()
 

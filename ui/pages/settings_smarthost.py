@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -22,21 +23,41 @@ __all__ = ["SmarthostPage"]
 
 
 class SmarthostPage(SettingsPage):
-    title = "ISP relay"
+    title = QT_TRANSLATE_NOOP("SmarthostPage", "ISP relay")
     settings_keys = ("smarthost.*",)
-    intro = ("Many internet providers block mail sent straight from an office line. Then all "
-             "outside mail goes through the provider's relay (a smarthost), logged in with the "
-             "account the provider gave you. Leave the host empty to deliver directly.")
-    sections = (("Relay", ("smarthost.host", "smarthost.port", "smarthost.tls",
-                           "smarthost.verify")),
-                ("Log in", ("smarthost.username", "smarthost.password")))
-    labels = {"smarthost.host": "Host", "smarthost.port": "Port",
-              "smarthost.tls": "Security", "smarthost.verify":
-              "Check the relay's TLS certificate", "smarthost.username": "User name",
-              "smarthost.password": "Password"}
-    choice_words = {"smarthost.tls": {"starttls": "STARTTLS (usually port 587)",
-                                      "implicit": "TLS (usually port 465)",
-                                      "none": "None: plain text (only inside a trusted network)"}}
+    intro = QT_TRANSLATE_NOOP(
+        "SmarthostPage",
+        "Many internet providers block mail sent straight from an office line. Then all "
+        "outside mail goes through the provider's relay (a smarthost), logged in with the "
+        "account the provider gave you. Leave the host empty to deliver directly.",
+    )
+    sections = (
+        (
+            QT_TRANSLATE_NOOP("SmarthostPage", "Relay"),
+            ("smarthost.host", "smarthost.port", "smarthost.tls", "smarthost.verify"),
+        ),
+        (
+            QT_TRANSLATE_NOOP("SmarthostPage", "Log in"),
+            ("smarthost.username", "smarthost.password"),
+        ),
+    )
+    labels = {
+        "smarthost.host": QT_TRANSLATE_NOOP("SmarthostPage", "Host"),
+        "smarthost.port": QT_TRANSLATE_NOOP("SmarthostPage", "Port"),
+        "smarthost.tls": QT_TRANSLATE_NOOP("SmarthostPage", "Security"),
+        "smarthost.verify": QT_TRANSLATE_NOOP("SmarthostPage", "Check the relay's TLS certificate"),
+        "smarthost.username": QT_TRANSLATE_NOOP("SmarthostPage", "User name"),
+        "smarthost.password": QT_TRANSLATE_NOOP("SmarthostPage", "Password"),
+    }
+    choice_words = {
+        "smarthost.tls": {
+            "starttls": QT_TRANSLATE_NOOP("SmarthostPage", "STARTTLS (usually port 587)"),
+            "implicit": QT_TRANSLATE_NOOP("SmarthostPage", "TLS (usually port 465)"),
+            "none": QT_TRANSLATE_NOOP(
+                "SmarthostPage", "None: plain text (only inside a trusted network)"
+            ),
+        }
+    }
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -48,8 +69,12 @@ class SmarthostPage(SettingsPage):
         self.test_to.setPlaceholderText(self.tr("an address outside this server, e.g. your own"))
         label.setBuddy(self.test_to)
         self.test_button = QPushButton(self.tr("Send &test message"))
-        self.test_button.setToolTip(self.tr("Sends one message through the relay with the values "
-                                            "above, saved or not, and shows the relay's answer"))
+        self.test_button.setToolTip(
+            self.tr(
+                "Sends one message through the relay with the values "
+                "above, saved or not, and shows the relay's answer"
+            )
+        )
         self.test_button.clicked.connect(self.send_test)
         self.test_to.returnPressed.connect(self.send_test)
         row.addWidget(label)
@@ -80,8 +105,11 @@ class SmarthostPage(SettingsPage):
         def done(result: dict[str, Any]) -> None:
             self.test_button.setEnabled(True)
             self.test_reply = result
-            head = (self.tr("The relay accepted the message: {0}") if result["ok"]
-                    else self.tr("Not sent: {0}")).format(result["reply"])
+            head = (
+                self.tr("The relay accepted the message: {0}")
+                if result["ok"]
+                else self.tr("Not sent: {0}")
+            ).format(result["reply"])
             self.test_result.setPlainText("\n".join([head, *result.get("steps", [])]))
             self.banner.show_message(head, "info" if result["ok"] else "error")
 

@@ -151,6 +151,8 @@ def free_port_offset(host: str = "127.0.0.1", low: int = 20000, high: int = 3000
                 return False
         return True
 
+    # Even the highest port (ManageSieve's 4190) must stay under 32768.
+    high = min(high, 32768 - max(standard) - 900)
     for _ in range(200):
         offset = random.randrange(low, high, 1000) + random.randrange(0, 900)
         if all(free(port + offset) for port in standard):

@@ -54,6 +54,7 @@ def parse_header_block(head: bytes) -> dict[str, list[str]]:
         if name:
             fields.setdefault(name, []).append(" ".join(v.strip() for v in value))
         field, colon, rest = line.partition(":")
+        field = field.rstrip(" \t")  # RFC 5322 obsolete syntax: "Subject : x"
         if colon and field and " " not in field and "\t" not in field:
             name, value = field.lower(), [rest]
         else:

@@ -203,17 +203,17 @@ class Webmail:
 
     def start(self, listen: list[str] | None = None, offset: int = 0) -> Plan:
         """Write the files and run the stack (restarted when a file changed)."""
-        absent = missing()
-        if absent:
-            raise WebmailError(f"webmail needs these packages: {' '.join(absent)} "
-                               f"(as root: {install_command(absent)})")
         plan = self.plan(listen, offset)
         if not plan.cert.exists() or not plan.key.exists():
             raise WebmailError(f"no TLS certificate at {plan.cert}: run mailroom init or "
                                "tls import first")
         changed = self.write_files(plan)
         if self.running() and not changed:
-            return plan
+            return plan  # every reload comes here: no package look-up needed
+        absent = missing()
+        if absent:
+            raise WebmailError(f"webmail needs these packages: {' '.join(absent)} "
+                               f"(as root: {install_command(absent)})")
         self.stop()
         programs = binaries()
         lay = self.layout

@@ -2,6 +2,45 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AccountModel</name>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Usage</source>
+        <translation>用量</translation>
+    </message>
+    <message>
+        <source>Quota</source>
+        <translation>容量</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>信件数</translation>
+    </message>
+    <message>
+        <source>Forwarding</source>
+        <translation>转发</translation>
+    </message>
+    <message>
+        <source>enabled</source>
+        <translation>已启用</translation>
+    </message>
+    <message>
+        <source>disabled</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <source>unlimited</source>
+        <translation>无限制</translation>
+    </message>
+</context>
+<context>
     <name>AccountPage</name>
     <message>
         <source>The first account</source>
@@ -34,6 +73,78 @@
 </context>
 <context>
     <name>AccountsPage</name>
+    <message>
+        <source>Accounts</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <source>&amp;New account</source>
+        <translation>新建账号(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Delete a&amp;ccount…</source>
+        <translation>删除账号(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation>地址(&amp;A):</translation>
+    </message>
+    <message>
+        <source>&amp;Enabled (may log in and receive mail)</source>
+        <translation>启用(&amp;E)（可以登录和收信）</translation>
+    </message>
+    <message>
+        <source>unchanged</source>
+        <translation>不变</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>密码(&amp;P):</translation>
+    </message>
+    <message>
+        <source>Confirm pass&amp;word:</source>
+        <translation>确认密码(&amp;W):</translation>
+    </message>
+    <message>
+        <source> MB</source>
+        <translation> MB</translation>
+    </message>
+    <message>
+        <source>unlimited</source>
+        <translation>无限制</translation>
+    </message>
+    <message>
+        <source>&amp;Quota:</source>
+        <translation>容量(&amp;Q):</translation>
+    </message>
+    <message>
+        <source>no forwarding (one address per line)</source>
+        <translation>不转发（每行一个地址）</translation>
+    </message>
+    <message>
+        <source>Forward &amp;to:</source>
+        <translation>转发到(&amp;T):</translation>
+    </message>
+    <message>
+        <source>&amp;Keep a copy in this mailbox</source>
+        <translation>在此信箱保留副本(&amp;K)</translation>
+    </message>
+    <message>
+        <source>at least 8 characters</source>
+        <translation>至少 8 个字符</translation>
+    </message>
+    <message>
+        <source>the same again</source>
+        <translation>再输入一次</translation>
+    </message>
+    <message>
+        <source>Saved {0}.</source>
+        <translation>已保存 {0}。</translation>
+    </message>
     <message>
         <source>Delete account</source>
         <translation>删除账号</translation>
@@ -95,6 +206,100 @@
     </message>
 </context>
 <context>
+    <name>AliasModel</name>
+    <message>
+        <source>Alias</source>
+        <translation>别名</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>成员</translation>
+    </message>
+</context>
+<context>
+    <name>AliasesPage</name>
+    <message>
+        <source>Aliases &amp; groups</source>
+        <translation>别名与群组</translation>
+    </message>
+    <message>
+        <source>Aliases</source>
+        <translation>别名</translation>
+    </message>
+    <message>
+        <source>&amp;New alias</source>
+        <translation>新建别名(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Dele&amp;te alias…</source>
+        <translation>删除别名(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import /etc/aliases…</source>
+        <translation>导入 /etc/aliases(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Alias or group</source>
+        <translation>别名或群组</translation>
+    </message>
+    <message>
+        <source>staff@example.com</source>
+        <translation>staff@example.com</translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation>地址(&amp;A):</translation>
+    </message>
+    <message>
+        <source>&amp;Catch-all: every other address of</source>
+        <translation>全收(&amp;C)：此网域的所有其他地址</translation>
+    </message>
+    <message>
+        <source>Mail to any address of the domain that is neither an account nor another alias goes to the members</source>
+        <translation>寄到此网域中既不是账号也不是其他别名的任何地址的信，都交给成员</translation>
+    </message>
+    <message>
+        <source>Catch-all domain</source>
+        <translation>全收网域</translation>
+    </message>
+    <message>
+        <source>Members</source>
+        <translation>成员</translation>
+    </message>
+    <message>
+        <source>&amp;Members:</source>
+        <translation>成员(&amp;M):</translation>
+    </message>
+    <message>
+        <source>bob@example.com or :error:550 gone</source>
+        <translation>bob@example.com 或 :error:550 gone</translation>
+    </message>
+    <message>
+        <source>Add mem&amp;ber</source>
+        <translation>添加成员(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Remove member</source>
+        <translation>移除成员(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Saved {0}.</source>
+        <translation>已保存 {0}。</translation>
+    </message>
+    <message>
+        <source>Delete alias</source>
+        <translation>删除别名</translation>
+    </message>
+    <message>
+        <source>Delete the alias {0}?</source>
+        <translation>删除别名 {0}？</translation>
+    </message>
+    <message>
+        <source>Cannot read {0}: {1}</source>
+        <translation>无法读取 {0}：{1}</translation>
+    </message>
+</context>
+<context>
     <name>CertificatesPage</name>
     <message>
         <source>Certificate in use</source>
@@ -133,8 +338,8 @@
         <translation>使用你已有的证书和密钥文件</translation>
     </message>
     <message>
-        <source>Get from &amp;Let&apos;s Encrypt…</source>
-        <translation>从 &amp;Let&apos;s Encrypt 获取…</translation>
+        <source>Get from Let&apos;s &amp;Encrypt…</source>
+        <translation>从 Let&apos;s &amp;Encrypt 获取…</translation>
     </message>
     <message>
         <source>A free certificate every mail program trusts, renewed by the server itself</source>
@@ -162,7 +367,7 @@
     </message>
     <message>
         <source>%1 days left</source>
-        <translation type="unfinished"></translation>
+        <translation>还剩 %1 天</translation>
     </message>
     <message>
         <source>automatic, from %1, on %2</source>
@@ -174,7 +379,7 @@
     </message>
     <message>
         <source>Note: %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>注意：%1。</translation>
     </message>
     <message>
         <source>Checking and installing the certificate…</source>
@@ -215,51 +420,317 @@
 <context>
     <name>DashboardPage</name>
     <message>
-        <source>● running</source>
+        <source>received</source>
+        <translation>已接收</translation>
+    </message>
+    <message>
+        <source>delivered</source>
+        <translation>已递送</translation>
+    </message>
+    <message>
+        <source>deferred</source>
+        <translation>已延迟</translation>
+    </message>
+    <message>
+        <source>bounced</source>
+        <translation>已退信</translation>
+    </message>
+    <message>
+        <source>rejected</source>
+        <translation>已拒收</translation>
+    </message>
+    <message>
+        <source>in queue</source>
+        <translation>在队列中</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>no mail is received or sent</source>
+        <translation>不收信也不寄信</translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <source>Degraded</source>
+        <translation>部分故障</translation>
+    </message>
+    <message>
+        <source>Dashboard</source>
+        <translation>仪表板</translation>
+    </message>
+    <message>
+        <source>Checking the daemon…</source>
+        <translation>正在检查服务…</translation>
+    </message>
+    <message>
+        <source>S&amp;tart service</source>
+        <translation>启动服务(&amp;T)</translation>
+    </message>
+    <message>
+        <source>S&amp;tart daemon</source>
+        <translation>启动服务(&amp;T)</translation>
+    </message>
+    <message>
+        <source>St&amp;op service</source>
+        <translation>停止服务(&amp;O)</translation>
+    </message>
+    <message>
+        <source>St&amp;op daemon</source>
+        <translation>停止服务(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Rest&amp;art service</source>
+        <translation>重启服务(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Rest&amp;art daemon</source>
+        <translation>重启服务(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause incoming</source>
+        <translation>暂停收信(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <source>{0} today</source>
+        <translation>今天{0}</translation>
+    </message>
+    <message>
+        <source>Listeners</source>
+        <translation>监听程序</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>服务</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Warnings</source>
+        <translation>警告</translation>
+    </message>
+    <message>
+        <source>Messages per hour (last 24 hours)</source>
+        <translation>每小时信件数（最近 24 小时）</translation>
+    </message>
+    <message>
+        <source></source>
         <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>● running</source>
+        <translation>● 运行中</translation>
     </message>
     <message>
         <source>● stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>● 已停止</translation>
     </message>
     <message>
         <source>● failed</source>
-        <translation type="unfinished"></translation>
+        <translation>● 失败</translation>
+    </message>
+    <message>
+        <source>⚠ the daemon is not running: no mail is received or sent</source>
+        <translation>⚠ 服务未运行：不收信也不寄信</translation>
+    </message>
+    <message>
+        <source>✓ nothing to worry about</source>
+        <translation>✓ 一切正常</translation>
+    </message>
+    <message>
+        <source>Resume &amp;incoming</source>
+        <translation>恢复收信(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Stop the Mailroom service? No mail is received or sent until it is started again (at the latest at the next boot).</source>
+        <translation>停止 Mailroom 服务？在它再次启动之前（最迟在下次开机时）不收信也不寄信。</translation>
+    </message>
+    <message>
+        <source>Stop the mail server? No mail is received or sent until it runs again.</source>
+        <translation>停止邮件服务器？在它再次运行之前不收信也不寄信。</translation>
+    </message>
+    <message>
+        <source>This daemon was not started by this window. Stop it anyway? No mail is received or sent until it runs again.</source>
+        <translation>此服务不是由这个窗口启动的。仍要停止它吗？在它再次运行之前不收信也不寄信。</translation>
+    </message>
+    <message>
+        <source>Stop Mailroom</source>
+        <translation>停止 Mailroom</translation>
+    </message>
+</context>
+<context>
+    <name>DnsPage</name>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>What to do</source>
+        <translation>该怎么做</translation>
+    </message>
+    <message>
+        <source>Publish these records at your DNS provider so that other mail servers find this one and trust its mail (SPF, DKIM, DMARC). “Check now” looks each one up.</source>
+        <translation>请在你的 DNS 服务商处发布这些记录，让其他邮件服务器找到本服务器并信任它寄出的邮件（SPF、DKIM、DMARC）。“立即检查”会逐条查询。</translation>
+    </message>
+    <message>
+        <source>DNS records</source>
+        <translation>DNS 记录</translation>
+    </message>
+    <message>
+        <source>Copy &amp;all</source>
+        <translation>全部复制(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Copy every record, in zone-file form</source>
+        <translation>以区域文件格式复制所有记录</translation>
+    </message>
+    <message>
+        <source>&amp;Check now</source>
+        <translation>立即检查(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Look every record up in DNS (takes a few seconds)</source>
+        <translation>在 DNS 中查询每条记录（需要几秒钟）</translation>
+    </message>
+    <message>
+        <source>Every record is published as it should be.</source>
+        <translation>所有记录都已正确发布。</translation>
+    </message>
+    <message>
+        <source>Records to fix: {0}</source>
+        <translation>需要修正的记录：{0}</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copied the {0} record of {1}.</source>
+        <translation>已复制 {1} 的 {0} 记录。</translation>
+    </message>
+    <message>
+        <source>Copied every record.</source>
+        <translation>已复制所有记录。</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+</context>
+<context>
+    <name>DnsSettingsPage</name>
+    <message>
+        <source>DNS &amp; DKIM settings</source>
+        <translation>DNS 与 DKIM 设置</translation>
+    </message>
+    <message>
+        <source>Resolver</source>
+        <translation>解析器</translation>
+    </message>
+    <message>
+        <source>Published records</source>
+        <translation>已发布的记录</translation>
+    </message>
+    <message>
+        <source>Testing</source>
+        <translation>测试</translation>
+    </message>
+    <message>
+        <source>DNS servers</source>
+        <translation>DNS 服务器</translation>
+    </message>
+    <message>
+        <source>Time-out</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>Public IPv4 address</source>
+        <translation>公网 IPv4 地址</translation>
+    </message>
+    <message>
+        <source>Public IPv6 address</source>
+        <translation>公网 IPv6 地址</translation>
+    </message>
+    <message>
+        <source>Check the records every</source>
+        <translation>检查记录的间隔</translation>
+    </message>
+    <message>
+        <source>DKIM-sign outgoing mail</source>
+        <translation>为外发邮件做 DKIM 签名</translation>
+    </message>
+    <message>
+        <source>Port of remote mail servers</source>
+        <translation>远程邮件服务器端口</translation>
     </message>
 </context>
 <context>
     <name>DoctorPage</name>
     <message>
         <source>✓ ok</source>
-        <translation type="unfinished"></translation>
+        <translation>✓ 正常</translation>
     </message>
     <message>
         <source>! warning</source>
-        <translation type="unfinished"></translation>
+        <translation>! 警告</translation>
     </message>
     <message>
         <source>✗ failing</source>
-        <translation type="unfinished"></translation>
+        <translation>✗ 失败</translation>
     </message>
     <message>
         <source>– not checked</source>
-        <translation type="unfinished"></translation>
+        <translation>– 未检查</translation>
     </message>
     <message>
         <source>Outbound mail</source>
-        <translation type="unfinished"></translation>
+        <translation>外发邮件</translation>
     </message>
     <message>
         <source>Reverse DNS</source>
-        <translation type="unfinished"></translation>
+        <translation>反向 DNS</translation>
     </message>
     <message>
         <source>TLS certificate</source>
-        <translation type="unfinished"></translation>
+        <translation>TLS 证书</translation>
     </message>
     <message>
         <source>Disk space</source>
-        <translation type="unfinished"></translation>
+        <translation>磁盘空间</translation>
     </message>
     <message>
         <source>Mail queue</source>
@@ -267,59 +738,393 @@
     </message>
     <message>
         <source>Backups</source>
-        <translation type="unfinished"></translation>
+        <translation>备份</translation>
     </message>
     <message>
         <source>Clock</source>
-        <translation type="unfinished"></translation>
+        <translation>时钟</translation>
     </message>
     <message>
         <source>Checks</source>
-        <translation type="unfinished"></translation>
+        <translation>检查项目</translation>
     </message>
     <message>
         <source>What most often stops a small office&apos;s mail: a blocked port 25, reverse DNS, an expiring certificate, a full disk, mail stuck in the queue, old backups, a wrong clock.</source>
-        <translation type="unfinished"></translation>
+        <translation>最常让小型办公室邮件出问题的原因：端口 25 被封锁、反向 DNS、证书即将到期、磁盘已满、邮件卡在队列中、备份太旧、时钟不准。</translation>
     </message>
     <message>
         <source>Check</source>
-        <translation type="unfinished"></translation>
+        <translation>检查</translation>
     </message>
     <message>
         <source>Result</source>
-        <translation type="unfinished"></translation>
+        <translation>结果</translation>
     </message>
     <message>
         <source>What was found</source>
-        <translation type="unfinished"></translation>
+        <translation>发现的情况</translation>
     </message>
     <message>
         <source>How to fix</source>
-        <translation type="unfinished"></translation>
+        <translation>如何修复</translation>
     </message>
     <message>
         <source>Diagnostics</source>
-        <translation type="unfinished"></translation>
+        <translation>诊断</translation>
     </message>
     <message>
         <source>Not run yet.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未运行。</translation>
     </message>
     <message>
         <source>&amp;Run checks</source>
-        <translation type="unfinished"></translation>
+        <translation>运行检查(&amp;R)</translation>
     </message>
     <message>
         <source>Run every check now (takes a few seconds)</source>
-        <translation type="unfinished"></translation>
+        <translation>立即运行所有检查（需要几秒钟）</translation>
     </message>
     <message>
         <source>Checking…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在检查…</translation>
     </message>
     <message>
         <source>%1 ok, %2 warnings, %3 failing, %4 not checked</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 项正常，%2 项警告，%3 项失败，%4 项未检查</translation>
+    </message>
+</context>
+<context>
+    <name>DomainsPage</name>
+    <message>
+        <source>Host names &amp; domains</source>
+        <translation>主机名称与网域</translation>
+    </message>
+    <message>
+        <source>mail.example.com</source>
+        <translation>mail.example.com</translation>
+    </message>
+    <message>
+        <source>&amp;Host name:</source>
+        <translation>主机名称(&amp;H):</translation>
+    </message>
+    <message>
+        <source>Domains this server receives mail for (local-host-names)</source>
+        <translation>本服务器收信的网域（local-host-names）</translation>
+    </message>
+    <message>
+        <source>Domains</source>
+        <translation>网域</translation>
+    </message>
+    <message>
+        <source>example.com</source>
+        <translation>example.com</translation>
+    </message>
+    <message>
+        <source>New do&amp;main:</source>
+        <translation>新网域(&amp;M):</translation>
+    </message>
+    <message>
+        <source>Kind of name</source>
+        <translation>名称种类</translation>
+    </message>
+    <message>
+        <source>A domain of its own, or another name of a domain (its mailboxes: bob@alias reaches bob@domain)</source>
+        <translation>独立的网域，或某网域的别名（共用信箱：寄到 bob@别名 即到 bob@网域）</translation>
+    </message>
+    <message>
+        <source>&amp;Add</source>
+        <translation>添加(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>移除(&amp;R)</translation>
+    </message>
+    <message>
+        <source>DNS records to publish</source>
+        <translation>要发布的 DNS 记录</translation>
+    </message>
+    <message>
+        <source>&amp;Copy records</source>
+        <translation>复制记录(&amp;C)</translation>
+    </message>
+    <message>
+        <source>DKIM keys (they sign the mail that leaves for other domains)</source>
+        <translation>DKIM 密钥（为寄往其他网域的邮件签名）</translation>
+    </message>
+    <message>
+        <source>DKIM keys</source>
+        <translation>DKIM 密钥</translation>
+    </message>
+    <message>
+        <source>Domain</source>
+        <translation>网域</translation>
+    </message>
+    <message>
+        <source>Selector</source>
+        <translation>选择器</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>种类</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Sign with the new keys at o&amp;nce (else: once their record is seen in DNS)</source>
+        <translation>立即用新密钥签名(&amp;N)（否则：等 DNS 中出现其记录后）</translation>
+    </message>
+    <message>
+        <source>R&amp;otate keys</source>
+        <translation>轮换密钥(&amp;O)</translation>
+    </message>
+    <message>
+        <source>New keys for the selected key&apos;s domain; the old ones are kept a week</source>
+        <translation>为选中密钥的网域生成新密钥；旧密钥保留一周</translation>
+    </message>
+    <message>
+        <source>Select a key of the domain to rotate first.</source>
+        <translation>请先选中要轮换的网域密钥。</translation>
+    </message>
+    <message>
+        <source>New DKIM keys for {0}: they sign now.</source>
+        <translation>{0} 的新 DKIM 密钥：现在开始签名。</translation>
+    </message>
+    <message>
+        <source>New DKIM keys for {0}: publish their records (DNS page); they sign once seen.</source>
+        <translation>{0} 的新 DKIM 密钥：请发布它们的记录（DNS 页面）；一旦在 DNS 中看到就开始签名。</translation>
+    </message>
+    <message>
+        <source>as a domain</source>
+        <translation>作为网域</translation>
+    </message>
+    <message>
+        <source>as an alias of {0}</source>
+        <translation>作为 {0} 的别名</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>FiltersPage</name>
+    <message>
+        <source>From</source>
+        <translation>寄件者</translation>
+    </message>
+    <message>
+        <source>To or Cc</source>
+        <translation>收件者或副本</translation>
+    </message>
+    <message>
+        <source>Subject</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Header…</source>
+        <translation>标头…</translation>
+    </message>
+    <message>
+        <source>contains</source>
+        <translation>包含</translation>
+    </message>
+    <message>
+        <source>is</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>matches (* and ?)</source>
+        <translation>匹配（* 和 ?）</translation>
+    </message>
+    <message>
+        <source>Move to folder</source>
+        <translation>移到文件夹</translation>
+    </message>
+    <message>
+        <source>Forward to</source>
+        <translation>转发到</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Mark as read</source>
+        <translation>标记为已读</translation>
+    </message>
+    <message>
+        <source>&amp;Account:</source>
+        <translation>账号(&amp;A):</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <source>&amp;Rules</source>
+        <translation>规则(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Expert (Sieve)</source>
+        <translation>专家模式(&amp;E)（Sieve）</translation>
+    </message>
+    <message>
+        <source>&amp;Out of office</source>
+        <translation>外出(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Each rule is tried in turn; the first one that moves, forwards or deletes a message ends the filtering. Spam is filed into Junk before any rule.</source>
+        <translation>规则依次尝试；第一条移动、转发或删除信件的规则结束过滤。垃圾信在所有规则之前就被放入垃圾信夹。</translation>
+    </message>
+    <message>
+        <source>This account&apos;s script was written by hand (or imported): see Expert. Saving rules here replaces it.</source>
+        <translation>此账号的脚本是手写（或导入）的：请看专家模式。在这里保存规则会取代它。</translation>
+    </message>
+    <message>
+        <source>Rules</source>
+        <translation>规则</translation>
+    </message>
+    <message>
+        <source>If</source>
+        <translation>如果</translation>
+    </message>
+    <message>
+        <source>Header</source>
+        <translation>标头</translation>
+    </message>
+    <message>
+        <source>Test</source>
+        <translation>测试</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>Then</source>
+        <translation>则</translation>
+    </message>
+    <message>
+        <source>Folder or address</source>
+        <translation>文件夹或地址</translation>
+    </message>
+    <message>
+        <source>A&amp;dd rule</source>
+        <translation>添加规则(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Re&amp;move rule</source>
+        <translation>移除规则(&amp;M)</translation>
+    </message>
+    <message>
+        <source>The Sieve script these rules make:</source>
+        <translation>这些规则生成的 Sieve 脚本：</translation>
+    </message>
+    <message>
+        <source>Generated script</source>
+        <translation>生成的脚本</translation>
+    </message>
+    <message>
+        <source>The account&apos;s active Sieve script (RFC 5228, with fileinto, copy, imap4flags, body, envelope, vacation, relational and date). Mail programs with a filter editor (ManageSieve) see the same script.</source>
+        <translation>此账号正在使用的 Sieve 脚本（RFC 5228，支持 fileinto、copy、imap4flags、body、envelope、vacation、relational 和 date）。带过滤规则编辑器（ManageSieve）的邮件程序看到的是同一个脚本。</translation>
+    </message>
+    <message>
+        <source>Sieve script</source>
+        <translation>Sieve 脚本</translation>
+    </message>
+    <message>
+        <source>&amp;Check</source>
+        <translation>检查(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Ask the server whether this script can be saved</source>
+        <translation>询问服务器此脚本能否保存</translation>
+    </message>
+    <message>
+        <source>&amp;Send an out-of-office reply</source>
+        <translation>发送外出自动回复(&amp;S)</translation>
+    </message>
+    <message>
+        <source>F&amp;rom</source>
+        <translation>从(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Until</source>
+        <translation>到(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Auto: (their subject)</source>
+        <translation>Auto:（对方的主题）</translation>
+    </message>
+    <message>
+        <source>Su&amp;bject:</source>
+        <translation>主题(&amp;B):</translation>
+    </message>
+    <message>
+        <source> day(s)</source>
+        <translation> 天</translation>
+    </message>
+    <message>
+        <source>Answer each sender once in:</source>
+        <translation>对每位寄件者只回复一次，间隔：</translation>
+    </message>
+    <message>
+        <source>Reply text</source>
+        <translation>回复内容</translation>
+    </message>
+    <message>
+        <source>I am away until Monday and will answer then.</source>
+        <translation>我外出到星期一，届时再回复。</translation>
+    </message>
+    <message>
+        <source>Te&amp;xt:</source>
+        <translation>内容(&amp;X):</translation>
+    </message>
+    <message>
+        <source>No reply goes to mailing lists, automatic mail, bounces, or twice to the same sender within the days above.</source>
+        <translation>不会回复邮件列表、自动邮件、退信，也不会在上述天数内重复回复同一寄件者。</translation>
+    </message>
+    <message>
+        <source>Add an account first (Accounts page).</source>
+        <translation>请先添加账号（账号页面）。</translation>
+    </message>
+    <message>
+        <source> (active)</source>
+        <translation>（使用中）</translation>
+    </message>
+    <message>
+        <source>Scripts: %s</source>
+        <translation>脚本：%s</translation>
+    </message>
+    <message>
+        <source>No script yet</source>
+        <translation>尚无脚本</translation>
+    </message>
+    <message>
+        <source>Finance</source>
+        <translation>财务</translation>
+    </message>
+    <message>
+        <source>someone@example.com</source>
+        <translation>someone@example.com</translation>
+    </message>
+    <message>
+        <source>The script is fine.</source>
+        <translation>脚本没有问题。</translation>
+    </message>
+    <message>
+        <source>Line %1: %2</source>
+        <translation>第 %1 行：%2</translation>
+    </message>
+    <message>
+        <source>Saved the filters of %s.</source>
+        <translation>已保存 %s 的过滤规则。</translation>
+    </message>
+    <message>
+        <source>Not saved: </source>
+        <translation>未保存：</translation>
     </message>
 </context>
 <context>
@@ -349,6 +1154,25 @@ Go back, correct it and try again.</source>
     <message>
         <source>Mailroom is running. One last thing: DNS.</source>
         <translation>Mailroom 正在运行。最后一件事：DNS。</translation>
+    </message>
+</context>
+<context>
+    <name>HourChart</name>
+    <message>
+        <source>received</source>
+        <translation>已接收</translation>
+    </message>
+    <message>
+        <source>delivered</source>
+        <translation>已递送</translation>
+    </message>
+    <message>
+        <source>bounced</source>
+        <translation>已退信</translation>
+    </message>
+    <message>
+        <source>Messages per hour, last 24 hours</source>
+        <translation>每小时信件数，最近 24 小时</translation>
     </message>
 </context>
 <context>
@@ -399,6 +1223,101 @@ Go back, correct it and try again.</source>
     </message>
 </context>
 <context>
+    <name>ImportPage</name>
+    <message>
+        <source>Bring over a sendmail setup: access, local-host-names, aliases (with their :include: lists), virtusertable, and each user&apos;s .forward and .procmailrc. Preview first: nothing changes until you apply.</source>
+        <translation>迁移 sendmail 设置：access、local-host-names、aliases（含 :include: 列表）、virtusertable，以及每个用户的 .forward 和 .procmailrc。请先预览：在你执行之前不会有任何更改。</translation>
+    </message>
+    <message>
+        <source>Where the old setup is</source>
+        <translation>旧设置的位置</translation>
+    </message>
+    <message>
+        <source>optional, e.g. /home</source>
+        <translation>可选，例如 /home</translation>
+    </message>
+    <message>
+        <source>F&amp;older with access, aliases, virtusertable…:</source>
+        <translation>含 access、aliases、virtusertable… 的文件夹(&amp;O):</translation>
+    </message>
+    <message>
+        <source>&amp;Home folders (USER/.forward, USER/.procmailrc):</source>
+        <translation>家目录(&amp;H)（用户/.forward、用户/.procmailrc）:</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>Where</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Import preview</source>
+        <translation>导入预览</translation>
+    </message>
+    <message>
+        <source>&amp;Preview</source>
+        <translation>预览(&amp;P)</translation>
+    </message>
+    <message>
+        <source>List every change and every line that cannot be carried over; changes nothing</source>
+        <translation>列出每项更改和每一行无法迁移的内容；不做任何更改</translation>
+    </message>
+    <message>
+        <source>&amp;Apply</source>
+        <translation>执行(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Make the changes of the preview</source>
+        <translation>执行预览中的更改</translation>
+    </message>
+    <message>
+        <source>Choose a folder</source>
+        <translation>选择文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the folder first.</source>
+        <translation>请先选择文件夹。</translation>
+    </message>
+    <message>
+        <source>Changes (%d)</source>
+        <translation>更改（%d）</translation>
+    </message>
+    <message>
+        <source>Already so (%d)</source>
+        <translation>已经如此（%d）</translation>
+    </message>
+    <message>
+        <source>Cannot be carried over (%d)</source>
+        <translation>无法迁移（%d）</translation>
+    </message>
+    <message>
+        <source>%d change(s) to make, %d already so, %d line(s) that cannot be carried over.</source>
+        <translation>%d 项更改待执行，%d 项已经如此，%d 行无法迁移。</translation>
+    </message>
+    <message>
+        <source>Make the %d change(s) of the preview? The lines that cannot be carried over stay as they are.</source>
+        <translation>执行预览中的 %d 项更改？无法迁移的行保持不变。</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>%d change(s) made; %d refused, e.g. %s: %s</source>
+        <translation>已执行 %d 项更改；%d 项被拒绝，例如 %s：%s</translation>
+    </message>
+    <message>
+        <source>%d change(s) made.</source>
+        <translation>已执行 %d 项更改。</translation>
+    </message>
+</context>
+<context>
     <name>Language</name>
     <message>
         <source>&amp;Language</source>
@@ -411,6 +1330,143 @@ Go back, correct it and try again.</source>
     <message>
         <source>Mailroom shows {language} the next time it is opened.</source>
         <translation>Mailroom 下次打开时显示{language}。</translation>
+    </message>
+</context>
+<context>
+    <name>LimitsPage</name>
+    <message>
+        <source>Limits</source>
+        <translation>限制</translation>
+    </message>
+    <message>
+        <source>How much the server takes on at once. The defaults suit a small office; lower them on a small machine, raise them only when the logs show refusals.</source>
+        <translation>服务器同时能承担多少工作。默认值适合小型办公室；机器较小时调低，只有在日志显示拒绝时才调高。</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>信件数</translation>
+    </message>
+    <message>
+        <source>SMTP sessions</source>
+        <translation>SMTP 会话</translation>
+    </message>
+    <message>
+        <source>IMAP and POP3 sessions</source>
+        <translation>IMAP 和 POP3 会话</translation>
+    </message>
+    <message>
+        <source>Sending out</source>
+        <translation>外发</translation>
+    </message>
+    <message>
+        <source>Largest message</source>
+        <translation>最大邮件</translation>
+    </message>
+    <message>
+        <source>Recipients per message</source>
+        <translation>每封邮件的收件者数</translation>
+    </message>
+    <message>
+        <source>Free disk space to keep</source>
+        <translation>保留的可用磁盘空间</translation>
+    </message>
+    <message>
+        <source>SMTP sessions at once</source>
+        <translation>同时的 SMTP 会话数</translation>
+    </message>
+    <message>
+        <source>SMTP sessions per address</source>
+        <translation>每个地址的 SMTP 会话数</translation>
+    </message>
+    <message>
+        <source>Idle time-out</source>
+        <translation>闲置超时</translation>
+    </message>
+    <message>
+        <source>Errors before hanging up</source>
+        <translation>断线前允许的错误数</translation>
+    </message>
+    <message>
+        <source>IMAP sessions at once</source>
+        <translation>同时的 IMAP 会话数</translation>
+    </message>
+    <message>
+        <source>IMAP sessions per address</source>
+        <translation>每个地址的 IMAP 会话数</translation>
+    </message>
+    <message>
+        <source>POP3 sessions at once</source>
+        <translation>同时的 POP3 会话数</translation>
+    </message>
+    <message>
+        <source>POP3 sessions per address</source>
+        <translation>每个地址的 POP3 会话数</translation>
+    </message>
+    <message>
+        <source>Outgoing connections</source>
+        <translation>外发连接数</translation>
+    </message>
+    <message>
+        <source>Connections per domain</source>
+        <translation>每个网域的连接数</translation>
+    </message>
+    <message>
+        <source>Connect time-out</source>
+        <translation>连接超时</translation>
+    </message>
+</context>
+<context>
+    <name>LoggingPage</name>
+    <message>
+        <source>Logging</source>
+        <translation>日志记录</translation>
+    </message>
+    <message>
+        <source>The mail log (logs/mailroom.log) is started afresh when it reaches its size; the old ones are kept as mailroom.log.1, .2 …</source>
+        <translation>邮件日志（logs/mailroom.log）达到设定大小时会重新开始；旧日志保存为 mailroom.log.1、.2 …</translation>
+    </message>
+    <message>
+        <source>Start a new log at</source>
+        <translation>新日志的起始大小</translation>
+    </message>
+    <message>
+        <source>Old logs kept</source>
+        <translation>保留的旧日志数</translation>
+    </message>
+</context>
+<context>
+    <name>LoginProtectionPage</name>
+    <message>
+        <source>Login protection</source>
+        <translation>登录保护</translation>
+    </message>
+    <message>
+        <source>An address that fails to log in too often is banned for a while (the Security page lists the bans). Each new ban of the same address lasts twice as long.</source>
+        <translation>登录失败太多次的地址会被封锁一段时间（安全页面列出所有封锁）。同一地址每次再被封锁，时间加倍。</translation>
+    </message>
+    <message>
+        <source>Allow logins without TLS from this machine</source>
+        <translation>允许本机不经 TLS 登录</translation>
+    </message>
+    <message>
+        <source>Failures before a ban</source>
+        <translation>封锁前允许的失败次数</translation>
+    </message>
+    <message>
+        <source>Counted over</source>
+        <translation>统计时间范围</translation>
+    </message>
+    <message>
+        <source>First ban</source>
+        <translation>首次封锁</translation>
+    </message>
+    <message>
+        <source>Longest ban</source>
+        <translation>最长封锁</translation>
+    </message>
+    <message>
+        <source>Answer a failed login after</source>
+        <translation>登录失败后的回应延迟</translation>
     </message>
 </context>
 <context>
@@ -552,6 +1608,18 @@ Go back, correct it and try again.</source>
         <translation>已测试 ISP 中继：{recipient}</translation>
     </message>
     <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>admin: </source>
+        <translation>管理员：</translation>
+    </message>
+    <message>
         <source>Logs</source>
         <translation>日志</translation>
     </message>
@@ -647,6 +1715,10 @@ Go back, correct it and try again.</source>
 <context>
     <name>MainWindow</name>
     <message>
+        <source>Pages</source>
+        <translation>页面</translation>
+    </message>
+    <message>
         <source>Unsaved changes</source>
         <translation>未保存的更改</translation>
     </message>
@@ -659,28 +1731,68 @@ Go back, correct it and try again.</source>
         <translation>保存、放弃，还是留在此页面？</translation>
     </message>
     <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Save page</source>
+        <translation>保存页面(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Reload page</source>
+        <translation>重新加载页面(&amp;R)</translation>
+    </message>
+    <message>
+        <source>First-run &amp;wizard…</source>
+        <translation>首次设置向导(&amp;W)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit (mail keeps flowing)</source>
+        <translation>退出(&amp;Q)（邮件照常收发）</translation>
+    </message>
+    <message>
+        <source>&amp;Daemon</source>
+        <translation>服务(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>启动(&amp;S)</translation>
+    </message>
+    <message>
+        <source>S&amp;top…</source>
+        <translation>停止(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>&amp;Restart</source>
+        <translation>重启(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Go</source>
+        <translation>前往(&amp;G)</translation>
+    </message>
+    <message>
         <source>Running</source>
-        <translation type="unfinished"></translation>
+        <translation>运行中</translation>
     </message>
     <message>
         <source>Degraded</source>
-        <translation type="unfinished"></translation>
+        <translation>部分故障</translation>
     </message>
     <message>
         <source>Stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>已停止</translation>
     </message>
     <message>
         <source>Starting…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在启动…</translation>
     </message>
     <message>
         <source>Stopping…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在停止…</translation>
     </message>
     <message>
         <source>Checking…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在检查…</translation>
     </message>
 </context>
 <context>
@@ -780,6 +1892,10 @@ Go back, correct it and try again.</source>
         <translation>IMAPS</translation>
     </message>
     <message>
+        <source>ManageSieve (filter editors)</source>
+        <translation>ManageSieve（过滤规则编辑器）</translation>
+    </message>
+    <message>
         <source>open</source>
         <translation>开放</translation>
     </message>
@@ -860,8 +1976,8 @@ Go back, correct it and try again.</source>
         <translation>地址</translation>
     </message>
     <message>
-        <source>&amp;Listen on (IP addresses, comma separated):</source>
-        <translation>监听地址（IP 地址，用逗号分隔）(&amp;L):</translation>
+        <source>Listen o&amp;n (IP addresses, comma separated):</source>
+        <translation>监听地址(&amp;N)（IP 地址，用逗号分隔）:</translation>
     </message>
     <message>
         <source>Changes are applied at once by a reload of the running daemon: only listeners whose port or address changed restart; mail in progress is not dropped. After changing a port, open the new one in the firewall.</source>
@@ -933,6 +2049,41 @@ Go back, correct it and try again.</source>
     </message>
 </context>
 <context>
+    <name>QueueModel</name>
+    <message>
+        <source>Queue ID</source>
+        <translation>队列 ID</translation>
+    </message>
+    <message>
+        <source>Arrival</source>
+        <translation>到达时间</translation>
+    </message>
+    <message>
+        <source>Sender</source>
+        <translation>寄件者</translation>
+    </message>
+    <message>
+        <source>Recipients</source>
+        <translation>收件者</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Attempts</source>
+        <translation>尝试次数</translation>
+    </message>
+    <message>
+        <source>Next try</source>
+        <translation>下次尝试</translation>
+    </message>
+    <message>
+        <source>Last error</source>
+        <translation>最近错误</translation>
+    </message>
+</context>
+<context>
     <name>QueuePage</name>
     <message>
         <source>Queue ID</source>
@@ -965,6 +2116,18 @@ Go back, correct it and try again.</source>
     <message>
         <source>Last error</source>
         <translation>最近错误</translation>
+    </message>
+    <message>
+        <source>now</source>
+        <translation>现在</translation>
+    </message>
+    <message>
+        <source>(held)</source>
+        <translation>（暂停）</translation>
+    </message>
+    <message>
+        <source>on hold</source>
+        <translation>暂停中</translation>
     </message>
     <message>
         <source>Mail queue</source>
@@ -1065,10 +2228,6 @@ Go back, correct it and try again.</source>
     <message>
         <source>{n} bytes</source>
         <translation>{n} 字节</translation>
-    </message>
-    <message>
-        <source>{n} KB</source>
-        <translation>{n} KB</translation>
     </message>
     <message>
         <source>{n} message, {held} held, {size}</source>
@@ -1172,6 +2331,45 @@ Go back, correct it and try again.</source>
     </message>
 </context>
 <context>
+    <name>QueueTimersPage</name>
+    <message>
+        <source>Queue timers</source>
+        <translation>队列计时</translation>
+    </message>
+    <message>
+        <source>Mail another server does not take at once stays in the queue and is tried again, waiting longer each time, until it is delivered or given up (then the sender gets a bounce).</source>
+        <translation>对方服务器没有立即接收的邮件会留在队列中并再次尝试，每次等待更久，直到递送成功或放弃（此时寄件者会收到退信）。</translation>
+    </message>
+    <message>
+        <source>Retries</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Work</source>
+        <translation>工作量</translation>
+    </message>
+    <message>
+        <source>First retry after</source>
+        <translation>首次重试间隔</translation>
+    </message>
+    <message>
+        <source>Longest wait</source>
+        <translation>最长等待</translation>
+    </message>
+    <message>
+        <source>Warn the sender after</source>
+        <translation>多久后警告寄件者</translation>
+    </message>
+    <message>
+        <source>Give up after</source>
+        <translation>多久后放弃</translation>
+    </message>
+    <message>
+        <source>Messages at once</source>
+        <translation>同时处理的邮件数</translation>
+    </message>
+</context>
+<context>
     <name>RelayPage</name>
     <message>
         <source>Who may send mail out</source>
@@ -1182,8 +2380,40 @@ Go back, correct it and try again.</source>
         <translation>勾选网络中的电脑无需登录即可通过本服务器寄信给任何人。其他人须先登录（端口 587）。</translation>
     </message>
     <message>
+        <source>Computers on these networks may send mail to any address through this server without logging in (like sendmail&apos;s &lt;tt&gt;Connect:192.168.1 RELAY&lt;/tt&gt;). Everyone else must log in (submission, port 587) or can only send to this server&apos;s own domains. The server refuses the whole Internet; beware of networks that contain your router: behind NAT every outside connection may appear to come from it. Exclude an address with &lt;tt&gt;!&lt;/tt&gt; (&lt;tt&gt;!192.168.1.1&lt;/tt&gt;): exclusions are checked first.</source>
+        <translation>这些网络中的电脑无需登录即可通过本服务器寄信到任何地址（如同 sendmail 的 &lt;tt&gt;Connect:192.168.1 RELAY&lt;/tt&gt;）。其他人必须登录（submission，端口 587），否则只能寄信到本服务器自己的网域。服务器拒绝整个互联网；请小心包含路由器的网络：在 NAT 之后，每个外部连接看起来都可能来自路由器。用 &lt;tt&gt;!&lt;/tt&gt; 排除一个地址（&lt;tt&gt;!192.168.1.1&lt;/tt&gt;）：排除项优先检查。</translation>
+    </message>
+    <message>
         <source>Relay networks</source>
         <translation>中继网络</translation>
+    </message>
+    <message>
+        <source>192.168.1.0/24 or !192.168.1.1</source>
+        <translation>192.168.1.0/24 或 !192.168.1.1</translation>
+    </message>
+    <message>
+        <source>&amp;Network (CIDR):</source>
+        <translation>网络(&amp;N)（CIDR）:</translation>
+    </message>
+    <message>
+        <source>&amp;Add</source>
+        <translation>添加(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Add this mac&amp;hine&apos;s LAN</source>
+        <translation>添加本机所在的局域网(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Remove</source>
+        <translation>移除(&amp;R)</translation>
+    </message>
+    <message>
+        <source></source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
     </message>
     <message>
         <source>more networks, e.g. 10.1.0.0/16, !10.1.0.1 to exclude one</source>
@@ -1216,6 +2446,231 @@ Go back, correct it and try again.</source>
     <message>
         <source>E&amp;xclude the router ({excluded})</source>
         <translation>排除路由器(&amp;X)（{excluded}）</translation>
+    </message>
+</context>
+<context>
+    <name>SecurityPage</name>
+    <message>
+        <source>as automatic bans</source>
+        <translation>与自动封锁相同</translation>
+    </message>
+    <message>
+        <source>1 hour</source>
+        <translation>1 小时</translation>
+    </message>
+    <message>
+        <source>1 day</source>
+        <translation>1 天</translation>
+    </message>
+    <message>
+        <source>1 week</source>
+        <translation>1 周</translation>
+    </message>
+    <message>
+        <source>30 days</source>
+        <translation>30 天</translation>
+    </message>
+    <message>
+        <source>Security</source>
+        <translation>安全</translation>
+    </message>
+    <message>
+        <source>An address that fails to log in too often (SMTP, IMAP or POP3; by default 10 times in 10 minutes) is banned: its connections are refused for 15 minutes, twice as long each time it comes back, up to a day. IPv6 addresses are banned per /64. The relay networks are never banned.</source>
+        <translation>登录失败太多次的地址（SMTP、IMAP 或 POP3；默认 10 分钟内 10 次）会被封锁：它的连接被拒绝 15 分钟，每次再犯时间加倍，最长一天。IPv6 地址按 /64 封锁。中继网络永远不会被封锁。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Banned addresses&lt;/b&gt;</source>
+        <translation>&lt;b&gt;已封锁的地址&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Until</source>
+        <translation>直到</translation>
+    </message>
+    <message>
+        <source>Ban no.</source>
+        <translation>封锁次数</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Banned addresses</source>
+        <translation>已封锁的地址</translation>
+    </message>
+    <message>
+        <source>&amp;Unban</source>
+        <translation>解除封锁(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Lift the selected ban now</source>
+        <translation>立即解除选中的封锁</translation>
+    </message>
+    <message>
+        <source>&amp;Address:</source>
+        <translation>地址(&amp;A):</translation>
+    </message>
+    <message>
+        <source>203.0.113.7 or 2001:db8:1:2::/64</source>
+        <translation>203.0.113.7 或 2001:db8:1:2::/64</translation>
+    </message>
+    <message>
+        <source>Ban length</source>
+        <translation>封锁时长</translation>
+    </message>
+    <message>
+        <source>&amp;Ban by hand</source>
+        <translation>手动封锁(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Recent failed logins&lt;/b&gt;</source>
+        <translation>&lt;b&gt;最近的登录失败&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>账号</translation>
+    </message>
+    <message>
+        <source>Service</source>
+        <translation>服务</translation>
+    </message>
+    <message>
+        <source>Recent failed logins</source>
+        <translation>最近的登录失败</translation>
+    </message>
+    <message>
+        <source>{0} is no longer banned.</source>
+        <translation>{0} 已解除封锁。</translation>
+    </message>
+    <message>
+        <source>Type the address to ban.</source>
+        <translation>请输入要封锁的地址。</translation>
+    </message>
+    <message>
+        <source>{0} is banned until {1}.</source>
+        <translation>{0} 已被封锁，直到 {1}。</translation>
+    </message>
+</context>
+<context>
+    <name>SenderChecksPage</name>
+    <message>
+        <source>Sender checks</source>
+        <translation>寄件者检查</translation>
+    </message>
+    <message>
+        <source>Checks that mail from outside really comes from the domain it names, and that your own users send only as themselves.</source>
+        <translation>检查外部邮件是否真的来自它声称的网域，以及你自己的用户是否只以自己的身份寄信。</translation>
+    </message>
+    <message>
+        <source>Mail from outside</source>
+        <translation>外部邮件</translation>
+    </message>
+    <message>
+        <source>Your users</source>
+        <translation>你的用户</translation>
+    </message>
+    <message>
+        <source>Check SPF, DKIM, DMARC and ARC</source>
+        <translation>检查 SPF、DKIM、DMARC 和 ARC</translation>
+    </message>
+    <message>
+        <source>Failing DMARC with p=reject</source>
+        <translation>DMARC 失败且 p=reject</translation>
+    </message>
+    <message>
+        <source>Failing SPF (-all)</source>
+        <translation>SPF 失败（-all）</translation>
+    </message>
+    <message>
+        <source>Forged own domain</source>
+        <translation>伪造我们的网域</translation>
+    </message>
+    <message>
+        <source>DNS time-out</source>
+        <translation>DNS 超时</translation>
+    </message>
+    <message>
+        <source>Refuse our own domains from outside</source>
+        <translation>拒绝外部使用我们的网域</translation>
+    </message>
+    <message>
+        <source>Users send only as their own addresses</source>
+        <translation>用户只能用自己的地址寄信</translation>
+    </message>
+    <message>
+        <source>Refuse it (550)</source>
+        <translation>拒收（550）</translation>
+    </message>
+    <message>
+        <source>File it as junk</source>
+        <translation>放入垃圾信</translation>
+    </message>
+    <message>
+        <source>Accept it</source>
+        <translation>接受</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsForm</name>
+    <message>
+        <source>bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <source>comma separated</source>
+        <translation>用逗号分隔</translation>
+    </message>
+    <message>
+        <source>Default: {0}</source>
+        <translation>默认：{0}</translation>
+    </message>
+    <message>
+        <source>Range: {0} to {1}</source>
+        <translation>范围：{0} 到 {1}</translation>
+    </message>
+    <message>
+        <source>(hidden)</source>
+        <translation>（已隐藏）</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <source>(empty)</source>
+        <translation>（空）</translation>
+    </message>
+    <message>
+        <source>stored; type a new one to replace it</source>
+        <translation>已保存；输入新值即可取代</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>未设置</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
     </message>
 </context>
 <context>
@@ -1284,6 +2739,58 @@ Go back, correct it and try again.</source>
 </context>
 <context>
     <name>SmarthostPage</name>
+    <message>
+        <source>ISP relay</source>
+        <translation>ISP 中继</translation>
+    </message>
+    <message>
+        <source>Many internet providers block mail sent straight from an office line. Then all outside mail goes through the provider&apos;s relay (a smarthost), logged in with the account the provider gave you. Leave the host empty to deliver directly.</source>
+        <translation>许多网络服务商会封锁直接从办公室线路寄出的邮件。这时所有外部邮件都要通过服务商的中继（smarthost）寄出，并用服务商给你的账号登录。主机留空则直接递送。</translation>
+    </message>
+    <message>
+        <source>Relay</source>
+        <translation>中继</translation>
+    </message>
+    <message>
+        <source>Log in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Host</source>
+        <translation>主机</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>端口</translation>
+    </message>
+    <message>
+        <source>Security</source>
+        <translation>安全</translation>
+    </message>
+    <message>
+        <source>Check the relay&apos;s TLS certificate</source>
+        <translation>检查中继的 TLS 证书</translation>
+    </message>
+    <message>
+        <source>User name</source>
+        <translation>用户名</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>密码</translation>
+    </message>
+    <message>
+        <source>STARTTLS (usually port 587)</source>
+        <translation>STARTTLS（通常是端口 587）</translation>
+    </message>
+    <message>
+        <source>TLS (usually port 465)</source>
+        <translation>TLS（通常是端口 465）</translation>
+    </message>
+    <message>
+        <source>None: plain text (only inside a trusted network)</source>
+        <translation>无：明文（仅限可信网络内）</translation>
+    </message>
     <message>
         <source>Send a test message</source>
         <translation>寄出测试信</translation>
@@ -1406,6 +2913,196 @@ Go back, correct it and try again.</source>
     </message>
 </context>
 <context>
+    <name>SpamPage</name>
+    <message>
+        <source>Engines</source>
+        <translation>引擎</translation>
+    </message>
+    <message>
+        <source>rspamd state</source>
+        <translation>rspamd 状态</translation>
+    </message>
+    <message>
+        <source>clamd state</source>
+        <translation>clamd 状态</translation>
+    </message>
+    <message>
+        <source>Test result</source>
+        <translation>测试结果</translation>
+    </message>
+    <message>
+        <source>&amp;Test</source>
+        <translation>测试(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Ask rspamd and clamd whether they answer (with the saved settings) and scan the EICAR test file, which clamd must find</source>
+        <translation>询问 rspamd 和 clamd 是否回应（使用已保存的设置），并扫描 EICAR 测试文件，clamd 必须找到它</translation>
+    </message>
+    <message>
+        <source>rspamd: press Test to see whether it answers.</source>
+        <translation>rspamd：按“测试”看它是否回应。</translation>
+    </message>
+    <message>
+        <source>clamd: press Test to see whether it answers.</source>
+        <translation>clamd：按“测试”看它是否回应。</translation>
+    </message>
+    <message>
+        <source>Testing…</source>
+        <translation>正在测试…</translation>
+    </message>
+    <message>
+        <source>rspamd: not used (no scanner address); the built-in checks score alone.</source>
+        <translation>rspamd：未使用（没有扫描器地址）；仅由内建检查评分。</translation>
+    </message>
+    <message>
+        <source>rspamd: answers at {0}.</source>
+        <translation>rspamd：在 {0} 回应。</translation>
+    </message>
+    <message>
+        <source>Its controller does not ({0}): moving mail into or out of Junk teaches it nothing.</source>
+        <translation>它的控制器没有回应（{0}）：把邮件移入或移出垃圾信夹不会让它学习。</translation>
+    </message>
+    <message>
+        <source>rspamd: does not answer at {0} ({1}).</source>
+        <translation>rspamd：在 {0} 没有回应（{1}）。</translation>
+    </message>
+    <message>
+        <source>clamd: answers at {0} ({1}).</source>
+        <translation>clamd：在 {0} 回应（{1}）。</translation>
+    </message>
+    <message>
+        <source>Virus scanning is off.</source>
+        <translation>病毒扫描已关闭。</translation>
+    </message>
+    <message>
+        <source>clamd: does not answer at {0} ({1}).</source>
+        <translation>clamd：在 {0} 没有回应（{1}）。</translation>
+    </message>
+    <message>
+        <source>The EICAR test file was found: {0}.</source>
+        <translation>已找到 EICAR 测试文件：{0}。</translation>
+    </message>
+    <message>
+        <source>clamd did not find the EICAR test file: its signatures are missing or out of date.</source>
+        <translation>clamd 没有找到 EICAR 测试文件：它的病毒特征库缺失或已过期。</translation>
+    </message>
+    <message>
+        <source>No virus test: clamd did not answer.</source>
+        <translation>没有病毒测试：clamd 没有回应。</translation>
+    </message>
+</context>
+<context>
+    <name>WebmailPage</name>
+    <message>
+        <source>Read and send mail from a web browser with Roundcube. Users log in with their mail account; their filters (the Filters tab) are the same Sieve rules as on the Filters page. Roundcube, PHP and the web server come from Debian; Mailroom writes their configuration and runs them.</source>
+        <translation>用 Roundcube 在网页浏览器中收发邮件。用户用自己的邮件账号登录；他们的过滤规则（过滤标签页）与过滤页面上的 Sieve 规则相同。Roundcube、PHP 和网页服务器来自 Debian；Mailroom 写入它们的设置并运行它们。</translation>
+    </message>
+    <message>
+        <source>Now</source>
+        <translation>现在</translation>
+    </message>
+    <message>
+        <source>Webmail state</source>
+        <translation>网页邮件状态</translation>
+    </message>
+    <message>
+        <source>State:</source>
+        <translation>状态：</translation>
+    </message>
+    <message>
+        <source>Webmail address</source>
+        <translation>网页邮件地址</translation>
+    </message>
+    <message>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <source>Packages:</source>
+        <translation>软件包：</translation>
+    </message>
+    <message>
+        <source>Users&apos; settings:</source>
+        <translation>用户设置：</translation>
+    </message>
+    <message>
+        <source>Serving</source>
+        <translation>服务</translation>
+    </message>
+    <message>
+        <source>HTTPS port</source>
+        <translation>HTTPS 端口</translation>
+    </message>
+    <message>
+        <source>HTTPS &amp;port:</source>
+        <translation>HTTPS 端口(&amp;P):</translation>
+    </message>
+    <message>
+        <source>Served at /webmail with Mailroom&apos;s TLS certificate. Port 443 is the browser&apos;s default; remember to open the port in the firewall (Ports page).</source>
+        <translation>以 Mailroom 的 TLS 证书在 /webmail 提供服务。端口 443 是浏览器的默认端口；记得在防火墙中打开该端口（端口页面）。</translation>
+    </message>
+    <message>
+        <source>&amp;Enable webmail</source>
+        <translation>启用网页邮件(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Configure Roundcube and start serving it</source>
+        <translation>设置 Roundcube 并开始提供服务</translation>
+    </message>
+    <message>
+        <source>&amp;Disable webmail</source>
+        <translation>停用网页邮件(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Stop serving; the users&apos; settings are kept</source>
+        <translation>停止服务；保留用户设置</translation>
+    </message>
+    <message>
+        <source>Enabled but not serving: {0}</source>
+        <translation>已启用但未提供服务：{0}</translation>
+    </message>
+    <message>
+        <source>the web server is not running</source>
+        <translation>网页服务器未运行</translation>
+    </message>
+    <message>
+        <source>Disabled</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <source>Missing: {0}. As root: {1}</source>
+        <translation>缺少：{0}。以 root 执行：{1}</translation>
+    </message>
+    <message>
+        <source>Roundcube, PHP and nginx are installed</source>
+        <translation>Roundcube、PHP 和 nginx 已安装</translation>
+    </message>
+    <message>
+        <source>kept in {0}</source>
+        <translation>保存在 {0}</translation>
+    </message>
+    <message>
+        <source>none yet (made at the first login)</source>
+        <translation>尚无（首次登录时建立）</translation>
+    </message>
+    <message>
+        <source>&amp;Apply port</source>
+        <translation>应用端口(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Serving on {0}</source>
+        <translation>在 {0} 提供服务</translation>
+    </message>
+    <message>
+        <source>Webmail is off.</source>
+        <translation>网页邮件已关闭。</translation>
+    </message>
+    <message>
+        <source>Starting the webmail…</source>
+        <translation>正在启动网页邮件…</translation>
+    </message>
+</context>
+<context>
     <name>_FileRow</name>
     <message>
         <source>Browse…</source>
@@ -1475,7 +3172,7 @@ Go back, correct it and try again.</source>
     </message>
     <message>
         <source>POP3 listener (STARTTLS, called STLS in POP3)</source>
-        <translation type="unfinished"></translation>
+        <translation>POP3 监听（STARTTLS，在 POP3 中称为 STLS）</translation>
     </message>
     <message>
         <source>POP3 port</source>

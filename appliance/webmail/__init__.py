@@ -137,6 +137,21 @@ class Webmail:
 
     # -- files -----------------------------------------------------------------
 
+    @staticmethod
+    def _cert_stamp(plan: Plan) -> str:
+        parts = []
+        for path in (plan.cert, plan.key):
+            st = os.stat(path)
+            parts.append(f"{path}:{st.st_ino}:{st.st_mtime_ns}:{st.st_size}")
+        return "\n".join(parts) + "\n"
+
+    @staticmethod
+    def _read(path: Path) -> str:
+        try:
+            return path.read_text()
+        except OSError:
+            return ""
+
     def _write(self, path: Path, text: str, mode: int = 0o600) -> bool:
         """Write ``path`` if its text changed; True when it did."""
         with contextlib.suppress(FileNotFoundError):
@@ -208,8 +223,18 @@ class Webmail:
             raise WebmailError(f"no TLS certificate at {plan.cert}: run mailroom init or "
                                "tls import first")
         changed = self.write_files(plan)
+        stamp = self._cert_stamp(plan)
         if self.running() and not changed:
-            return plan  # every reload comes here: no package look-up needed
+            # Every reload comes here: no package look-up needed. A new
+            # certificate (tls import, ACME renewal) is taken by nginx's
+            # graceful reload, without dropping a session.
+            if stamp != self._read(self.layout.run / "cert.stamp"):
+                nginx = self.pids()["nginx"]
+                if nginx:
+                    os.kill(nginx, signal.SIGHUP)
+                    self._write(self.layout.run / "cert.stamp", stamp)
+                    log.info("webmail: nginx reloaded for the new certificate")
+            return plan
         absent = missing()
         if absent:
             raise WebmailError(f"webmail needs these packages: {' '.join(absent)} "
@@ -224,6 +249,7 @@ class Webmail:
         self._run([str(programs["nginx"]), "-c", str(lay.root / "nginx.conf"),
                    "-p", str(lay.root), "-e", str(lay.logs / "nginx-error.log")], "nginx")
         self._wait_for(plan)
+        self._write(self.layout.run / "cert.stamp", stamp)
         log.info("webmail: serving %s (nginx pid %s, php-fpm pid %s)",
                  url_for(plan.hostname, plan.port), *self.pids().values())
         return plan

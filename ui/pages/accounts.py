@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelectionModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -40,7 +40,7 @@ def split_addresses(text: str) -> list[str]:
 
 
 class AccountsPage(Page):
-    title = "Accounts"
+    title = QT_TRANSLATE_NOOP("AccountsPage", "Accounts")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -267,7 +267,7 @@ class AccountsPage(Page):
             return list(c.call("account.list"))
 
         def done(rows: list[dict[str, Any]]) -> None:
-            self.banner.show_message(f"Saved {self._saved_address}.", "info")
+            self.banner.show_message(self.tr("Saved {0}.").format(self._saved_address), "info")
             self.current = {"address": self._saved_address}
             # Clean last: whoever waited on this save (another row, page) goes next.
             self._fill(rows, select=self._saved_address)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelectionModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,7 +34,7 @@ __all__ = ["AliasesPage"]
 
 
 class AliasesPage(Page):
-    title = "Aliases & groups"
+    title = QT_TRANSLATE_NOOP("AliasesPage", "Aliases & groups")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -269,7 +269,7 @@ class AliasesPage(Page):
             return dict(c.call("alias.list"))
 
         def done(aliases: dict[str, list[str]]) -> None:
-            self.banner.show_message(f"Saved {address}.", "info")
+            self.banner.show_message(self.tr("Saved {0}.").format(address), "info")
             self.current = None
             select = next((a for a in aliases if a == address.lower()), None)
             # Clean last: whoever waited on this save (another row, page) goes next.
@@ -283,7 +283,8 @@ class AliasesPage(Page):
         if self.current is None:
             return
         addr = self.current["address"]
-        if not self.ctx.confirm(self, "Delete alias", f"Delete the alias {addr}?"):
+        if not self.ctx.confirm(self, self.tr("Delete alias"),
+                                self.tr("Delete the alias {0}?").format(addr)):
             return
 
         def done(aliases: dict[str, list[str]]) -> None:
@@ -304,7 +305,8 @@ class AliasesPage(Page):
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
-            self.banner.show_message(f"Cannot read {path}: {exc.strerror}", "error")
+            self.banner.show_message(self.tr("Cannot read {0}: {1}").format(path, exc.strerror),
+                                     "error")
             return
         self.import_text(text, path.name, str(path.resolve().parent))
 

@@ -100,7 +100,7 @@ def daemon_text(state: str, status: dict[str, Any] | None) -> str:
 
 
 class DashboardPage(Page):
-    title = "Dashboard"
+    title = QT_TRANSLATE_NOOP("DashboardPage", "Dashboard")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -246,7 +246,7 @@ class DashboardPage(Page):
             self.warnings.addItem(self.tr("✓ nothing to worry about"))
         self.chart.set_hours(last_day(data.get("hours", [])))
         self.pause_button.setChecked(bool(status.get("paused")))
-        self.pause_button.setText("Resume &incoming" if status.get("paused")
+        self.pause_button.setText(self.tr("Resume &incoming") if status.get("paused")
                                   else "&Pause incoming")
 
     def on_event(self, event: dict[str, Any]) -> None:
@@ -292,14 +292,15 @@ class DashboardPage(Page):
     def stop_daemon(self) -> None:
         sup = self.ctx.supervisor
         if sup.service:
-            question = ("Stop the Mailroom service? No mail is received or sent until it "
-                        "is started again (at the latest at the next boot).")
+            question = self.tr("Stop the Mailroom service? No mail is received or sent until it "
+                               "is started again (at the latest at the next boot).")
         elif sup.owns_daemon():
-            question = "Stop the mail server? No mail is received or sent until it runs again."
+            question = self.tr("Stop the mail server? No mail is received or sent until it "
+                               "runs again.")
         else:
-            question = ("This daemon was not started by this window. Stop it anyway? "
-                        "No mail is received or sent until it runs again.")
-        if self.ctx.confirm(self, "Stop Mailroom", question):
+            question = self.tr("This daemon was not started by this window. Stop it anyway? "
+                               "No mail is received or sent until it runs again.")
+        if self.ctx.confirm(self, self.tr("Stop Mailroom"), question):
             sup.stop(foreign=True)
 
     def restart_daemon(self) -> None:

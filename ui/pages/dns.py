@@ -39,7 +39,7 @@ def _key(record: dict[str, Any]) -> tuple[str, str, str]:
 
 
 class DnsPage(Page):
-    title = "DNS records"
+    title = QT_TRANSLATE_NOOP("DnsPage", "DNS records")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -108,8 +108,8 @@ class DnsPage(Page):
     def _learn(self, summary: dict[str, Any]) -> None:
         self.states = {_key(r["record"]): r for r in summary["results"]}
         bad = summary.get("failing", 0)
-        self.summary.setText("Every record is published as it should be." if not bad else
-                             f"{bad} record{'s' if bad != 1 else ''} to fix.")
+        self.summary.setText(self.tr("Every record is published as it should be.") if not bad
+                             else self.tr("Records to fix: {0}").format(bad))
 
     def _render(self) -> None:
         self.table.setRowCount(len(self.records))
@@ -144,8 +144,8 @@ class DnsPage(Page):
 
     def _copy(self, record: dict[str, Any]) -> None:
         QGuiApplication.clipboard().setText(self._line(record))
-        self.banner.show_message(f"Copied the {record['kind'].upper()} record of "
-                                 f"{record['name']}.", "info")
+        self.banner.show_message(self.tr("Copied the {0} record of {1}.").format(
+            record["kind"].upper(), record["name"]), "info")
 
     def _copy_all(self) -> None:
         QGuiApplication.clipboard().setText(self.text)
@@ -157,7 +157,7 @@ class DnsPage(Page):
             return
         self.checking = True
         self.check_button.setEnabled(False)
-        self.summary.setText("Checking…")
+        self.summary.setText(self.tr("Checking…"))
 
         def done(summary: dict[str, Any]) -> None:
             self.checking = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,7 +34,7 @@ __all__ = ["DomainsPage"]
 
 
 class DomainsPage(Page):
-    title = "Host names & domains"
+    title = QT_TRANSLATE_NOOP("DomainsPage", "Host names & domains")
     settings_keys = ("hostname",)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -147,9 +147,10 @@ class DomainsPage(Page):
         now = self.rotate_now.isChecked()
 
         def done(_: Any) -> None:
-            when = "they sign now" if now else "publish their records (DNS page): they sign " \
-                "once seen"
-            self.banner.show_message(f"New DKIM keys for {domain}: {when}.", "info")
+            text = (self.tr("New DKIM keys for {0}: they sign now.") if now else
+                    self.tr("New DKIM keys for {0}: publish their records (DNS page); they "
+                            "sign once seen."))
+            self.banner.show_message(text.format(domain), "info")
             self.load()
 
         self.call("dkim.rotate", {"domain": domain, "now": now}, done)
@@ -197,7 +198,7 @@ class DomainsPage(Page):
         self.kind.clear()
         self.kind.addItem(self.tr("as a domain"), None)
         for name in self.domain_names():
-            self.kind.addItem(f"as an alias of {name}", name)
+            self.kind.addItem(self.tr("as an alias of {0}").format(name), name)
 
     def domain_names(self) -> list[str]:
         return [name for name, alias_of in self._entries() if not alias_of]

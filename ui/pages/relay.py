@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,7 +22,7 @@ __all__ = ["RelayPage"]
 
 
 class RelayPage(Page):
-    title = "Relay networks"
+    title = QT_TRANSLATE_NOOP("RelayPage", "Relay networks")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -60,7 +60,7 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
 
 
 class SecurityPage(Page):
-    title = "Security"
+    title = QT_TRANSLATE_NOOP("SecurityPage", "Security")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -155,7 +155,7 @@ class SecurityPage(Page):
         self.clear_errors()
 
         def done(_: Any) -> None:
-            self.banner.show_message(f"{key} is no longer banned.", "info")
+            self.banner.show_message(self.tr("{0} is no longer banned.").format(key), "info")
             self.load()
 
         self.call("ban.del", {"address": key}, done)
@@ -172,8 +172,8 @@ class SecurityPage(Page):
 
         def done(ban: dict[str, Any]) -> None:
             self.new_address.clear()
-            self.banner.show_message(f"{ban['key']} is banned until {_when(ban['until'])}.",
-                                     "info")
+            self.banner.show_message(self.tr("{0} is banned until {1}.").format(
+                ban["key"], _when(ban["until"])), "info")
             self.load()
 
         self.call("ban.add", args, done)

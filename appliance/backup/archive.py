@@ -13,7 +13,9 @@ The members are ``data/<path in the data directory>`` and, last,
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import struct
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -24,7 +26,7 @@ import pyrage
 import zstandard
 
 __all__ = ["ArchiveError", "AGE_MAGIC", "open_writer", "open_reader", "make_identity",
-           "is_encrypted", "public_key"]
+           "is_encrypted", "public_key", "manifest_trailer", "read_trailer"]
 
 AGE_MAGIC = b"age-encryption.org/v1"
 _CHUNK = 1 << 20
@@ -62,6 +64,38 @@ def parse_identity(text: str) -> Any:
 def is_encrypted(path: Path) -> bool:
     with open(path, "rb") as fh:
         return fh.read(len(AGE_MAGIC)) == AGE_MAGIC
+
+
+# A zstd skippable frame (decoders pass over it) at the very end of an unencrypted
+# archive holds a copy of the manifest: verify reads it first, so that damage early in
+# the compressed data still names every file it makes unreadable.
+_SKIPPABLE = 0x184D2A5B
+
+
+def manifest_trailer(body: bytes) -> bytes:
+    payload = body + struct.pack("<Q", len(body))
+    return struct.pack("<II", _SKIPPABLE, len(payload)) + payload
+
+
+def read_trailer(path: Path) -> dict[str, Any] | None:
+    """The manifest copy at the end of ``path``; None when there is none (or it is damaged)."""
+    try:
+        with open(path, "rb") as fh:
+            end = fh.seek(0, os.SEEK_END)
+            if end < 16:
+                return None
+            fh.seek(end - 8)
+            (size,) = struct.unpack("<Q", fh.read(8))
+            if size > end - 16:
+                return None
+            fh.seek(end - 16 - size)
+            magic, length = struct.unpack("<II", fh.read(8))
+            if magic != _SKIPPABLE or length != size + 8:
+                return None
+            data = json.loads(fh.read(size))
+    except (OSError, ValueError, struct.error):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 class _Pump:
@@ -133,10 +167,32 @@ def _decrypt(src: BinaryIO, dst: IO[bytes], identity: Any) -> None:
         pyrage.decrypt_io(src, dst, [identity])
 
 
+class Counting:
+    """A file's reads, counted: how far into the archive a stream has got (for progress)."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.fh.read(size)
+        self.count += len(data)
+        return data
+
+    def seek(self, offset: int) -> None:
+        self.fh.seek(offset)
+        self.count = offset
+
+    def close(self) -> None:
+        self.fh.close()
+
+
 @contextlib.contextmanager
-def open_reader(path: Path, identity: str = "") -> Iterator[tarfile.TarFile]:
-    """A streaming tar reader over ``path`` (decrypted with ``identity`` when it is age)."""
-    fh = open(path, "rb")  # noqa: SIM115 - closed below, after the pump
+def open_reader(path: Path, identity: str = "",
+                counter: Counting | None = None) -> Iterator[tarfile.TarFile]:
+    """A streaming tar reader over ``path`` (decrypted with ``identity`` when it is age);
+    ``counter``, when given, wraps the archive file and counts the bytes read."""
+    fh: Any = counter or Counting(open(path, "rb"))  # noqa: SIM115 - closed after the pump
     pump: _Pump | None = None
     pipe_r: IO[bytes] | None = None
     failure: BaseException | None = None

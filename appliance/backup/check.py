@@ -19,7 +19,13 @@ from typing import Any
 
 import zstandard
 
-from appliance.backup.archive import ArchiveError, open_reader
+from appliance.backup.archive import (
+    ArchiveError,
+    Counting,
+    is_encrypted,
+    open_reader,
+    read_trailer,
+)
 from appliance.backup.collect import SQLITE_MAGIC
 
 __all__ = ["Report", "verify_archive", "restore_archive", "RestoreError"]
@@ -63,14 +69,18 @@ def _safe_path(name: str) -> PurePosixPath | None:
 def _extract(archive: Path, identity: str, target: Path, report: Report,
              progress: Progress | None) -> dict[str, str]:
     """Write every data file under ``target``; returns {path: sha256} of what was written."""
+    if not identity and is_encrypted(archive):
+        raise RestoreError(f"{archive.name} is encrypted: give its key (the age secret key "
+                           "shown when it was made)")
     written: dict[str, str] = {}
     manifest: dict[str, Any] | None = None
+    trailer = read_trailer(archive)
     total = archive.stat().st_size
-    done = 0
     current = ""
     last = 0.0
+    counter = Counting(open(archive, "rb"))  # noqa: SIM115 - open_reader closes it
     try:
-        with open_reader(archive, identity) as tar:
+        with open_reader(archive, identity, counter) as tar:
             for member in tar:
                 current = member.name
                 if member.name == "manifest.json" and member.isfile():
@@ -96,24 +106,54 @@ def _extract(archive: Path, identity: str, target: Path, report: Report,
                     while chunk := src.read(_CHUNK):
                         sha.update(chunk)
                         out.write(chunk)
-                        done += len(chunk)
                         if progress is not None and time.monotonic() - last > 0.2:
                             last = time.monotonic()
-                            # Progress in archive bytes is not known mid-stream; data bytes are.
-                            progress(done, max(done, total), str(rel))
+                            # The data's size is in the manifest, at the end: progress
+                            # goes by how far into the archive the stream has got.
+                            progress(counter.count, max(counter.count, total), str(rel))
                 os.chmod(dest, member.mode & 0o777 or 0o600)
                 os.utime(dest, (member.mtime, member.mtime))
                 written[str(rel)] = sha.hexdigest()
     except (ArchiveError, tarfile.TarError, zstandard.ZstdError, OSError, EOFError,
             ValueError) as exc:
-        where = current.removeprefix("data/") or "its first file"
-        report.bad.append({"path": where,
-                           "problem": f"the archive is damaged at {where}: {exc}"})
-        return written
-    if manifest is None:
-        report.bad.append({"path": "manifest.json",
-                           "problem": "no manifest: the archive is cut short"})
-        return written
+        where = current.removeprefix("data/")
+        problem = (f"the archive is damaged {f'at {where}' if where else 'before the first file'}"
+                   f": {exc}")
+        failed, cut_in = True, where  # the file being read when it broke is suspect
+    else:
+        # tarfile takes a damaged header after the first for the end of the archive.
+        where = current.removeprefix("data/")
+        problem = f"the archive is damaged after {where or 'its start'}"
+        failed, cut_in = manifest is None and trailer is not None, ""
+    if failed:
+        if trailer is None:
+            report.bad.append({"path": where or "(the start of the archive)",
+                               "problem": problem})
+            return written
+        # The manifest's copy at the end says what could not be read back; what was
+        # read back is checked against it below.
+        unread = [e["path"] for e in trailer.get("files", []) if e["path"] not in written]
+        if cut_in in written:
+            unread.insert(0, cut_in)
+        for path in unread or [where or "manifest.json"]:
+            report.bad.append({"path": path, "problem": problem})
+        written = {p: h for p, h in written.items() if p not in unread}
+        manifest = {**trailer, "files": [e for e in trailer.get("files", [])
+                                         if e["path"] not in unread]}
+    else:
+        if progress is not None:
+            progress(total, total, "")
+        if manifest is None:
+            report.bad.append({"path": "manifest.json",
+                               "problem": "no manifest: the archive is cut short"})
+            return written
+        if trailer is None and not is_encrypted(archive):
+            report.bad.append({"path": "manifest.json", "problem": "the manifest's copy at the "
+                               "end of the archive is missing: the archive is cut short"})
+        elif trailer is not None and trailer != manifest:
+            report.bad.append({"path": "manifest.json",
+                               "problem": "the manifest's copy at the end of the archive "
+                                          "differs"})
     report.created = manifest.get("created")
     report.hostname = manifest.get("hostname", "")
     listed = {f["path"]: f for f in manifest.get("files", [])}

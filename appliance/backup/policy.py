@@ -54,7 +54,7 @@ def keep(archives: list[Archive], daily: int, weekly: int) -> set[str]:
                        (weekly, lambda d: tuple(d.isocalendar())[:2])):
         seen: list[object] = []
         for archive in ordered:
-            period = key(archive.created.astimezone())
+            period = key(archive.created)  # UTC days and weeks, as in the names
             if period in seen:
                 continue
             if len(seen) >= count:

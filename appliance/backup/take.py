@@ -16,7 +16,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from appliance.backup.archive import ArchiveError, open_writer
+from appliance.backup.archive import ArchiveError, manifest_trailer, open_writer
 from appliance.backup.collect import Collector, Manifest, Progress, plan
 from appliance.backup.policy import Archive, archive_name, keep, parse_archive_name
 from appliance.version import __version__
@@ -61,10 +61,12 @@ def take_backup(root: Path, destination: Path, *, hostname: str = "", recipient:
     renamed into place: a name that looks like an archive is always whole.
     """
     started = time.monotonic()
+    inside = _inside(destination, root)
+    if inside:
+        destination.mkdir(mode=0o700, parents=True, exist_ok=True)  # the default: backups/
     if not destination.is_dir():
         raise BackupError(f"the backup folder {destination} does not exist (is the disk "
                           "mounted?)")
-    inside = _inside(destination, root)
     folders, files, total = plan(root, exclude=destination if inside else None)
     free = shutil.disk_usage(destination).free
     # The compressed size is unknown until written: ask for room for all of it.
@@ -92,6 +94,8 @@ def take_backup(root: Path, destination: Path, *, hostname: str = "", recipient:
                 info.mtime = int(created.timestamp())
                 info.mode = 0o600
                 tar.addfile(info, BytesIO(body))
+            if not recipient:
+                out.write(manifest_trailer(body))
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o600)  # everyone's mail and the secrets: the admin's eyes only

@@ -110,7 +110,7 @@ async def backup_schedule(ops: Operations, time: str | None = None,
 
 
 @op("backup.key")
-def backup_key(ops: Operations, replace: bool = False) -> dict[str, Any]:
+async def backup_key(ops: Operations, replace: bool = False) -> dict[str, Any]:
     """Make a new age key pair: backups are encrypted to its public half from now on.
 
     The secret half is returned once and kept nowhere on this box: whoever
@@ -122,5 +122,5 @@ def backup_key(ops: Operations, replace: bool = False) -> dict[str, Any]:
                          "keeping both (old backups need the old key): use replace",
                          "replace")
     identity, recipient = make_identity()
-    ops.state.set_setting("backup.recipient", recipient)
+    await ops.settings_set("backup.recipient", recipient)  # a running daemon takes it now
     return {"identity": identity, "recipient": recipient, "replaced": current or ""}

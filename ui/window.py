@@ -29,6 +29,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
     """Every page in navigation order: append one line for a new page."""
     from ui.pages.accounts import AccountsPage
     from ui.pages.aliases import AliasesPage
+    from ui.pages.backups import BackupsPage
     from ui.pages.certificates import CertificatesPage
     from ui.pages.dashboard import DashboardPage
     from ui.pages.dns import DnsPage
@@ -75,6 +76,7 @@ def _page_classes() -> list[tuple[str, type[Page]]]:
         ("dns-settings", DnsSettingsPage),
         ("logging", LoggingPage),
         ("import", ImportPage),
+        ("backups", BackupsPage),
     ]
 
 

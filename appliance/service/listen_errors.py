@@ -15,9 +15,10 @@ import socket
 
 __all__ = ["explain", "SERVICE_NAMES"]
 
+# The same words as the desktop program's (ui/service_words.py).
 SERVICE_NAMES = {
-    "smtp": "SMTP", "submission": "Submission", "smtps": "SMTPS",
-    "pop3": "POP3", "pop3s": "POP3S", "imap": "IMAP", "imaps": "IMAPS",
+    "smtp": "SMTP", "submission": "Submission", "smtps": "SMTP over TLS",
+    "pop3": "POP3", "pop3s": "POP3 over TLS", "imap": "IMAP", "imaps": "IMAP over TLS",
 }
 
 _ADDRESS = re.compile(r"address \('([^']*)'")

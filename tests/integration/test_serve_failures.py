@@ -26,7 +26,7 @@ def test_bind_errors_in_plain_words() -> None:
     assert "cannot use address 192.0.2.7" in explain("submission", ["127.0.0.1", "192.0.2.7"],
                                                      587, several)
     assert explain("smtps", ["0.0.0.0"], 465, err(errno.EACCES)) == (
-        "SMTPS on port 465: permission denied: ports below 1024 need root "
+        "SMTP over TLS on port 465: permission denied: ports below 1024 need root "
         "or CAP_NET_BIND_SERVICE")
     assert explain("pop3", ["::1"], 20110, err(errno.EACCES)) == \
         "POP3 on port 20110: permission denied"

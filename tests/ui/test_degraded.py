@@ -69,9 +69,14 @@ def test_dashboard_and_tray_show_a_failed_listener(tmp_path: Path, qtbot: object
         wait(lambda: ctx.tray_state.health == "degraded")
         assert said in ctx.tray_state.tooltip()
         assert "[Errno" not in dashboard.state_label.text()
-        wait(lambda: dashboard.loaded and dashboard.services.rowCount() >= 7)
-        names = {dashboard.services.item(i, 0).data(Qt.ItemDataRole.UserRole): i
-                 for i in range(dashboard.services.rowCount())}
+        def rows() -> dict[str, int]:
+            return {dashboard.services.item(i, 0).data(Qt.ItemDataRole.UserRole): i
+                    for i in range(dashboard.services.rowCount())}
+
+        # The running daemon's table (not the configured one of a load before it was up).
+        wait(lambda: dashboard.loaded and "imap" in rows()
+             and dashboard.services.item(rows()["imap"], 3).text() == "● failed")
+        names = rows()
         imap, smtp = names["imap"], names["smtp"]
         assert dashboard.services.item(imap, 0).text() == f"IMAP (port {m.port('imap')})"
         assert dashboard.services.item(names["imaps"], 0).text() == \

@@ -26,7 +26,7 @@ from ui.pages.base import Page
 from ui.service_words import SERVICE_TLS, SERVICE_WORDS
 from ui.widgets import Card, HourChart
 
-__all__ = ["DashboardPage", "last_day", "daemon_text", "configured_listeners"]
+__all__ = ["DashboardPage", "last_day", "daemon_text", "daemon_where", "configured_listeners"]
 
 COUNTERS = ("received", "delivered", "deferred", "bounced", "rejected")
 CAPTIONS = {"received": QT_TRANSLATE_NOOP("DashboardPage", "received"),
@@ -86,17 +86,23 @@ def _headline(state: str, why: str = "") -> str:
     return text + (f" — {html.escape(why)}" if why else "")
 
 
+def daemon_where(status: dict[str, Any] | None) -> str:
+    """Which daemon: its process, host name and data directory (the state line's tooltip)."""
+    if not status:
+        return ""
+    return _t("pid {0} on {1}, data {2}").format(status["pid"], status["hostname"],
+                                                 status["data_dir"])
+
+
 def daemon_text(state: str, status: dict[str, Any] | None) -> str:
     """The line at the top: Running, Degraded (and why, in plain words), Stopped..."""
     if state != "up" or not status:
         return _headline(state)
-    where = " &nbsp; " + html.escape(_t("pid {0} on {1}, data {2}").format(
-        status["pid"], status["hostname"], status["data_dir"]))
     if status.get("health") == "degraded":
         # A listener down or a full disk: a green "Running" would hide it.
         problems = status.get("problems") or [_t("a service is not running")]
-        return _headline("degraded", "; ".join(problems)) + where
-    return _headline("up") + where
+        return _headline("degraded", "; ".join(problems))
+    return _headline("up")
 
 
 class DashboardPage(Page):
@@ -109,6 +115,7 @@ class DashboardPage(Page):
         row = QHBoxLayout()
         self.state_label = QLabel(self.tr("Checking the daemon…"))
         self.state_label.setTextFormat(Qt.TextFormat.RichText)
+        self.state_label.setWordWrap(True)  # a long reason wraps instead of widening the window
         row.addWidget(self.state_label, 1)
         # The system service is started and stopped through systemd (and polkit).
         service = ctx.supervisor.service
@@ -215,12 +222,13 @@ class DashboardPage(Page):
         self.counter_labels["queue"].setText(str(data.get("queue_total", 0)))
         status = data.get("status") or {}
         if status:
-            self.state_label.setText(daemon_text(self.ctx.supervisor.state, status))
+            self.show_state(self.ctx.supervisor.state, status)
         # While stopped, the listeners the settings ask for (state "stopped").
         rows = status.get("services", []) if status else data.get("configured", [])
         self.services.setRowCount(len(rows))
         for i, svc in enumerate(rows):
-            where = ", ".join(svc["sockets"]) or f"{','.join(svc['hosts'])}:{svc['port']}"
+            # The port is in the service's name; while stopped, the addresses it would use.
+            where = ", ".join(svc["sockets"]) or ", ".join(svc["hosts"])
             up = svc["state"] == "running"
             state = {"running": self.tr("● running"), "stopped": self.tr("● stopped"),
                      "failed": self.tr("● failed")}.get(svc["state"], f"● {svc['state']}")
@@ -257,7 +265,11 @@ class DashboardPage(Page):
     # -- supervision ------------------------------------------------------
 
     def on_status(self, status: dict[str, Any] | None) -> None:
-        self.state_label.setText(self.state_text(self.ctx.supervisor.state, status))
+        self.show_state(self.ctx.supervisor.state, status)
+
+    def show_state(self, state: str, status: dict[str, Any] | None) -> None:
+        self.state_label.setText(self.state_text(state, status))
+        self.state_label.setToolTip(daemon_where(status) if state == "up" else "")
 
     def state_text(self, state: str, status: dict[str, Any] | None) -> str:
         text = daemon_text(state, status)
@@ -269,7 +281,7 @@ class DashboardPage(Page):
         status = self.ctx.supervisor.status
         if state == "up" and status:
             self.died.hide()
-        self.state_label.setText(self.state_text(state, status))
+        self.show_state(state, status)
         self.start_button.setEnabled(state == "down")
         self.stop_button.setEnabled(state == "up")
         self.restart_button.setEnabled(state == "up")  # nothing to restart while stopped

@@ -239,6 +239,7 @@ def _stop(contexts: list[Any]) -> None:
 
 def shoot_pages(window: Any, out: Path, home: Home, servers: list[Any]) -> None:
     from ui.pages.dns import DnsPage
+    from ui.pages.logs import LogsPage
     from ui.pages.queue import QueuePage
 
     for i, key in enumerate(window.pages):
@@ -250,6 +251,11 @@ def shoot_pages(window: Any, out: Path, home: Home, servers: list[Any]) -> None:
             deferred = [r["id"] for r in page.model.rows if r.get("attempts")]
             page.select(deferred[0] if deferred else page.model.rows[0]["id"])
             wait_until(lambda p=page: bool(p.log.toPlainText()), 5)  # type: ignore[misc]
+        if isinstance(page, LogsPage):  # a long line, read whole in the detail pane
+            lines = page.model.lines()
+            long = max(range(len(lines)), key=lambda i: len(lines[i]), default=None)
+            if long is not None:
+                page.view.setCurrentIndex(page.shown.index(long, 0))
         if isinstance(page, DnsPage):
             _check_against_demo_zone(page, home, servers)
         grab(window, out / f"page-{i + 1:02d}-{key}.png")
@@ -268,7 +274,22 @@ def shoot_dialogs(window: Any, ctx: Any, out: Path) -> None:
     if accounts is not None:
         window.show_page("accounts")
         settle(0.2)
+        accounts.set_dirty(True)  # as after an edit: the window asks before leaving
         grab_modal(lambda: window.ask_unsaved(accounts), out / "dialog-unsaved-changes.png")
+        rows = getattr(getattr(accounts, "model", None), "rows", None)
+        if rows and hasattr(accounts, "ask_delete"):
+            grab_modal(lambda: accounts.ask_delete(rows[0]), out / "dialog-account-delete.png")
+        accounts.set_dirty(False)
+    ports = window.pages.get("ports")
+    if ports is not None and hasattr(ports, "confirm_commands"):
+        window.show_page("ports")
+        grab_modal(lambda: ports.confirm_commands(
+            QCoreApplication.translate("PortsPage", "Open %s in the firewall") % "SMTP",
+            QCoreApplication.translate("PortsPage", "Mailroom will run these commands on %s (%s):")
+            % ("nftables", "nft"),
+            "nft -j -f - <<'EOF'\n{\"nftables\": [{\"add\": {\"element\": {\"family\": "
+            "\"inet\", \"table\": \"mailroom\", \"name\": \"open_tcp\", \"elem\": [25]}}}]}\n"
+            "EOF"), out / "dialog-firewall-commands.png")
     queue = window.pages.get("queue")
     if isinstance(queue, QueuePage) and queue.model.rows:
         window.show_page("queue")

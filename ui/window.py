@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.nav = QListWidget()
         self.nav.setMaximumWidth(210)
+        self.nav.setMinimumWidth(160)  # page names stay readable when a page is wide
         self.nav.setAccessibleName(self.tr("Pages"))
         self.stack = QStackedWidget()
         self.pages: dict[str, Page] = {}

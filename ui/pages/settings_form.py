@@ -260,7 +260,11 @@ class SettingsForm(QWidget):
                     cell.addWidget(help_label)
                 cell.addWidget(page.error_label(key))
                 if spec.type == "bool":
-                    form.addRow("", cell)
+                    # In a widget of its own: a bare layout beside an empty label left a gap.
+                    holder = QWidget()
+                    holder.setLayout(cell)
+                    cell.setContentsMargins(0, 0, 0, 0)
+                    form.addRow(QLabel(), holder)
                 else:
                     text = QLabel(label + ":")
                     text.setBuddy(field.widget)

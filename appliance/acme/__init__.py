@@ -133,10 +133,14 @@ class Renewal:
                 window = await loop.run_in_executor(
                     self.executor, renewal_window, self.tls_dir, options, cert_pem)
                 record["ari_start"] = window.isoformat() if window else ""
-                write_record(self.tls_dir, record)
+                now_record = read_record(self.tls_dir)
+                if now_record is None or now_record.get("issued") != record.get("issued"):
+                    return None  # a certificate was installed meanwhile: its own check follows
+                write_record(self.tls_dir, {**now_record, "ari_start": record["ari_start"]})
             plan = renewal_plan(record, not_after, settings["acme.renew_before_days"],
                                 dt.datetime.now(dt.UTC))
             if not (force or plan["due"]):
+                self.warnings = []  # not due (any more): nothing to warn about
                 return None
             if record.get("method") == "dns-01":
                 self.warnings = [
@@ -154,7 +158,6 @@ class Renewal:
             except (AcmeError, OSError, ValueError) as exc:
                 self.warnings = [f"renewing the TLS certificate failed: {exc} (it expires on "
                                  f"{not_after:%Y-%m-%d}; retried within the hour)"]
-                record["last_error"] = str(exc)
                 write_record(self.tls_dir, {**(read_record(self.tls_dir) or record),
                                             "last_error": str(exc)})
                 self.log(f"acme: renewal failed: {exc}")

@@ -685,7 +685,7 @@ class Operations:
     def _certificate_warnings(self) -> list[str]:
         from appliance.control.tls_operations import certificate_warnings
 
-        return certificate_warnings(self)
+        return certificate_warnings(self, renewal=False)  # status() carries those
 
     def _mx_warnings(self, domains: list[str]) -> list[str]:
         """One lookup per domain, remembered for 10 minutes; never slower than ~2 s."""

@@ -241,8 +241,9 @@ def tls_acme_status(ops: Operations) -> dict[str, Any]:
     }
 
 
-def certificate_warnings(ops: Operations) -> list[str]:
-    """What the dashboard, tray and ``tls show`` warn about: expiry ahead, failed renewals."""
+def certificate_warnings(ops: Operations, renewal: bool = True) -> list[str]:
+    """What the dashboard, tray and ``tls show`` warn about: expiry ahead, failed renewals
+    (those only with ``renewal``: the daemon's status lists them already)."""
     from appliance.acme import read_record
     from appliance.tls import certificate_expiry
 
@@ -253,8 +254,8 @@ def certificate_warnings(ops: Operations) -> list[str]:
         expiry = certificate_expiry(cert)
     except (ValueError, OSError) as exc:
         return [f"cannot read the TLS certificate {cert}: {exc}"]
-    renewal = getattr(ops.daemon, "renewal", None)
-    warnings = list(getattr(renewal, "warnings", []) or [])
+    watch = getattr(ops.daemon, "renewal", None) if renewal else None
+    warnings = list(getattr(watch, "warnings", []) or [])
     left = (expiry.timestamp() - time.time()) / 86400
     # An ACME certificate is renewed 30 days ahead: a warning only once that is late.
     managed = read_record(ops.home.tls) is not None

@@ -162,6 +162,38 @@ def test_daemon_renews_when_due_and_renew_now(daemon: Mailroom, pebble: Pebble) 
     assert _installed(m).serial_number != renewed
 
 
+def _warnings(m: Mailroom) -> list[str]:
+    client = ControlClient(Home(m.home))
+    try:
+        return list(client.call("status")["warnings"])
+    finally:
+        client.close()
+
+
+def test_busy_challenge_port_is_explained_and_a_failed_renewal_warns(
+        daemon: Mailroom, pebble: Pebble) -> None:
+    m = daemon
+    if "(http-01)" not in m.cli("tls", "show").stdout:
+        m.cli("tls", "acme", "issue")
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", pebble.http_port))
+        squatter.listen()
+        result = m.cli("tls", "acme", "issue", check=False)
+        assert result.returncode == 1
+        assert f"cannot listen on port {pebble.http_port}" in result.stderr
+        assert "DNS-01" in result.stderr
+        # Due, but the renewal cannot prove the name: a warning on status and dashboard.
+        set_settings(m, {"acme.renew_before_days": 100000})
+        try:
+            found = wait(lambda: [w for w in _warnings(m) if "renewing the TLS certificate "
+                                                             "failed" in w], 20, "the warning")
+            assert f"port {pebble.http_port}" in found[0]
+        finally:
+            set_settings(m, {"acme.renew_before_days": 30})
+    wait(lambda: not any("renewing" in w for w in _warnings(m)), 20, "the warning to clear")
+
+
 def test_dns01_manual_fallback(daemon: Mailroom, pebble: Pebble, dns: DnsServer) -> None:
     m = daemon
     before = _installed(m).serial_number
@@ -180,14 +212,3 @@ def test_dns01_manual_fallback(daemon: Mailroom, pebble: Pebble, dns: DnsServer)
     # Not renewable unattended: the renewal says so instead of failing every hour.
     refused = m.cli("tls", "acme", "renew", check=False)
     assert refused.returncode == 1 and "--dns" in refused.stderr
-
-
-def test_busy_challenge_port_is_explained(daemon: Mailroom, pebble: Pebble) -> None:
-    with socket.socket() as squatter:
-        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        squatter.bind(("127.0.0.1", pebble.http_port))
-        squatter.listen()
-        result = daemon.cli("tls", "acme", "issue", check=False)
-    assert result.returncode == 1
-    assert f"cannot listen on port {pebble.http_port}" in result.stderr
-    assert "DNS-01" in result.stderr

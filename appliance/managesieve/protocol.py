@@ -104,18 +104,20 @@ async def read_command(
     """Read one whole command (lines and literals) from the client.
 
     Raises ``SyntaxProblem`` for a malformed line and ``CommandTooLarge``
-    for a literal over ``max_literal`` (the caller decides what to do with
-    the octets that follow).
+    for a literal that takes the command's literals over ``max_literal``
+    (the caller decides what to do with the octets that follow).
     """
     tokens: list[Atom | bytes] = []
+    total = 0  # all the literals of one command together stay under the limit
     while True:
         line = await readline()
         more, size = tokenize(line)
         tokens += more
         if size is None:
             return tokens
-        if size > max_literal:
+        if total + size > max_literal:
             raise CommandTooLarge(size)
+        total += size
         tokens.append(await readexactly(size))
 
 

@@ -58,6 +58,9 @@ def test_a_literal_over_the_limit_is_not_read() -> None:
     with pytest.raises(CommandTooLarge) as caught:
         feed(b'PUTSCRIPT "s" {101+}\r\n' + b"x" * 101 + b"\r\n")
     assert caught.value.size == 101
+    # Nor one that takes the command's literals together over it.
+    with pytest.raises(CommandTooLarge):
+        feed(b"X {60+}\r\n" + b"x" * 60 + b" {60+}\r\n" + b"y" * 60 + b"\r\n")
 
 
 def test_responses() -> None:

@@ -29,7 +29,7 @@ from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 from appliance.control.client import ControlClient
-from appliance.home import Home
+from appliance.control.desktop import Home
 
 __all__ = ["main", "free_offset", "demo_data", "wait_until", "grab_modal", "WINDOW_SIZE"]
 

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 from appliance.home import Home
 from tests.support.daemon import Mailroom, free_offset
 from tests.support.dnsserver import DnsServer
 from tests.ui.conftest import Gui, make_context, seed, teardown, wait
+from ui import i18n
 from ui.context import AppContext
 from ui.layout_check import problems
 from ui.screenshots import PEOPLE, WINDOW_SIZE
@@ -58,9 +60,8 @@ def busy_gui(tmp_path: Path, qtbot: object, dns: DnsServer) -> Iterator[Gui]:
             m.stop()
 
 
-def test_every_page_fits_1280x800_without_clipping_or_overlap(busy_gui: Gui,
-                                                              qtbot: object) -> None:
-    window = busy_gui.window
+def walk(window: MainWindow, qtbot: object) -> dict[str, list[str]]:
+    """Every page shown in turn at 1280×800: what is clipped, overlaps or does not fit."""
     window.resize(*WINDOW_SIZE)
     found: dict[str, list[str]] = {}
     for key in window.pages:
@@ -79,6 +80,22 @@ def test_every_page_fits_1280x800_without_clipping_or_overlap(busy_gui: Gui,
                           f"in a {WINDOW_SIZE[0]}×{WINDOW_SIZE[1]} window")
         if issues:
             found[key] = issues
+    return found
+
+
+def test_every_page_fits_1280x800_without_clipping_or_overlap(busy_gui: Gui, qtbot: object,
+                                                              qapp: QApplication) -> None:
+    found = walk(busy_gui.window, qtbot)
+    # The same pages in Chinese (other words, another font): a second window on the same box.
+    assert i18n.install(qapp, "zh_CN") == "zh_CN"
+    try:
+        chinese = MainWindow(busy_gui.ctx)
+        qtbot.addWidget(chinese)  # type: ignore[attr-defined]
+        chinese.show()
+        found.update({f"{k} (中文)": v for k, v in walk(chinese, qtbot).items()})
+        chinese.close()
+    finally:
+        i18n.install(qapp, "en")
     assert not found, "\n".join(f"{k}:\n  " + "\n  ".join(v) for k, v in found.items())
 
 

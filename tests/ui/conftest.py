@@ -178,9 +178,10 @@ class Offline:
         return page
 
 
-@pytest.fixture
-def offline(tmp_path: Path, qtbot: Any) -> Iterator[Offline]:
-    home = tmp_path / "home"
+@pytest.fixture(scope="session")
+def offline_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Set up once (keys and a certificate take a while); each test gets a copy."""
+    home = tmp_path_factory.mktemp("offline") / "home"
     c = ControlClient(Home(home))
     try:
         c.call("setup.init", hostname="mail.example.test", domain="example.test")
@@ -190,6 +191,15 @@ def offline(tmp_path: Path, qtbot: Any) -> Iterator[Offline]:
         c.call("alias.add", address="team@example.test", targets=["bob@example.test"])
     finally:
         c.close()
+    return home
+
+
+@pytest.fixture
+def offline(tmp_path: Path, qtbot: Any, offline_home: Path) -> Iterator[Offline]:
+    import shutil
+
+    home = tmp_path / "home"
+    shutil.copytree(offline_home, home, symlinks=True)
     ctx = AppContext(Home(home), [], poll_ms=60000,
                      secrets=SecretStore(tmp_path / "secrets.json", use_keyring=False))
     ctx.confirm = lambda *a: True

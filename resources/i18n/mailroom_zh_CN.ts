@@ -300,6 +300,185 @@
     </message>
 </context>
 <context>
+    <name>BackupsPage</name>
+    <message>
+        <source>Backup</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Made</source>
+        <translation>建立时间</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>已过时间</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Encrypted</source>
+        <translation>已加密</translation>
+    </message>
+    <message>
+        <source>Backups</source>
+        <translation>备份</translation>
+    </message>
+    <message>
+        <source>Where and when</source>
+        <translation>位置与时间</translation>
+    </message>
+    <message>
+        <source>Backup folder</source>
+        <translation>备份文件夹</translation>
+    </message>
+    <message>
+        <source>a USB disk or a NAS mount, e.g. /media/usb/backups</source>
+        <translation>USB 磁盘或 NAS 挂载点，例如 /media/usb/backups</translation>
+    </message>
+    <message>
+        <source>&amp;Browse…</source>
+        <translation>浏览(&amp;B)…</translation>
+    </message>
+    <message>
+        <source>Backup folder:</source>
+        <translation>备份文件夹：</translation>
+    </message>
+    <message>
+        <source>Back up every day at</source>
+        <translation>每天备份的时间</translation>
+    </message>
+    <message>
+        <source>Backup time</source>
+        <translation>备份时间</translation>
+    </message>
+    <message>
+        <source>Schedule:</source>
+        <translation>时间表：</translation>
+    </message>
+    <message>
+        <source>daily and</source>
+        <translation>份每日备份和</translation>
+    </message>
+    <message>
+        <source>weekly backups</source>
+        <translation>份每周备份</translation>
+    </message>
+    <message>
+        <source>Keep:</source>
+        <translation>保留：</translation>
+    </message>
+    <message>
+        <source>Make encryption &amp;key…</source>
+        <translation>生成加密密钥(&amp;K)…</translation>
+    </message>
+    <message>
+        <source>Encrypt backups from now on; the key is shown once</source>
+        <translation>从现在起加密备份；密钥只显示一次</translation>
+    </message>
+    <message>
+        <source>Encryption:</source>
+        <translation>加密：</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Back up &amp;now</source>
+        <translation>立即备份(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Verify</source>
+        <translation>验证(&amp;V)</translation>
+    </message>
+    <message>
+        <source>Unpack the selected backup into a scratch folder and check every file</source>
+        <translation>把选中的备份解压到临时文件夹并检查每个文件</translation>
+    </message>
+    <message>
+        <source>&amp;Restore…</source>
+        <translation>恢复(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>empty: {0} (on this disk; better a USB disk or a NAS)</source>
+        <translation>留空：{0}（在本磁盘上；最好用 USB 磁盘或 NAS）</translation>
+    </message>
+    <message>
+        <source>Encrypted to {0}…</source>
+        <translation>已加密，密钥 {0}…</translation>
+    </message>
+    <message>
+        <source>New encryption &amp;key…</source>
+        <translation>新的加密密钥(&amp;K)…</translation>
+    </message>
+    <message>
+        <source>Not encrypted: anyone holding the backup disk can read every mailbox.</source>
+        <translation>未加密：任何拿到备份磁盘的人都能读取每个信箱。</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>No backups yet.</source>
+        <translation>还没有备份。</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+    <message>
+        <source>Make a new key? Backups made so far still need the old one.</source>
+        <translation>生成新密钥？之前的备份仍然需要旧密钥。</translation>
+    </message>
+    <message>
+        <source>Encrypt backups from now on? The key is shown once: have a USB stick or a printer ready.</source>
+        <translation>从现在起加密备份？密钥只显示一次：请准备好 USB 随身碟或打印机。</translation>
+    </message>
+    <message>
+        <source>Backup key</source>
+        <translation>备份密钥</translation>
+    </message>
+    <message>
+        <source>{0}: {1}% {2}</source>
+        <translation>{0}：{1}% {2}</translation>
+    </message>
+    <message>
+        <source>Backed up into {0} ({1}).</source>
+        <translation>已备份到 {0}（{1}）。</translation>
+    </message>
+    <message>
+        <source>The backup failed: {0}</source>
+        <translation>备份失败：{0}</translation>
+    </message>
+    <message>
+        <source>Choose a backup in the list first.</source>
+        <translation>请先在列表中选择一个备份。</translation>
+    </message>
+    <message>
+        <source>{0} is whole: {1} files match the manifest and every database passes its integrity check.</source>
+        <translation>{0} 完好：{1} 个文件与清单相符，每个数据库都通过完整性检查。</translation>
+    </message>
+    <message>
+        <source>{0} is damaged: {1}</source>
+        <translation>{0} 已损坏：{1}</translation>
+    </message>
+    <message>
+        <source>Could not verify: {0}</source>
+        <translation>无法验证：{0}</translation>
+    </message>
+    <message>
+        <source>This backup is encrypted: give its key.</source>
+        <translation>此备份已加密：请提供它的密钥。</translation>
+    </message>
+</context>
+<context>
     <name>CertificatesPage</name>
     <message>
         <source>Certificate in use</source>
@@ -1318,6 +1497,37 @@ Go back, correct it and try again.</source>
     </message>
 </context>
 <context>
+    <name>KeyDialog</name>
+    <message>
+        <source>Backup key — shown once</source>
+        <translation>备份密钥——只显示一次</translation>
+    </message>
+    <message>
+        <source>Backups are now encrypted to this key. It is shown only this once and is not kept on this computer: save it to a USB stick or print it, and keep it away from this box. Without it the backups cannot be read.</source>
+        <translation>备份现在用这个密钥加密。它只显示这一次，也不会保存在这台电脑上：请把它存到 USB 随身碟或打印出来，并与这台主机分开保管。没有它就无法读取备份。</translation>
+    </message>
+    <message>
+        <source>Backup key</source>
+        <translation>备份密钥</translation>
+    </message>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>复制(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Save to file…</source>
+        <translation>保存到文件(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>I have kept it &amp;safe</source>
+        <translation>我已妥善保存(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Save the backup key</source>
+        <translation>保存备份密钥</translation>
+    </message>
+</context>
+<context>
     <name>Language</name>
     <message>
         <source>&amp;Language</source>
@@ -1344,7 +1554,7 @@ Go back, correct it and try again.</source>
     </message>
     <message>
         <source>Messages</source>
-        <translation>信件数</translation>
+        <translation>信件</translation>
     </message>
     <message>
         <source>SMTP sessions</source>
@@ -2449,6 +2659,69 @@ Go back, correct it and try again.</source>
     </message>
 </context>
 <context>
+    <name>RestoreWizard</name>
+    <message>
+        <source>Restore a backup</source>
+        <translation>恢复备份</translation>
+    </message>
+    <message>
+        <source>Which backup</source>
+        <translation>哪个备份</translation>
+    </message>
+    <message>
+        <source>Backup file</source>
+        <translation>备份文件</translation>
+    </message>
+    <message>
+        <source>&amp;Choose…</source>
+        <translation>选择(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Backup file:</source>
+        <translation>备份文件：</translation>
+    </message>
+    <message>
+        <source>Key (encrypted backups):</source>
+        <translation>密钥（加密的备份）：</translation>
+    </message>
+    <message>
+        <source>Where to</source>
+        <translation>恢复到哪里</translation>
+    </message>
+    <message>
+        <source>The backup becomes a new, working data directory in an empty folder; the one in use is not touched. Start Mailroom on it with: mailroom --data-dir FOLDER serve (or move it into place while Mailroom is stopped).</source>
+        <translation>备份会在一个空文件夹中成为新的、可用的数据目录；正在使用的数据目录不受影响。用以下命令在它上面启动 Mailroom：mailroom --data-dir 文件夹 serve（或在 Mailroom 停止时把它移到原位）。</translation>
+    </message>
+    <message>
+        <source>New data folder</source>
+        <translation>新的数据文件夹</translation>
+    </message>
+    <message>
+        <source>New data folder:</source>
+        <translation>新的数据文件夹：</translation>
+    </message>
+    <message>
+        <source>Restoring</source>
+        <translation>正在恢复</translation>
+    </message>
+    <message>
+        <source>Choose a backup</source>
+        <translation>选择备份</translation>
+    </message>
+    <message>
+        <source>Restoring…</source>
+        <translation>正在恢复…</translation>
+    </message>
+    <message>
+        <source>Restored {0} files into {1}. Start Mailroom on it with: mailroom --data-dir {1} serve</source>
+        <translation>已把 {0} 个文件恢复到 {1}。用以下命令在它上面启动 Mailroom：mailroom --data-dir {1} serve</translation>
+    </message>
+    <message>
+        <source>Not restored: {0}</source>
+        <translation>未恢复：{0}</translation>
+    </message>
+</context>
+<context>
     <name>SecurityPage</name>
     <message>
         <source>as automatic bans</source>
@@ -3111,6 +3384,36 @@ Go back, correct it and try again.</source>
     <message>
         <source>PEM files (*.pem *.crt *.key);;All files (*)</source>
         <translation>PEM 文件 (*.pem *.crt *.key);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
+    <name>_KeyField</name>
+    <message>
+        <source>Backup key</source>
+        <translation>备份密钥</translation>
+    </message>
+    <message>
+        <source>From &amp;file…</source>
+        <translation>从文件(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>The backup key file</source>
+        <translation>备份密钥文件</translation>
+    </message>
+</context>
+<context>
+    <name>page</name>
+    <message>
+        <source>{0} min</source>
+        <translation>{0} 分钟</translation>
+    </message>
+    <message>
+        <source>{0} h</source>
+        <translation>{0} 小时</translation>
+    </message>
+    <message>
+        <source>{0} days</source>
+        <translation>{0} 天</translation>
     </message>
 </context>
 <context>

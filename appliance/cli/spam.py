@@ -7,10 +7,11 @@ import base64
 import json
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from appliance.control.client import ControlClient
+
+MAX_TEST_FILE = 64 * 1024 * 1024  # as the virus.test operation takes
 
 __all__ = ["add_commands", "cmd_spam", "cmd_virus"]
 
@@ -85,9 +86,14 @@ def cmd_virus(client: ControlClient, args: argparse.Namespace) -> int:
     if args.file:
         # Read here, not by the daemon: the file is the caller's, the daemon may not see it.
         try:
-            data = Path(args.file).read_bytes()
+            with open(args.file, "rb") as fh:
+                data = fh.read(MAX_TEST_FILE + 1)
         except OSError as exc:
             print(f"mailroom: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        if len(data) > MAX_TEST_FILE:
+            print(f"mailroom: {args.file} is larger than {MAX_TEST_FILE // 1024 // 1024} MB",
+                  file=sys.stderr)
             return 1
         result = client.call("virus.test", data=base64.b64encode(data).decode())
         result["scanned"] = args.file

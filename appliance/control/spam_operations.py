@@ -70,22 +70,15 @@ async def spam_status(ops: Operations) -> dict[str, Any]:
 
 
 @op("virus.test")
-async def virus_test(ops: Operations, data: str = "", path: str = "") -> dict[str, Any]:
-    """Scan ``data`` (base64), a file on the daemon's machine, or the EICAR test string."""
-    if path:
-        try:
-            with open(path, "rb") as fh:
-                raw = fh.read(MAX_TEST_FILE + 1)
-        except OSError as exc:
-            raise StateError(f"cannot read {path}: {exc.strerror or exc}", "path") from exc
-        if len(raw) > MAX_TEST_FILE:
-            raise StateError(f"{path} is larger than {MAX_TEST_FILE // 1024 // 1024} MB", "path")
-        what = path
-    elif data:
+async def virus_test(ops: Operations, data: str = "") -> dict[str, Any]:
+    """Scan ``data`` (base64; the caller reads its own file) or the EICAR test string."""
+    if data:
         try:
             raw = base64.b64decode(data, validate=True)
         except ValueError as exc:
             raise StateError("data is not base64", "data") from exc
+        if len(raw) > MAX_TEST_FILE:
+            raise StateError(f"larger than {MAX_TEST_FILE // 1024 // 1024} MB", "data")
         what = f"{len(raw)} bytes"
     else:
         raw, what = virus.EICAR, "the EICAR test string"

@@ -546,7 +546,8 @@ class _Handler:
                 outside=outside, checks=checked.summary() if checked is not None else None)
             if screened.reply:
                 if screened.counts_as_rejected:
-                    self.ctx.count("in" if outside else "out", "rejected")
+                    submitted = user is not None or self.config.auth_required
+                    self.ctx.count("out" if submitted else "in", "rejected")
                 log.info("NOQUEUE: %s: DATA from [%s]:%s: %s; from=<%s> to=<%s> (%s)",
                          "reject" if screened.reply[0] == "5" else "defer", ip, session.peer[1],
                          screened.reply, envelope.mail_from, ">,<".join(envelope.rcpt_tos),

@@ -21,12 +21,13 @@ class Tray(QObject):
         self.window = window
         self.icon = QSystemTrayIcon(health_icon("unknown"), self)
         menu = QMenu()
-        self.open_action = QAction("&Open Mailroom", self, triggered=self.open)
-        self.restart_action = QAction("&Restart services", self,
+        self.open_action = QAction(self.tr("&Open Mailroom"), self, triggered=self.open)
+        self.restart_action = QAction(self.tr("&Restart services"), self,
                                       triggered=ctx.supervisor.restart)
-        self.pause_action = QAction("&Pause incoming mail", self, checkable=True,
+        self.pause_action = QAction(self.tr("&Pause incoming mail"), self, checkable=True,
                                     triggered=self.pause)
-        self.quit_action = QAction("&Quit (mail keeps flowing)", self, triggered=window.quit)
+        self.quit_action = QAction(self.tr("&Quit (mail keeps flowing)"), self,
+                                   triggered=window.quit)
         for a in (self.open_action, self.restart_action, self.pause_action):
             menu.addAction(a)
         menu.addSeparator()

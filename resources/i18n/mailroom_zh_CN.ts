@@ -3265,6 +3265,172 @@ Go back, correct it and try again.</source>
     </message>
 </context>
 <context>
+    <name>Tray</name>
+    <message>
+        <source>&amp;Open Mailroom</source>
+        <translation>打开 Mailroom(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Restart services</source>
+        <translation>重启服务(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause incoming mail</source>
+        <translation>暂停收信(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit (mail keeps flowing)</source>
+        <translation>退出(&amp;Q)（邮件照常收发）</translation>
+    </message>
+</context>
+<context>
+    <name>TrayState</name>
+    <message>
+        <source>Mailroom is stopped</source>
+        <translation>Mailroom 已停止</translation>
+    </message>
+    <message>
+        <source>Mailroom: checking…</source>
+        <translation>Mailroom：正在检查…</translation>
+    </message>
+    <message>
+        <source>incoming mail paused</source>
+        <translation>已暂停收信</translation>
+    </message>
+    <message>
+        <source>disk space low: new mail refused</source>
+        <translation>磁盘空间不足：拒收新邮件</translation>
+    </message>
+    <message>
+        <source>Mailroom degraded: {0}</source>
+        <translation>Mailroom 部分故障：{0}</translation>
+    </message>
+    <message>
+        <source>Mailroom: all services up</source>
+        <translation>Mailroom：所有服务运行中</translation>
+    </message>
+    <message>
+        <source>{0} is not running</source>
+        <translation>{0} 未运行</translation>
+    </message>
+    <message>
+        <source>daemon crashed</source>
+        <translation>服务意外终止</translation>
+    </message>
+    <message>
+        <source>Last output: {0}</source>
+        <translation>最后输出：{0}</translation>
+    </message>
+    <message>
+        <source>Mailroom daemon stopped unexpectedly</source>
+        <translation>Mailroom 服务意外停止</translation>
+    </message>
+    <message>
+        <source>Queue: {0} message</source>
+        <translation>队列：{0} 封信</translation>
+    </message>
+    <message>
+        <source>Queue: {0} messages</source>
+        <translation>队列：{0} 封信</translation>
+    </message>
+    <message>
+        <source> (+{0} more)</source>
+        <translation>（另有 {0} 条）</translation>
+    </message>
+    <message>
+        <source>Last: {0}</source>
+        <translation>最近：{0}</translation>
+    </message>
+    <message>
+        <source>Mailroom stopped</source>
+        <translation>Mailroom 已停止</translation>
+    </message>
+    <message>
+        <source>The mail server daemon is not running.</source>
+        <translation>邮件服务器服务未运行。</translation>
+    </message>
+    <message>
+        <source>daemon stopped</source>
+        <translation>服务已停止</translation>
+    </message>
+    <message>
+        <source>Mailroom degraded</source>
+        <translation>Mailroom 部分故障</translation>
+    </message>
+    <message>
+        <source>incoming mail resumed</source>
+        <translation>已恢复收信</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>{0} {1}</source>
+        <translation>{0} {1}</translation>
+    </message>
+    <message>
+        <source>delivered to {0}</source>
+        <translation>已递送到 {0}</translation>
+    </message>
+    <message>
+        <source>deferred for {0}</source>
+        <translation>寄给 {0} 的信已延迟</translation>
+    </message>
+    <message>
+        <source>bounced: {0}</source>
+        <translation>已退信：{0}</translation>
+    </message>
+    <message>
+        <source>Mail bounced</source>
+        <translation>邮件被退回</translation>
+    </message>
+    <message>
+        <source>{0}: to {1}</source>
+        <translation>{0}：寄给 {1}</translation>
+    </message>
+    <message>
+        <source>DNS check failing</source>
+        <translation>DNS 检查失败</translation>
+    </message>
+    <message>
+        <source>DNS records need attention</source>
+        <translation>DNS 记录需要处理</translation>
+    </message>
+    <message>
+        <source>disk space low</source>
+        <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <source>Disk space low</source>
+        <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <source>The data directory is nearly full: new mail is refused until there is room (queue.minfree).</source>
+        <translation>数据目录快满了：在有足够空间之前拒收新邮件（queue.minfree）。</translation>
+    </message>
+    <message>
+        <source>disk space back</source>
+        <translation>磁盘空间已恢复</translation>
+    </message>
+    <message>
+        <source>Mail queue is growing</source>
+        <translation>邮件队列正在增长</translation>
+    </message>
+    <message>
+        <source>{0} messages are waiting in the queue.</source>
+        <translation>有 {0} 封信在队列中等待。</translation>
+    </message>
+</context>
+<context>
     <name>WebmailPage</name>
     <message>
         <source>Read and send mail from a web browser with Roundcube. Users log in with their mail account; their filters (the Filters tab) are the same Sieve rules as on the Filters page. Roundcube, PHP and the web server come from Debian; Mailroom writes their configuration and runs them.</source>

@@ -230,6 +230,14 @@ def test_every_visible_string_of_every_page_goes_through_translate(
                                  ("wizard subtitle", page.subTitle())])
             bad += untranslated(texts(page))
         bad += untranslated([("wizard window title", wizard.windowTitle())])
+        from ui.tray import Tray
+
+        tray = Tray(ctx, window)
+        bad += untranslated(("tray menu", a.text()) for a in tray.menu.actions()
+                            if not a.isSeparator())
+        notes = ctx.tray_state.update_status({"services": [], "queue": {"deferred": 60}})
+        bad += untranslated([("tray tooltip", ctx.tray_state.tooltip())])
+        bad += untranslated(("tray notification", n.title) for n in notes)
         assert not bad, "not marked for translation:\n" + "\n".join(sorted(set(bad)))
 
         # What was asked at run time is in the .ts too (a class attribute without

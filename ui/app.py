@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QSystemTrayIcon
 
 from appliance.control.desktop import Home, deployment, probe, resolve_home
@@ -61,8 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.minimized:  # the tray's autostart, at every login: no dialog for non-admins
             print(f"mailroom: {found.problem}", file=sys.stderr)
             return 1
-        QMessageBox.warning(None, "Mailroom",
-                            f"The Mailroom service runs on this computer, but {found.problem}.")
+        QMessageBox.warning(None, "Mailroom", QCoreApplication.translate(
+            "App", "The Mailroom service runs on this computer, but {0}.").format(found.problem))
         return 1
     home = Home(found.data_dir) if found.data_dir else resolve_home(args.data_dir)
     ctx = AppContext(home, serve_args(args), deployment=found)
@@ -93,9 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ctx.supervisor.proc is not None or ctx.supervisor.last_exit is not None:
             return
         answer = QMessageBox.question(
-            window, "Start Mailroom?",
-            f"No Mailroom daemon answers for {home.root}.\n\nStart it now? It keeps running "
-            "(and mail keeps flowing) when you close this window.")
+            window, QCoreApplication.translate("App", "Start Mailroom?"),
+            QCoreApplication.translate(
+                "App", "No Mailroom daemon answers for {0}.\n\nStart it now? It keeps running "
+                "(and mail keeps flowing) when you close this window.").format(home.root))
         if answer == QMessageBox.StandardButton.Yes:
             ctx.supervisor.start()
 

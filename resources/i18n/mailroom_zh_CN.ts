@@ -300,6 +300,25 @@
     </message>
 </context>
 <context>
+    <name>App</name>
+    <message>
+        <source>The Mailroom service runs on this computer, but {0}.</source>
+        <translation>这台电脑上运行着 Mailroom 服务，但{0}。</translation>
+    </message>
+    <message>
+        <source>Start Mailroom?</source>
+        <translation>启动 Mailroom？</translation>
+    </message>
+    <message>
+        <source>No Mailroom daemon answers for {0}.
+
+Start it now? It keeps running (and mail keeps flowing) when you close this window.</source>
+        <translation>{0} 没有 Mailroom 服务回应。
+
+现在启动吗？关闭这个窗口后它会继续运行（邮件照常收发）。</translation>
+    </message>
+</context>
+<context>
     <name>BackupsPage</name>
     <message>
         <source>Backup</source>

@@ -500,6 +500,50 @@ Start it now? It keeps running (and mail keeps flowing) when you close this wind
 <context>
     <name>CertificatesPage</name>
     <message>
+        <source>Certificates</source>
+        <translation>证书</translation>
+    </message>
+    <message>
+        <source>Let&apos;s Encrypt (ACME)</source>
+        <translation>Let&apos;s Encrypt（ACME）</translation>
+    </message>
+    <message>
+        <source>Certificate files (advanced)</source>
+        <translation>证书文件（高级）</translation>
+    </message>
+    <message>
+        <source>Contact e-mail</source>
+        <translation>联系电子邮件</translation>
+    </message>
+    <message>
+        <source>CA directory URL</source>
+        <translation>证书颁发机构目录 URL</translation>
+    </message>
+    <message>
+        <source>Renew days before expiry</source>
+        <translation>到期前多少天续期</translation>
+    </message>
+    <message>
+        <source>Check for renewal every</source>
+        <translation>检查续期的间隔</translation>
+    </message>
+    <message>
+        <source>HTTP-01 challenge port</source>
+        <translation>HTTP-01 验证端口</translation>
+    </message>
+    <message>
+        <source>Extra CA for the ACME server</source>
+        <translation>ACME 服务器的额外 CA</translation>
+    </message>
+    <message>
+        <source>Certificate file</source>
+        <translation>证书文件</translation>
+    </message>
+    <message>
+        <source>Private key file</source>
+        <translation>私钥文件</translation>
+    </message>
+    <message>
         <source>Certificate in use</source>
         <translation>正在使用的证书</translation>
     </message>
@@ -837,6 +881,10 @@ Start it now? It keeps running (and mail keeps flowing) when you close this wind
         <translation>复制</translation>
     </message>
     <message>
+        <source>Copy the {0} record</source>
+        <translation>复制 {0} 记录</translation>
+    </message>
+    <message>
         <source>Copied the {0} record of {1}.</source>
         <translation>已复制 {1} 的 {0} 记录。</translation>
     </message>
@@ -941,6 +989,14 @@ Start it now? It keeps running (and mail keeps flowing) when you close this wind
     <message>
         <source>Clock</source>
         <translation>时钟</translation>
+    </message>
+    <message>
+        <source>Outbound test</source>
+        <translation>外发测试</translation>
+    </message>
+    <message>
+        <source>Try port 25 to the mail server of</source>
+        <translation>尝试连接此网域邮件服务器的端口 25</translation>
     </message>
     <message>
         <source>Checks</source>
@@ -1108,6 +1164,10 @@ Start it now? It keeps running (and mail keeps flowing) when you close this wind
 </context>
 <context>
     <name>FiltersPage</name>
+    <message>
+        <source>Filters</source>
+        <translation>过滤规则</translation>
+    </message>
     <message>
         <source>From</source>
         <translation>寄件者</translation>
@@ -2141,6 +2201,10 @@ Go back, correct it and try again.</source>
         <translation>未知</translation>
     </message>
     <message>
+        <source>Ports &amp; services</source>
+        <translation>端口与服务</translation>
+    </message>
+    <message>
         <source>Services</source>
         <translation>服务</translation>
     </message>
@@ -2637,6 +2701,14 @@ Go back, correct it and try again.</source>
         <translation>移除(&amp;R)</translation>
     </message>
     <message>
+        <source>Add {0}</source>
+        <translation>添加 {0}</translation>
+    </message>
+    <message>
+        <source>No LAN found</source>
+        <translation>没有找到局域网</translation>
+    </message>
+    <message>
         <source></source>
         <translation type="unfinished"></translation>
     </message>
@@ -2912,6 +2984,30 @@ Go back, correct it and try again.</source>
 </context>
 <context>
     <name>SettingsForm</name>
+    <message>
+        <source>{0} day</source>
+        <translation>{0} 天</translation>
+    </message>
+    <message>
+        <source>{0} days</source>
+        <translation>{0} 天</translation>
+    </message>
+    <message>
+        <source>{0} hour</source>
+        <translation>{0} 小时</translation>
+    </message>
+    <message>
+        <source>{0} hours</source>
+        <translation>{0} 小时</translation>
+    </message>
+    <message>
+        <source>{0} minute</source>
+        <translation>{0} 分钟</translation>
+    </message>
+    <message>
+        <source>{0} minutes</source>
+        <translation>{0} 分钟</translation>
+    </message>
     <message>
         <source>bytes</source>
         <translation>字节</translation>
@@ -3207,6 +3303,94 @@ Go back, correct it and try again.</source>
 <context>
     <name>SpamPage</name>
     <message>
+        <source>Spam &amp; virus</source>
+        <translation>垃圾信与病毒</translation>
+    </message>
+    <message>
+        <source>Mail from outside is scored for spam: sender checks (SPF, DKIM, DMARC), DNS blocklists, the sender&apos;s name and address, and rspamd when it is installed. From the junk score on, mail is marked as spam and filed into the Junk folder; from the reject score on, it is refused. Viruses (with ClamAV) and the attachment types below are refused for all mail.</source>
+        <translation>外部邮件会被评分以识别垃圾信：寄件者检查（SPF、DKIM、DMARC）、DNS 黑名单、寄件者的名称和地址，以及已安装时的 rspamd。达到垃圾信分数的邮件会被标为垃圾信并放入垃圾信夹；达到拒收分数的邮件会被拒收。病毒（使用 ClamAV）和下列附件类型对所有邮件都会被拒收。</translation>
+    </message>
+    <message>
+        <source>Spam scores</source>
+        <translation>垃圾信分数</translation>
+    </message>
+    <message>
+        <source>DNS blocklists</source>
+        <translation>DNS 黑名单</translation>
+    </message>
+    <message>
+        <source>rspamd</source>
+        <translation>rspamd</translation>
+    </message>
+    <message>
+        <source>Viruses (ClamAV)</source>
+        <translation>病毒（ClamAV）</translation>
+    </message>
+    <message>
+        <source>Attachments</source>
+        <translation>附件</translation>
+    </message>
+    <message>
+        <source>Score mail from outside for spam</source>
+        <translation>为外部邮件评分以识别垃圾信</translation>
+    </message>
+    <message>
+        <source>Junk from score</source>
+        <translation>垃圾信分数线</translation>
+    </message>
+    <message>
+        <source>Refuse from score</source>
+        <translation>拒收分数线</translation>
+    </message>
+    <message>
+        <source>Blocklists</source>
+        <translation>黑名单</translation>
+    </message>
+    <message>
+        <source>Scanner address</source>
+        <translation>扫描器地址</translation>
+    </message>
+    <message>
+        <source>Controller address</source>
+        <translation>控制器地址</translation>
+    </message>
+    <message>
+        <source>Controller password</source>
+        <translation>控制器密码</translation>
+    </message>
+    <message>
+        <source>Time-out</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>Scan every message for viruses</source>
+        <translation>扫描每封邮件的病毒</translation>
+    </message>
+    <message>
+        <source>clamd address</source>
+        <translation>clamd 地址</translation>
+    </message>
+    <message>
+        <source>When clamd cannot be reached</source>
+        <translation>无法连到 clamd 时</translation>
+    </message>
+    <message>
+        <source>Largest message scanned</source>
+        <translation>扫描的最大邮件</translation>
+    </message>
+    <message>
+        <source>Refused file types</source>
+        <translation>拒收的文件类型</translation>
+    </message>
+    <message>
+        <source>Keep mail waiting (451: the sender tries again later)</source>
+        <translation>让邮件等待（451：寄件者稍后重试）</translation>
+    </message>
+    <message>
+        <source>Accept mail unscanned</source>
+        <translation>不扫描直接接受</translation>
+    </message>
+    <message>
         <source>Engines</source>
         <translation>引擎</translation>
     </message>
@@ -3452,6 +3636,10 @@ Go back, correct it and try again.</source>
 <context>
     <name>WebmailPage</name>
     <message>
+        <source>Webmail</source>
+        <translation>网页邮件</translation>
+    </message>
+    <message>
         <source>Read and send mail from a web browser with Roundcube. Users log in with their mail account; their filters (the Filters tab) are the same Sieve rules as on the Filters page. Roundcube, PHP and the web server come from Debian; Mailroom writes their configuration and runs them.</source>
         <translation>用 Roundcube 在网页浏览器中收发邮件。用户用自己的邮件账号登录；他们的过滤规则（过滤标签页）与过滤页面上的 Sieve 规则相同。Roundcube、PHP 和网页服务器来自 Debian；Mailroom 写入它们的设置并运行它们。</translation>
     </message>
@@ -3606,6 +3794,50 @@ Go back, correct it and try again.</source>
     <message>
         <source>{0} (port {1})</source>
         <translation>{0}（端口 {1}）</translation>
+    </message>
+    <message>
+        <source>IMAP</source>
+        <translation>IMAP</translation>
+    </message>
+    <message>
+        <source>IMAP over TLS</source>
+        <translation>IMAP over TLS</translation>
+    </message>
+    <message>
+        <source>ManageSieve</source>
+        <translation>ManageSieve</translation>
+    </message>
+    <message>
+        <source>POP3</source>
+        <translation>POP3</translation>
+    </message>
+    <message>
+        <source>POP3 over TLS</source>
+        <translation>POP3 over TLS</translation>
+    </message>
+    <message>
+        <source>SMTP</source>
+        <translation>SMTP</translation>
+    </message>
+    <message>
+        <source>SMTP over TLS</source>
+        <translation>SMTP over TLS</translation>
+    </message>
+    <message>
+        <source>STARTTLS</source>
+        <translation>STARTTLS</translation>
+    </message>
+    <message>
+        <source>Submission</source>
+        <translation>Submission</translation>
+    </message>
+    <message>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <source>Webmail</source>
+        <translation>网页邮件</translation>
     </message>
 </context>
 <context>

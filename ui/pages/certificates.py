@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -136,18 +136,24 @@ class AcmeDialog(QDialog):
 
 
 class CertificatesPage(SettingsPage):
-    title = "Certificates"
+    title = QT_TRANSLATE_NOOP("CertificatesPage", "Certificates")
     settings_keys = ("tls.*", "acme.*")
-    sections = (("Let's Encrypt (ACME)", ("acme.email", "acme.directory",
-                                          "acme.renew_before_days", "acme.check_interval",
-                                          "acme.http_port", "acme.ca_file")),
-                ("Certificate files (advanced)", ("tls.cert", "tls.key")))
-    labels = {"acme.email": "Contact e-mail", "acme.directory": "CA directory URL",
-              "acme.renew_before_days": "Renew days before expiry",
-              "acme.check_interval": "Check for renewal every",
-              "acme.http_port": "HTTP-01 challenge port",
-              "acme.ca_file": "Extra CA for the ACME server",
-              "tls.cert": "Certificate file", "tls.key": "Private key file"}
+    sections = (
+        (QT_TRANSLATE_NOOP("CertificatesPage", "Let's Encrypt (ACME)"),
+         ("acme.email", "acme.directory", "acme.renew_before_days", "acme.check_interval",
+          "acme.http_port", "acme.ca_file")),
+        (QT_TRANSLATE_NOOP("CertificatesPage", "Certificate files (advanced)"),
+         ("tls.cert", "tls.key")))
+    labels = {
+        "acme.email": QT_TRANSLATE_NOOP("CertificatesPage", "Contact e-mail"),
+        "acme.directory": QT_TRANSLATE_NOOP("CertificatesPage", "CA directory URL"),
+        "acme.renew_before_days": QT_TRANSLATE_NOOP("CertificatesPage",
+                                                    "Renew days before expiry"),
+        "acme.check_interval": QT_TRANSLATE_NOOP("CertificatesPage", "Check for renewal every"),
+        "acme.http_port": QT_TRANSLATE_NOOP("CertificatesPage", "HTTP-01 challenge port"),
+        "acme.ca_file": QT_TRANSLATE_NOOP("CertificatesPage", "Extra CA for the ACME server"),
+        "tls.cert": QT_TRANSLATE_NOOP("CertificatesPage", "Certificate file"),
+        "tls.key": QT_TRANSLATE_NOOP("CertificatesPage", "Private key file")}
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -255,7 +255,7 @@ class DashboardPage(Page):
         self.chart.set_hours(last_day(data.get("hours", [])))
         self.pause_button.setChecked(bool(status.get("paused")))
         self.pause_button.setText(self.tr("Resume &incoming") if status.get("paused")
-                                  else "&Pause incoming")
+                                  else self.tr("&Pause incoming"))
 
     def on_event(self, event: dict[str, Any]) -> None:
         if event.get("type", "").startswith(("message.", "queue", "service")) \

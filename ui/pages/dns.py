@@ -133,7 +133,7 @@ class DnsPage(Page):
             what.setToolTip(fix)
             self.table.setItem(row, 4, what)
             copy = QPushButton(self.tr("Copy"))
-            copy.setToolTip(f"Copy the {record['kind'].upper()} record")
+            copy.setToolTip(self.tr("Copy the {0} record").format(record["kind"].upper()))
             copy.clicked.connect(lambda _=False, r=record: self._copy(r))
             self.table.setCellWidget(row, 5, copy)
 

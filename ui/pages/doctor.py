@@ -44,10 +44,11 @@ def _tr(text: str) -> str:
 
 
 class DoctorPage(SettingsPage):
-    title = "Diagnostics"
+    title = QT_TRANSLATE_NOOP("DoctorPage", "Diagnostics")
     settings_keys = ("doctor.*",)
-    sections = (("Outbound test", ("doctor.probe_domain",)),)
-    labels = {"doctor.probe_domain": "Try port 25 to the mail server of"}
+    sections = ((QT_TRANSLATE_NOOP("DoctorPage", "Outbound test"), ("doctor.probe_domain",)),)
+    labels = {"doctor.probe_domain": QT_TRANSLATE_NOOP("DoctorPage",
+                                                       "Try port 25 to the mail server of")}
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QDate, QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QDate, QTimer
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -41,7 +41,7 @@ COL_FIELD, COL_HEADER, COL_OPERATOR, COL_VALUE, COL_ACTION, COL_TARGET = range(6
 
 
 class FiltersPage(Page):
-    title = "Filters"
+    title = QT_TRANSLATE_NOOP("FiltersPage", "Filters")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
@@ -25,7 +26,7 @@ __all__ = ["ImportPage"]
 
 
 class ImportPage(Page):
-    title = "Import"
+    title = QT_TRANSLATE_NOOP("ImportPage", "Import")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

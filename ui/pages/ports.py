@@ -87,7 +87,7 @@ class CommandsDialog(QDialog):
 
 
 class PortsPage(Page):
-    title = "Ports & services"
+    title = QT_TRANSLATE_NOOP("PortsPage", "Ports & services")
     settings_keys = (*(f"{n}.{k}" for n, _, _ in SERVICES for k in ("enabled", "port")),
                      "listen")
 

@@ -72,7 +72,8 @@ class RelayPage(Page):
     def _guess(self, data: dict[str, Any]) -> None:
         self.gateways = data["gateways"]
         self.guessed = data["networks"]
-        self.lan_button.setToolTip("Add " + (", ".join(self.guessed) or "no LAN found"))
+        self.lan_button.setToolTip(self.tr("Add {0}").format(", ".join(self.guessed))
+                                   if self.guessed else self.tr("No LAN found"))
 
     def _fill(self, shown: dict[str, Any]) -> None:
         self.original = list(shown["networks"])

@@ -55,18 +55,19 @@ def key_label(key: str) -> str:
 def human_duration(seconds: int) -> str:
     if seconds <= 0:
         return ""
+    translate = QCoreApplication.translate
     for size, one, many in (
-        (86400, "day", "days"),
-        (3600, "hour", "hours"),
-        (60, "minute", "minutes"),
+        (86400, translate("SettingsForm", "{0} day"), translate("SettingsForm", "{0} days")),
+        (3600, translate("SettingsForm", "{0} hour"), translate("SettingsForm", "{0} hours")),
+        (60, translate("SettingsForm", "{0} minute"), translate("SettingsForm", "{0} minutes")),
     ):
         if seconds >= size and seconds % size == 0:
             n = seconds // size
-            return f"{n} {one if n == 1 else many}"
+            return (one if n == 1 else many).format(n)
     if seconds >= 3600:
-        return f"{seconds / 3600:.1f} hours"
+        return translate("SettingsForm", "{0} hours").format(f"{seconds / 3600:.1f}")
     if seconds >= 60:
-        return f"{seconds / 60:.1f} minutes"
+        return translate("SettingsForm", "{0} minutes").format(f"{seconds / 60:.1f}")
     return ""
 
 

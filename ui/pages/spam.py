@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -22,36 +23,47 @@ GOOD, BAD, QUIET = "#2e9d4f", "#d0312d", "#8a8a8a"
 
 
 class SpamPage(SettingsPage):
-    title = "Spam & virus"
+    title = QT_TRANSLATE_NOOP("SpamPage", "Spam & virus")
     settings_keys = ("spam.*", "virus.*")
-    intro = ("Mail from outside is scored for spam: sender checks (SPF, DKIM, DMARC), DNS "
-             "blocklists, the sender's name and address, and rspamd when it is installed. From "
-             "the junk score on, mail is marked as spam and filed into the Junk folder; from the "
-             "reject score on, it is refused. Viruses (with ClamAV) and the attachment types "
-             "below are refused for all mail.")
+    intro = QT_TRANSLATE_NOOP(
+        "SpamPage",
+        "Mail from outside is scored for spam: sender checks (SPF, DKIM, DMARC), DNS "
+        "blocklists, the sender's name and address, and rspamd when it is installed. From "
+        "the junk score on, mail is marked as spam and filed into the Junk folder; from the "
+        "reject score on, it is refused. Viruses (with ClamAV) and the attachment types "
+        "below are refused for all mail.")
     sections = (
-        ("Spam scores", ("spam.enabled", "spam.junk_score", "spam.reject_score")),
-        ("DNS blocklists", ("spam.dnsbl",)),
-        ("rspamd", ("spam.rspamd_url", "spam.rspamd_controller_url", "spam.rspamd_password",
-                    "spam.rspamd_timeout")),
-        ("Viruses (ClamAV)", ("virus.enabled", "virus.clamd", "virus.on_error",
-                              "virus.max_scan_size", "virus.timeout")),
-        ("Attachments", ("virus.blocked_extensions",)),
+        (QT_TRANSLATE_NOOP("SpamPage", "Spam scores"),
+         ("spam.enabled", "spam.junk_score", "spam.reject_score")),
+        (QT_TRANSLATE_NOOP("SpamPage", "DNS blocklists"), ("spam.dnsbl",)),
+        (QT_TRANSLATE_NOOP("SpamPage", "rspamd"),
+         ("spam.rspamd_url", "spam.rspamd_controller_url", "spam.rspamd_password",
+          "spam.rspamd_timeout")),
+        (QT_TRANSLATE_NOOP("SpamPage", "Viruses (ClamAV)"),
+         ("virus.enabled", "virus.clamd", "virus.on_error", "virus.max_scan_size",
+          "virus.timeout")),
+        (QT_TRANSLATE_NOOP("SpamPage", "Attachments"), ("virus.blocked_extensions",)),
     )
     labels = {
-        "spam.enabled": "Score mail from outside for spam",
-        "spam.junk_score": "Junk from score", "spam.reject_score": "Refuse from score",
-        "spam.dnsbl": "Blocklists", "spam.rspamd_url": "Scanner address",
-        "spam.rspamd_controller_url": "Controller address",
-        "spam.rspamd_password": "Controller password", "spam.rspamd_timeout": "Time-out",
-        "virus.enabled": "Scan every message for viruses", "virus.clamd": "clamd address",
-        "virus.on_error": "When clamd cannot be reached", "virus.max_scan_size":
-        "Largest message scanned", "virus.timeout": "Time-out",
-        "virus.blocked_extensions": "Refused file types",
+        "spam.enabled": QT_TRANSLATE_NOOP("SpamPage", "Score mail from outside for spam"),
+        "spam.junk_score": QT_TRANSLATE_NOOP("SpamPage", "Junk from score"),
+        "spam.reject_score": QT_TRANSLATE_NOOP("SpamPage", "Refuse from score"),
+        "spam.dnsbl": QT_TRANSLATE_NOOP("SpamPage", "Blocklists"),
+        "spam.rspamd_url": QT_TRANSLATE_NOOP("SpamPage", "Scanner address"),
+        "spam.rspamd_controller_url": QT_TRANSLATE_NOOP("SpamPage", "Controller address"),
+        "spam.rspamd_password": QT_TRANSLATE_NOOP("SpamPage", "Controller password"),
+        "spam.rspamd_timeout": QT_TRANSLATE_NOOP("SpamPage", "Time-out"),
+        "virus.enabled": QT_TRANSLATE_NOOP("SpamPage", "Scan every message for viruses"),
+        "virus.clamd": QT_TRANSLATE_NOOP("SpamPage", "clamd address"),
+        "virus.on_error": QT_TRANSLATE_NOOP("SpamPage", "When clamd cannot be reached"),
+        "virus.max_scan_size": QT_TRANSLATE_NOOP("SpamPage", "Largest message scanned"),
+        "virus.timeout": QT_TRANSLATE_NOOP("SpamPage", "Time-out"),
+        "virus.blocked_extensions": QT_TRANSLATE_NOOP("SpamPage", "Refused file types"),
     }
     choice_words = {"virus.on_error": {
-        "defer": "Keep mail waiting (451: the sender tries again later)",
-        "accept": "Accept mail unscanned"}}
+        "defer": QT_TRANSLATE_NOOP("SpamPage",
+                                   "Keep mail waiting (451: the sender tries again later)"),
+        "accept": QT_TRANSLATE_NOOP("SpamPage", "Accept mail unscanned")}}
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

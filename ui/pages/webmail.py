@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -22,7 +22,7 @@ __all__ = ["WebmailPage"]
 
 
 class WebmailPage(Page):
-    title = "Webmail"
+    title = QT_TRANSLATE_NOOP("WebmailPage", "Webmail")
     settings_keys = ("webmail.*",)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import struct
 import tarfile
 import threading
@@ -117,6 +118,22 @@ class _Pump:
         self.thread.join()
 
 
+class _Counted:
+    """Write-only, with the ``tell`` tarfile asks for."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.position = 0
+
+    def write(self, data: bytes) -> int:
+        self.out.write(data)
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+
 @contextlib.contextmanager
 def open_writer(out: BinaryIO, recipient: str = "", level: int = 3) -> Iterator[tarfile.TarFile]:
     """A streaming tar writer whose bytes go through zstd (and age) into ``out``."""
@@ -137,8 +154,10 @@ def open_writer(out: BinaryIO, recipient: str = "", level: int = 3) -> Iterator[
     # file, where a frame checksum would only say "somewhere in the archive".
     cctx = zstandard.ZstdCompressor(level=level, threads=-1, write_checksum=False)
     zout = cctx.stream_writer(sink, closefd=False)
-    tar = tarfile.open(fileobj=zout, mode="w|",  # noqa: SIM115 - closed in finally
-                       format=tarfile.PAX_FORMAT, bufsize=_CHUNK)
+    # Mode "w" on a counting writer, not the stream mode "w|": tarfile's stream
+    # buffer grows by concatenation and costs more than zstd does.
+    tar = tarfile.TarFile(fileobj=_Counted(zout), mode="w",  # type: ignore[arg-type]
+                          format=tarfile.PAX_FORMAT, copybufsize=_CHUNK)
     ok = False
     try:
         yield tar
@@ -187,6 +206,68 @@ class Counting:
         self.fh.close()
 
 
+class _Prefetch:
+    """Decompresses ahead in a thread (zstd lets go of the GIL), so that unpacking,
+    hashing and writing files overlap with it."""
+
+    _END = b""
+
+    def __init__(self, source: Any, chunk: int = _CHUNK, depth: int = 8) -> None:
+        self.source = source
+        self.queue: queue.Queue[bytes | BaseException] = queue.Queue(depth)
+        self.buf = b""
+        self.pos = 0
+        self.done = False
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(chunk,), daemon=True,
+                                       name="mailroom-unzstd")
+        self.thread.start()
+
+    def _put(self, item: bytes | BaseException) -> bool:
+        while not self.closed.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, chunk: int) -> None:
+        try:
+            while data := self.source.read(chunk):
+                if not self._put(data):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised in the reader's thread
+            self._put(exc)
+            return
+        self._put(self._END)
+
+    def read(self, size: int = -1) -> bytes:
+        out = []
+        want = size if size >= 0 else 1 << 62
+        while want > 0:
+            if self.pos >= len(self.buf):
+                if self.done:
+                    break
+                item = self.queue.get()
+                if isinstance(item, BaseException):
+                    self.done = True
+                    raise item
+                if item == self._END:
+                    self.done = True
+                    break
+                self.buf, self.pos = item, 0
+            piece = self.buf[self.pos:self.pos + want]
+            self.pos += len(piece)
+            want -= len(piece)
+            out.append(piece)
+        return b"".join(out)
+
+    def close(self) -> None:
+        self.closed.set()
+        self.thread.join()
+
+
 @contextlib.contextmanager
 def open_reader(path: Path, identity: str = "",
                 counter: Counting | None = None) -> Iterator[tarfile.TarFile]:
@@ -212,11 +293,16 @@ def open_reader(path: Path, identity: str = "",
             fh.seek(0)
         zin = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=True,
                                                         closefd=False)
-        tar = tarfile.open(fileobj=zin, mode="r|", bufsize=_CHUNK)  # noqa: SIM115
+        ahead = _Prefetch(zin)
         try:
-            yield tar
+            # A small stream buffer: tarfile copies what is left of it on every read.
+            tar = tarfile.open(fileobj=ahead, mode="r|", bufsize=64 * 1024)  # noqa: SIM115
+            try:
+                yield tar
+            finally:
+                tar.close()
         finally:
-            tar.close()
+            ahead.close()
     except BaseException as exc:
         failure = exc
     finally:

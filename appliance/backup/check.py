@@ -75,6 +75,7 @@ def _extract(archive: Path, identity: str, target: Path, report: Report,
     written: dict[str, str] = {}
     manifest: dict[str, Any] | None = None
     trailer = read_trailer(archive)
+    made: set[Path] = set()
     total = archive.stat().st_size
     current = ""
     last = 0.0
@@ -98,7 +99,9 @@ def _extract(archive: Path, identity: str, target: Path, report: Report,
                                        "problem": "not a data file of a Mailroom backup"})
                     continue
                 dest = target / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
+                if dest.parent not in made:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(dest.parent)
                 sha = hashlib.sha256()
                 src = tar.extractfile(member)
                 assert src is not None

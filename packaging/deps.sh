@@ -33,6 +33,8 @@ if [[ $what == test ]]; then
   command -v node >/dev/null || pkgs+=(nodejs)
   # The firewall tests run the real nft inside a network namespace of their own.
   pkgs+=(nftables iproute2)
+  # Backups are restorable by hand: a test unpacks one with zstd and tar.
+  pkgs+=(zstd)
   # Webmail: Roundcube with the web stack Mailroom runs itself (php-fpm first, or apt
   # takes Apache's PHP module for Roundcube's "php"), and the browser of its end-to-end test.
   pkgs+=(php-fpm nginx-light roundcube-core roundcube-sqlite3 roundcube-plugins chromium)

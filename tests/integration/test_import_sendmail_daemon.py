@@ -10,18 +10,21 @@ from pathlib import Path
 import pytest
 
 from appliance.control.client import ControlClient
+from appliance.control.setup import initialize
 from appliance.home import Home
 from tests.support.daemon import Mailroom
 from tests.support.waiting import wait
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "sendmail"
 # The accounts the import needs here (each costs an argon2 hash); the rest are reported.
-USERS = ["std01", "lin", "localuser2", "localuser3"]
+USERS = ["bob", "std01", "lin", "localuser2", "localuser3"]
 OUTSIDER, SPAMMER = "127.0.0.9", "127.0.0.10"  # not in the relay networks
 
 
 @pytest.fixture
-def daemon(home: Mailroom) -> Iterator[Mailroom]:
+def daemon(tmp_path: Path) -> Iterator[Mailroom]:
+    home = Mailroom(tmp_path / "home")
+    initialize(Home(home.home), "mail.example.test", "example.test")  # in-process: quicker
     client = ControlClient(Home(home.home))
     try:
         for user in USERS:

@@ -119,7 +119,8 @@ async def backup_key(ops: Operations, replace: bool = False) -> dict[str, Any]:
     current = ops.state.get_setting("backup.recipient")
     if current and not replace:
         raise StateError("backups are already encrypted to a key; making a new one means "
-                         "keeping both (old backups need the old key): use replace",
+                         "keeping both (old backups need the old key): mailroom backup key "
+                         "--replace",
                          "replace")
     identity, recipient = make_identity()
     await ops.settings_set("backup.recipient", recipient)  # a running daemon takes it now

@@ -10,7 +10,9 @@ from __future__ import annotations
 import email
 import imaplib
 import json
+import os
 import re
+import signal
 import smtplib
 import threading
 from pathlib import Path
@@ -175,5 +177,24 @@ def test_schedule_runs_at_start_and_failures_warn(tmp_path: Path) -> None:
         r = m.cli("backup", "verify", str(archive), check=False)
         assert r.returncode == 1 and "encrypted" in r.stderr
         m.cli("backup", "verify", str(archive), "--identity", str(tmp_path / "key.txt"))
+
+        # Over the live data directory: the daemon stops, the old directory is kept aside,
+        # the restored one is started on the same ports.
+        m.cli("account", "del", "alice@example.test")
+        out = m.cli("backup", "restore", str(archive), "--replace", "--identity",
+                    str(tmp_path / "key.txt"))
+        assert "started" in out.stdout and "to go back" in out.stdout
+        assert m.proc is not None and m.proc.wait(30) == 0
+        aside = [p for p in tmp_path.iterdir() if p.name.startswith("home.before-restore-")]
+        assert len(aside) == 1 and (aside[0] / "mailroom.db").is_file()
+        pid = int((m.home / "run" / "mailroom.pid").read_text())
+        try:
+            accounts = json.loads(m.cli("account", "list", "--json").stdout)
+            assert "alice@example.test" in {a["address"] for a in accounts}
+            assert json.loads((m.home / "run" / "control.json").read_text())["pid"] == pid
+        finally:
+            os.kill(pid, signal.SIGTERM)
+            wait(lambda: not (m.home / "run" / "mailroom.pid").exists(), 30,
+                 what="the restored daemon to stop")
     finally:
         m.stop()

@@ -42,18 +42,26 @@ def test_search_sort_multiselect_and_log_lines(gui: Gui) -> None:
     page.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)
     assert page.view.row(0)["id"] == big
 
-    # Two selected, held together, released together.
+    # Two selected, held together, released together (once the first attempt is over:
+    # a message being tried goes back to deferred when the attempt ends).
     def queue_of(qid: str) -> str:
         return next(e["queue"] for e in c.call("queue.list") if e["id"] == qid)
+
+    def entry(qid: str) -> dict:  # type: ignore[type-arg]
+        return next(e for e in c.call("queue.list") if e["id"] == qid)
+
+    wait(lambda: all(entry(q)["attempts"] >= 1 and entry(q)["queue"] == "deferred"
+                     for q in ids), 30)
+    wait(lambda: page.idle)
 
     assert page.select(small, third)
     assert set(page.selected_ids()) == {small, third}
     page.buttons["hold"].click()
-    wait(lambda: queue_of(small) == queue_of(third) == "hold")
+    wait(lambda: queue_of(small) == queue_of(third) == "hold", 30)
     assert queue_of(big) != "hold"
     wait(lambda: page.idle and page.select(small, third) and page.buttons["release"].isEnabled())
     page.buttons["release"].click()
-    wait(lambda: queue_of(small) == queue_of(third) == "deferred")
+    wait(lambda: queue_of(small) == queue_of(third) == "deferred", 30)
 
     # The selected message's own log lines, beside it.
     wait(lambda: page.idle and page.select(big))

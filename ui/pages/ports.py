@@ -117,7 +117,9 @@ class PortsPage(Page):
             text = QLabel(label)  # no mnemonic: SMTP/SMTPS, POP3/POP3S... would share letters
             text.setBuddy(check)
             now = QLabel("–")
+            now.setWordWrap(True)  # "running on 127.0.0.1, ::1" must not widen the window
             fw = QLabel("–")
+            fw.setWordWrap(True)
             fw.setAccessibleName(self.tr("%s in the firewall") % label)
             opener = QPushButton(self.tr("Open"))
             opener.setToolTip(self.tr("Let %s in through the firewall (shows the commands "

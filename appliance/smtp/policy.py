@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from appliance.addresses import Address, AddressError, parse_path
 from appliance.aliases import Directory, expand
-from appliance.state.access import AccessRule
+from appliance.state.access import AccessIndex, AccessRule
 from appliance.state.relay import RelayEntry, normalize_relay
 
 __all__ = [
@@ -272,8 +272,9 @@ def access_match(rules: Iterable[AccessRule], *, ip: str | None = None,
     A client: the longest network holding the address. A sender, as
     sendmail looks it up: the whole address, then ``user@``, then its domain
     and each parent domain (``From:outside.test`` also covers
-    ``mx.outside.test``).
+    ``mx.outside.test``). ``rules``: a list, or an ``AccessIndex`` built once.
     """
+    index = rules if isinstance(rules, AccessIndex) else AccessIndex(list(rules))
     if ip is not None:
         try:
             addr = ipaddress.ip_address(ip.split("%", 1)[0])
@@ -281,23 +282,14 @@ def access_match(rules: Iterable[AccessRule], *, ip: str | None = None,
             return None
         if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
             addr = addr.ipv4_mapped
-        best: tuple[int, AccessRule] | None = None
-        for rule in rules:
-            if rule.kind != "client":
-                continue
-            net = ipaddress.ip_network(rule.key, strict=False)
-            if addr.version == net.version and addr in net and (
-                    best is None or net.prefixlen > best[0]):
-                best = (net.prefixlen, rule)
-        return best[1] if best else None
+        return index.client(addr)
     if not sender:
         return None
-    by_key = {r.key: r for r in rules if r.kind == "sender"}
     local, _, domain = sender.lower().rpartition("@")
     labels = domain.split(".")
     for key in [sender.lower(), f"{local}@", *(".".join(labels[i:]) for i in range(len(labels)))]:
-        if key in by_key:
-            return by_key[key]
+        if key in index.senders:
+            return index.senders[key]
     return None
 
 

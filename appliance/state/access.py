@@ -12,14 +12,14 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from appliance.addresses import is_valid_domain, normalize_domain
 
-__all__ = ["AccessRule", "AccessError", "CachedRules", "ACTIONS", "KINDS", "parse_rule",
-           "parse_reply"]
+__all__ = ["AccessRule", "AccessError", "AccessIndex", "CachedRules", "ACTIONS", "KINDS",
+           "parse_rule", "parse_reply"]
 
 KINDS = ("client", "sender")
 ACTIONS = ("reject", "discard", "ok", "error")
@@ -94,6 +94,40 @@ def parse_rule(kind: str, key: str, action: str, reply: str = "", note: str = ""
     return AccessRule(kind, normal, action, reply if action == "error" else "", note.strip())
 
 
+class AccessIndex:
+    """Rules arranged for lookups: networks by prefix length, senders by key.
+
+    A client lookup costs one set probe per distinct prefix length, a sender
+    one dict probe per candidate key, however long the list is (imported
+    block lists run to thousands of lines).
+    """
+
+    def __init__(self, rules: list[AccessRule]) -> None:
+        self.rules = rules
+        self.senders = {r.key: r for r in rules if r.kind == "sender"}
+        by_len: dict[tuple[int, int], dict[int, AccessRule]] = {}
+        for r in rules:
+            if r.kind == "client":
+                net = ipaddress.ip_network(r.key, strict=False)
+                by_len.setdefault((net.version, net.prefixlen), {})[
+                    int(net.network_address)] = r
+        # Longest prefix first: the most specific network wins.
+        self.networks = sorted(by_len.items(), key=lambda item: -item[0][1])
+
+    def __iter__(self) -> Iterator[AccessRule]:
+        return iter(self.rules)
+
+    def client(self, addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> AccessRule | None:
+        bits = 32 if addr.version == 4 else 128
+        value = int(addr)
+        for (version, prefix), table in self.networks:
+            if version == addr.version:
+                found = table.get(value >> (bits - prefix) << (bits - prefix) if prefix else 0)
+                if found is not None:
+                    return found
+        return None
+
+
 class CachedRules:
     """The rules for the mail path: ``load()`` at most once per ``ttl`` seconds.
 
@@ -105,10 +139,10 @@ class CachedRules:
         self._load = load
         self._ttl = ttl
         self._at = -ttl
-        self._rules: list[AccessRule] = []
+        self._rules = AccessIndex([])
 
-    def __call__(self) -> list[AccessRule]:
+    def __call__(self) -> AccessIndex:
         now = time.monotonic()
         if now - self._at >= self._ttl:
-            self._rules, self._at = self._load(), now
+            self._rules, self._at = AccessIndex(self._load()), now
         return self._rules

@@ -69,3 +69,20 @@ def test_access_check_replies() -> None:
     assert access_check(RULES, sender="bulk@x.test") == ("discard", "")
     assert access_check(RULES, ip="203.0.113.5") == ("ok", "")
     assert access_check(RULES, ip="192.0.2.1") is None
+
+
+def test_an_index_of_many_rules_finds_the_longest_network() -> None:
+    from appliance.state.access import AccessIndex
+
+    rules = [AccessRule("client", f"10.{i // 256}.{i % 256}.0/24", "reject") for i in range(600)]
+    rules += [AccessRule("client", "10.0.0.0/8", "ok"), AccessRule("client", "10.0.7.7/32", "ok"),
+              AccessRule("client", "2001:db8:1::/48", "discard"),
+              AccessRule("client", "::/0", "reject")]
+    index = AccessIndex(rules)
+    assert access_match(index, ip="10.0.7.8").key == "10.0.7.0/24"  # type: ignore[union-attr]
+    assert access_match(index, ip="10.0.7.7").key == "10.0.7.7/32"  # type: ignore[union-attr]
+    assert access_match(index, ip="10.9.9.9").key == "10.0.0.0/8"  # type: ignore[union-attr]
+    assert access_match(index, ip="2001:db8:1:5::1").action == "discard"  # type: ignore[union-attr]
+    assert access_match(index, ip="2001:db9::1").key == "::/0"  # type: ignore[union-attr]
+    assert access_match(index, ip="192.0.2.1") is None
+    assert len(list(index)) == len(rules)

@@ -285,3 +285,36 @@ def test_chinese_is_loaded_from_the_locale_or_the_menu_choice(
         assert QCoreApplication.translate("QueuePage", "Mail queue") == "Mail queue"
     finally:
         i18n.install(qapp, "en")
+
+
+def test_the_language_menu_remembers_the_choice(tmp_path: Path, qtbot: object,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtCore import QSettings
+
+    from ui.context import AppContext
+    from ui.secrets import SecretStore
+    from ui.window import MainWindow
+
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope,
+                      str(tmp_path / "settings"))
+    told: list[str] = []
+    monkeypatch.setattr(i18n.QMessageBox, "information",
+                        lambda parent, title, text: told.append(text))
+    ctx = AppContext(Home(tmp_path / "home"),
+                     secrets=SecretStore(tmp_path / "s.json", use_keyring=False))
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    try:
+        menu = next(a.menu() for a in window.menuBar().actions()
+                    if a.text().replace("&", "") == "Language")
+        choices = {a.text(): a for a in menu.actions()}
+        assert set(choices) == {"English", "中文"}
+        assert choices["English"].isChecked()  # the locale here is not Chinese
+        choices["中文"].trigger()
+        assert i18n.chosen_language() == "zh_CN"
+        assert told and "中文" in told[0]  # shown from the next start
+        choices["English"].trigger()
+        assert i18n.chosen_language() == "en"
+    finally:
+        window.close()
+        ctx.shutdown()

@@ -48,9 +48,22 @@ sudo=""
 [[ $(id -u) == 0 ]] || sudo="sudo"
 echo "installing: ${missing[*]}"
 $sudo apt-get update -qq
+# Packages such as nginx, php-fpm, rspamd and clamav start their daemons when
+# installed; on a machine without systemd (a container, a chroot) nothing would
+# switch them off again, and nginx would hold port 80. A policy-rc.d that says
+# "no" for the length of the install keeps every service down; an admin's own
+# policy-rc.d is left alone.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [[ ! -e $policy ]]; then
+  own_policy=$policy
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$own_policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The install starts Debian's own rspamd, clamd and freshclam (a 200 MB signature
-# download); the tests run private ones, so those just installed are switched off.
+# The install enables Debian's own rspamd, clamd and freshclam (a 200 MB signature
+# download) for the next boot; the tests run private ones, so those are switched off.
 if [[ " ${missing[*]} " == *" clamav-daemon "* ]] && [[ -d /run/systemd/system ]]; then
   $sudo systemctl disable --now clamav-freshclam clamav-daemon rspamd >/dev/null 2>&1 || true
 fi

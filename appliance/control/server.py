@@ -106,8 +106,7 @@ class ControlServer:
             return web.json_response(
                 {"ok": False, "error": {"message": f"internal error: {exc}"}}, status=500
             )
-        if not name.startswith(("status", "ping", "logs.", "queue.list", "queue.show")) and \
-                not name.endswith((".list", ".show", ".get")):
+        if not _read_only(name):
             log.info("admin: %s %s", name, _redact(args))
         return web.json_response({"ok": True, "result": result})
 
@@ -162,6 +161,18 @@ class ControlServer:
             os.unlink(self.home.run / "control.json")
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+# Operations that only look: not admin actions, so not in the mail log (the console asks
+# several of them every few seconds).
+_LOOKS = ("status", "ping", "logs.", "queue.list", "queue.show", "setup.defaults", "setup.check",
+          "settings.schema", "settings.check", "dns.records", "dns.status", "dns.check",
+          "firewall.status", "firewall.plan", "filter.check", "filter.rules.preview",
+          "import.sendmail.plan", "doctor.run", "virus.test", "backup.job", "backup.verify")
+
+
+def _read_only(name: str) -> bool:
+    return name.startswith(_LOOKS) or name.endswith((".list", ".show", ".get", ".status"))
 
 
 def _redact(args: dict[str, Any]) -> str:

@@ -80,6 +80,14 @@ def walk(window: MainWindow, qtbot: object) -> dict[str, list[str]]:
                           f"in a {WINDOW_SIZE[0]}×{WINDOW_SIZE[1]} window")
         if issues:
             found[key] = issues
+    # The page list: each page's name whole in the navigation column.
+    room = window.nav.viewport().width()
+    fm = window.nav.fontMetrics()
+    for i in range(window.nav.count()):
+        text = window.nav.item(i).text()
+        if fm.horizontalAdvance(text) + 8 > room:
+            found.setdefault("navigation", []).append(
+                f"{text!r} needs {fm.horizontalAdvance(text) + 8} px, has {room}")
     return found
 
 

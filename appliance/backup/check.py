@@ -13,6 +13,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -80,6 +81,7 @@ def _extract(archive: Path, identity: str, target: Path, report: Report,
     current = ""
     last = 0.0
     counter = Counting(open(archive, "rb"))  # noqa: SIM115 - open_reader closes it
+    hasher = ThreadPoolExecutor(1, thread_name_prefix="mailroom-sha256")
     try:
         with open_reader(archive, identity, counter) as tar:
             for member in tar:
@@ -106,9 +108,15 @@ def _extract(archive: Path, identity: str, target: Path, report: Report,
                 src = tar.extractfile(member)
                 assert src is not None
                 with open(dest, "wb") as out:
+                    pending = None
                     while chunk := src.read(_CHUNK):
-                        sha.update(chunk)
+                        # Hashing beside writing: both let go of the GIL.
+                        if pending is not None:
+                            pending.result()
+                        pending = hasher.submit(sha.update, chunk)
                         out.write(chunk)
+                    if pending is not None:
+                        pending.result()
                         if progress is not None and time.monotonic() - last > 0.2:
                             last = time.monotonic()
                             # The data's size is in the manifest, at the end: progress
@@ -119,11 +127,13 @@ def _extract(archive: Path, identity: str, target: Path, report: Report,
                 written[str(rel)] = sha.hexdigest()
     except (ArchiveError, tarfile.TarError, zstandard.ZstdError, OSError, EOFError,
             ValueError) as exc:
+        hasher.shutdown()
         where = current.removeprefix("data/")
         problem = (f"the archive is damaged {f'at {where}' if where else 'before the first file'}"
                    f": {exc}")
         failed, cut_in = True, where  # the file being read when it broke is suspect
     else:
+        hasher.shutdown()
         # tarfile takes a damaged header after the first for the end of the archive.
         where = current.removeprefix("data/")
         problem = f"the archive is damaged after {where or 'its start'}"

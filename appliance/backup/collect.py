@@ -23,6 +23,7 @@ import stat
 import tarfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -106,18 +107,34 @@ def plan(root: Path, exclude: Path | None = None) -> tuple[list[Path], list[Path
 
 
 class _Hashing:
-    """Reads a file object, hashing and counting what passes (tarfile pulls from it)."""
+    """Reads a file object, hashing and counting what passes (tarfile pulls from it).
 
-    def __init__(self, fh: BinaryIO, on_bytes: Callable[[int], None]) -> None:
+    The hash runs in a thread of its own while the chunk goes on to zstd (both let
+    go of the GIL), one chunk behind: the two overlap instead of taking turns.
+    """
+
+    def __init__(self, fh: BinaryIO, on_bytes: Callable[[int], None],
+                 hasher: ThreadPoolExecutor) -> None:
         self.fh = fh
         self.sha = hashlib.sha256()
         self.on_bytes = on_bytes
+        self.hasher = hasher
+        self.pending: Future[None] | None = None
 
     def read(self, size: int = -1) -> bytes:
         data = self.fh.read(size)
-        self.sha.update(data)
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.hasher.submit(self.sha.update, data) if len(data) > 65536 else None
+        if self.pending is None:
+            self.sha.update(data)
         self.on_bytes(len(data))
         return data
+
+    def hexdigest(self) -> str:
+        if self.pending is not None:
+            self.pending.result()
+        return self.sha.hexdigest()
 
 
 class Collector:
@@ -133,6 +150,7 @@ class Collector:
         self.missing: list[str] = []  # gone before they could be copied (delivered, expunged)
         self._seen: set[tuple[str, str]] = set()
         self._last_report = 0.0
+        self.hasher = ThreadPoolExecutor(1, thread_name_prefix="mailroom-sha256")
 
     def _tick(self, n: int, rel: str) -> None:
         self.done += n
@@ -150,11 +168,14 @@ class Collector:
             except FileNotFoundError:
                 continue  # a folder deleted meanwhile
             self.tar.addfile(info)
-        for rel in files:
-            if is_sqlite_name(rel.name):
-                self._copy_sqlite(rel)
-            else:
-                self._copy_file(rel)
+        try:
+            for rel in files:
+                if is_sqlite_name(rel.name):
+                    self._copy_sqlite(rel)
+                else:
+                    self._copy_file(rel)
+        finally:
+            self.hasher.shutdown()
         if self.progress is not None:
             self.progress(self.done, max(self.total, self.done), "")
 
@@ -206,12 +227,12 @@ class Collector:
         info.mtime = int(st.st_mtime)
         info.mode = stat.S_IMODE(st.st_mode)
         shown = rel.as_posix()
-        reader = _Hashing(fh, lambda n: self._tick(n, shown))
+        reader = _Hashing(fh, lambda n: self._tick(n, shown), self.hasher)
         # Files never change in place here (Maildir and queue files are written
         # once and renamed); the descriptor pins the inode even if it is renamed.
         self.tar.addfile(info, reader)  # type: ignore[arg-type]
         entry: dict[str, Any] = {"path": rel.as_posix(), "size": st.st_size,
-                                 "sha256": reader.sha.hexdigest(), "mtime": st.st_mtime,
+                                 "sha256": reader.hexdigest(), "mtime": st.st_mtime,
                                  "mode": info.mode}
         if is_sqlite_name(rel.name):
             entry["sqlite"] = True

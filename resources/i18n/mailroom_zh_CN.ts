@@ -409,8 +409,8 @@ Start it now? It keeps running (and mail keeps flowing) when you close this wind
         <translation>立即备份(&amp;N)</translation>
     </message>
     <message>
-        <source>&amp;Verify</source>
-        <translation>验证(&amp;V)</translation>
+        <source>Verif&amp;y</source>
+        <translation>验证(&amp;Y)</translation>
     </message>
     <message>
         <source>Unpack the selected backup into a scratch folder and check every file</source>
@@ -1269,8 +1269,12 @@ Start it now? It keeps running (and mail keeps flowing) when you close this wind
         <translation>文件夹或地址</translation>
     </message>
     <message>
-        <source>A&amp;dd rule</source>
-        <translation>添加规则(&amp;D)</translation>
+        <source>&amp;New rule</source>
+        <translation>新建规则(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Send an out-of-office re&amp;ply</source>
+        <translation>发送外出自动回复(&amp;P)</translation>
     </message>
     <message>
         <source>Re&amp;move rule</source>
@@ -1299,10 +1303,6 @@ Start it now? It keeps running (and mail keeps flowing) when you close this wind
     <message>
         <source>Ask the server whether this script can be saved</source>
         <translation>询问服务器此脚本能否保存</translation>
-    </message>
-    <message>
-        <source>&amp;Send an out-of-office reply</source>
-        <translation>发送外出自动回复(&amp;S)</translation>
     </message>
     <message>
         <source>F&amp;rom</source>
@@ -3696,8 +3696,8 @@ Go back, correct it and try again.</source>
         <translation>设置 Roundcube 并开始提供服务</translation>
     </message>
     <message>
-        <source>&amp;Disable webmail</source>
-        <translation>停用网页邮件(&amp;D)</translation>
+        <source>D&amp;isable webmail</source>
+        <translation>停用网页邮件(&amp;I)</translation>
     </message>
     <message>
         <source>Stop serving; the users&apos; settings are kept</source>

@@ -291,7 +291,7 @@ class BackupsPage(Page):
         actions.addWidget(self.progress, 1)
         self.now_button = QPushButton(self.tr("Back up &now"))
         self.now_button.clicked.connect(self.back_up_now)
-        self.verify_button = QPushButton(self.tr("&Verify"))
+        self.verify_button = QPushButton(self.tr("Verif&y"))
         self.verify_button.setToolTip(self.tr("Unpack the selected backup into a scratch "
                                               "folder and check every file"))
         self.verify_button.clicked.connect(lambda: self.verify_selected())

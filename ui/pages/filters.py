@@ -110,7 +110,7 @@ class FiltersPage(Page):
         self.table.verticalHeader().setVisible(False)
         column.addWidget(self.table, 2)
         row = QHBoxLayout()
-        self.add_button = QPushButton(self.tr("A&dd rule"))
+        self.add_button = QPushButton(self.tr("&New rule"))
         self.remove_button = QPushButton(self.tr("Re&move rule"))
         self.add_button.clicked.connect(lambda: self.add_rule())
         self.remove_button.clicked.connect(self.remove_rule)
@@ -159,7 +159,7 @@ class FiltersPage(Page):
     def _vacation_tab(self) -> QWidget:
         tab = QWidget()
         form = QFormLayout(tab)
-        self.vacation_on = QCheckBox(self.tr("&Send an out-of-office reply"))
+        self.vacation_on = QCheckBox(self.tr("Send an out-of-office re&ply"))
         form.addRow("", self.vacation_on)
         self.start_on = QCheckBox(self.tr("F&rom"))
         self.start = QDateEdit()

@@ -77,7 +77,7 @@ class WebmailPage(Page):
         self.enable_button = QPushButton(self.tr("&Enable webmail"))
         self.enable_button.setToolTip(self.tr("Configure Roundcube and start serving it"))
         self.enable_button.clicked.connect(self.enable)
-        self.disable_button = QPushButton(self.tr("&Disable webmail"))
+        self.disable_button = QPushButton(self.tr("D&isable webmail"))
         self.disable_button.setToolTip(self.tr("Stop serving; the users' settings are kept"))
         self.disable_button.clicked.connect(self.disable)
         buttons.addWidget(self.enable_button)

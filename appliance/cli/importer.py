@@ -43,6 +43,8 @@ def cmd_import(client: ControlClient, args: argparse.Namespace) -> int:
         return 0
     result = client.call("import.sendmail.apply", directory=directory, home_root=home_root)
     print(f"Applied {len(result['applied'])} change(s).")
+    for warning in result["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     for fail in result["failed"]:
         print(f"not applied: {fail['text']} [{fail['source']}]: {fail['error']}",
               file=sys.stderr)

@@ -75,17 +75,20 @@ async def import_sendmail_apply(ops: Operations, directory: str,
     plan = _plan(ops, directory, home_root)
     applied: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
+    warnings: list[str] = []
     for change in plan.changes:
         if change.op not in OPERATIONS:
             failed.append({"text": change.text, "source": change.source,
                            "error": f"this Mailroom has no {change.op} operation"})
             continue
         try:
-            await ops.call(change.op, dict(change.args))
+            result = await ops.call(change.op, dict(change.args))
         except StateError as exc:
             failed.append({"text": change.text, "source": change.source, "error": exc.message})
             continue
         applied.append({"text": change.text, "source": change.source})
+        if isinstance(result, dict):  # e.g. relay.add: a public network, a NAT gateway
+            warnings += [f"{change.source}: {w}" for w in result.get("warnings") or []]
     out = plan.as_dict()
-    out.update(applied=applied, failed=failed)
+    out.update(applied=applied, failed=failed, warnings=warnings)
     return out

@@ -212,3 +212,24 @@ def test_dns01_manual_fallback(daemon: Mailroom, pebble: Pebble, dns: DnsServer)
     # Not renewable unattended: the renewal says so instead of failing every hour.
     refused = m.cli("tls", "acme", "renew", check=False)
     assert refused.returncode == 1 and "--dns" in refused.stderr
+
+
+def test_import_with_chain_apart_ends_acme_renewal(daemon: Mailroom, pebble: Pebble,
+                                                   tmp_path_factory: pytest.TempPathFactory
+                                                   ) -> None:
+    """An ACME chain imported by hand (leaf and chain in two files) is checked, taken at once,
+    and renewed by hand from then on; a key of another certificate changes nothing."""
+    m = daemon
+    tmp = tmp_path_factory.mktemp("import")
+    pems = (m.home / "tls" / "cert.pem").read_text().split("-----END CERTIFICATE-----")
+    (tmp / "leaf.pem").write_text(pems[0] + "-----END CERTIFICATE-----\n")
+    (tmp / "chain.pem").write_text("-----END CERTIFICATE-----".join(pems[1:]))
+    (tmp / "key.pem").write_bytes((m.home / "tls" / "key.pem").read_bytes())
+    (tmp / "other-key.pem").write_bytes((m.home / "tls" / "key.pem.previous").read_bytes())
+    refused = m.cli("tls", "import", str(tmp / "leaf.pem"), str(tmp / "other-key.pem"),
+                    check=False)
+    assert refused.returncode == 1 and "key does not belong" in refused.stderr
+    out = m.cli("tls", "import", str(tmp / "leaf.pem"), str(tmp / "key.pem"), "--chain",
+                str(tmp / "chain.pem")).stdout
+    assert "chain 2:     CN=Pebble Intermediate" in out and "renewal:     by hand" in out
+    assert "did not come from ACME" in m.cli("tls", "acme", "status").stdout

@@ -86,9 +86,22 @@ def parse(text: str) -> list[Command]:
         if m:
             raise SieveError(m.group(2), int(m.group(1)))
         raise SieveError(error)
+    _check_last_command_ends(parser, text)
     commands: list[Command] = list(parser.result)
     _check_tree(commands, text)
     return commands
+
+
+def _check_last_command_ends(parser: Parser, text: str) -> None:
+    """sievelib lets the last command go without its ';' (RFC 5228 wants one, and
+    Pigeonhole would refuse the script after a move to Dovecot)."""
+    last = None
+    for kind, _ in parser.lexer.scan(text.encode("utf-8")):
+        if kind not in ("hash_comment", "bracket_comment"):
+            last = kind
+    if last not in (None, "semicolon", "right_cbracket"):
+        lines = text.rstrip().splitlines()
+        raise SieveError("missing ';' at the end of the last command", len(lines) or None)
 
 
 def check(text: str) -> None:

@@ -223,6 +223,9 @@ def test_check_refuses_with_the_line() -> None:
     with pytest.raises(SieveError) as info:
         check('if true {\n  fileinto "x";\n}\n')
     assert info.value.line == 2 and "fileinto" in info.value.message
+    with pytest.raises(SieveError, match="missing ';'") as info:
+        check('require "fileinto";\nfileinto "x"\n# the end\n')  # sievelib alone accepts it
+    assert info.value.line == 3
     with pytest.raises(SieveError, match="regex"):
         check('require ["fileinto", "regex"];\n')
     with pytest.raises(SieveError, match="reject"):

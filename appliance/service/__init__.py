@@ -220,8 +220,10 @@ class Daemon:
             policy=self._policy(), remote=self.remote, on_event=self._delivery_event,
         )
         self.operations = Operations(home, self.state, self)
-        # Backups: one job at a time (now, verify, restore) and the daily schedule.
-        self.backups = BackupJobs(home.root, lambda: self.settings,
+        # Backups: one job at a time (now, verify, restore) and the daily schedule. The
+        # settings as stored, not as last reloaded: a CLI change made without the daemon
+        # (while it was starting) still counts.
+        self.backups = BackupJobs(home.root, self.state.settings,
                                   on_event=lambda job: self.events.publish("backup", job))
         self.control = ControlServer(home, self.operations, self.events)
         self.tls_context: ssl.SSLContext | None = None

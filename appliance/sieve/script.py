@@ -156,8 +156,18 @@ def _required(commands: list[Command]) -> set[str]:
 
 
 def _check_tree(commands: list[Command], text: str) -> None:
+    seen_other = False
+    for command in commands:
+        if command.name != "require":
+            seen_other = True
+        elif seen_other:
+            raise SieveError('"require" must come before every other command',
+                             _line_of(text, "require"))
     for command in _walk(commands):
         if command.name == "require":
+            if command.parent is not None:
+                raise SieveError('"require" must come before every other command',
+                                 _line_of(text, "require"))
             wanted = command.arguments["capabilities"]
             for name in wanted if isinstance(wanted, list) else [wanted]:
                 ext = unquote(name)

@@ -180,10 +180,14 @@ async def tls_acme_issue(ops: Operations, names: list[str] | None = None, email:
     publish, then ``finish`` lets the CA check them and issues.
     """
     from appliance.acme import AcmeError, begin_dns, finish_dns, issue
+    from appliance.state.settings import SettingError, parse_setting
 
-    for key, value in (("acme.email", email), ("acme.directory", directory)):
-        if value:  # remembered: renewals and the GUI use them
-            ops.state.set_setting(key, value)
+    given = {k: v for k, v in (("acme.email", email), ("acme.directory", directory)) if v}
+    for key, value in given.items():
+        try:
+            parse_setting(key, value)
+        except SettingError as exc:
+            raise StateError(str(exc), key) from exc
     options = _options(ops, directory, email)
     loop = asyncio.get_running_loop()
     try:
@@ -191,15 +195,19 @@ async def tls_acme_issue(ops: Operations, names: list[str] | None = None, email:
             wanted = _names(ops, names)
             records = await loop.run_in_executor(None, begin_dns, ops.home.tls, wanted,
                                                  options)
-            return {"pending": True, "names": wanted, "records": records}
-        if finish:
+            result: dict[str, Any] = {"pending": True, "names": wanted, "records": records}
+        elif finish:
             issued = await loop.run_in_executor(None, finish_dns, ops.home.tls, options)
-            return await _apply_issued(ops, issued, "dns-01", options)
-        wanted = _names(ops, names)
-        issued = await loop.run_in_executor(None, issue, ops.home.tls, wanted, options)
+            result = await _apply_issued(ops, issued, "dns-01", options)
+        else:
+            wanted = _names(ops, names)
+            issued = await loop.run_in_executor(None, issue, ops.home.tls, wanted, options)
+            result = await _apply_issued(ops, issued, "http-01", options)
     except (AcmeError, OSError) as exc:
         raise StateError(str(exc), "acme") from exc
-    return await _apply_issued(ops, issued, "http-01", options)
+    for key, value in given.items():  # remembered once the CA took them: the GUI shows them
+        ops.state.set_setting(key, value)
+    return result
 
 
 @op("tls.acme.renew")

@@ -138,6 +138,7 @@ def test_issue_over_http01_hot_reload_keeps_open_sessions(daemon: Mailroom,
 
     status = m.cli("tls", "acme", "status").stdout
     assert "certificate for mail.example.test" in status and pebble.directory in status
+    assert "contact:      postmaster@example.test" in status  # kept once the CA took it
     assert "admin: tls.acme.issue" in m.log_text()
 
 

@@ -167,7 +167,7 @@ class AccountPage(_Page):
         self.again.setEchoMode(QLineEdit.EchoMode.Password)
         self.errors["address"] = _labelled(form, self.tr("&Address:"), self.address)
         self.errors["password"] = _labelled(form, self.tr("&Password:"), self.password)
-        self.errors["again"] = _labelled(form, self.tr("&Again:"), self.again)
+        self.errors["again"] = _labelled(form, self.tr("&Confirm password:"), self.again)
         self.accounts: list[str] = list((wizard.defaults.get("current") or {}).get("accounts")
                                         or [])
         if self.accounts:
@@ -357,7 +357,7 @@ class SmarthostPage(_Page):
         test_row = QHBoxLayout()
         self.recipient = QLineEdit()
         self.recipient.setPlaceholderText(self.tr("an address outside, e.g. you@provider.example"))
-        self.test_button = QPushButton(self.tr("&Test"))
+        self.test_button = QPushButton(self.tr("Send a t&est"))
         self.test_button.setToolTip(self.tr("Send a test message through the relay now"))
         test_row.addWidget(self.recipient, 1)
         test_row.addWidget(self.test_button)
@@ -480,7 +480,7 @@ class FinishPage(_Page):
         self.records.setReadOnly(True)
         self.records.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)  # zone-file lines
         monospace(self.records)
-        self.copy = QPushButton(self.tr("&Copy records"))
+        self.copy = QPushButton(self.tr("Co&py records"))
         self.copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(
             self.records.toPlainText()))
         for w in (self.records_label, self.records, self.copy):

@@ -59,8 +59,8 @@
         <translation>密码(&amp;P):</translation>
     </message>
     <message>
-        <source>&amp;Again:</source>
-        <translation>再输入一次(&amp;A):</translation>
+        <source>&amp;Confirm password:</source>
+        <translation>确认密码(&amp;C):</translation>
     </message>
     <message>
         <source>empty: keep the current password</source>
@@ -1400,8 +1400,8 @@ Start it now? It keeps running (and mail keeps flowing) when you close this wind
         <translation>请在你的 DNS 服务商处发布这些 DNS 记录：</translation>
     </message>
     <message>
-        <source>&amp;Copy records</source>
-        <translation>复制记录(&amp;C)</translation>
+        <source>Co&amp;py records</source>
+        <translation>复制记录(&amp;P)</translation>
     </message>
     <message>
         <source>{problem}
@@ -3268,8 +3268,8 @@ Go back, correct it and try again.</source>
         <translation>外部地址，例如 you@provider.example</translation>
     </message>
     <message>
-        <source>&amp;Test</source>
-        <translation>测试(&amp;T)</translation>
+        <source>Send a t&amp;est</source>
+        <translation>寄出测试信(&amp;E)</translation>
     </message>
     <message>
         <source>Send a test message through the relay now</source>

@@ -164,3 +164,26 @@ def test_close_only_after_finishing_and_a_rerun_shows_the_current_values(
     assert [a["address"] for a in client.call("account.list")
             if a["address"].startswith("admin@")] == ["admin@office.test"]
     again.close()
+
+
+def test_each_step_has_its_own_alt_letters(ctx: AppContext, qtbot: object) -> None:
+    import re
+
+    wizard = open_wizard(ctx, qtbot)
+    wizard.relay.initializePage()
+    wizard.relay.fix.show()  # the router fix, as when it is offered
+    buttons = [wizard.button(b).text() for b in (QWizard.WizardButton.BackButton,
+                                                 QWizard.WizardButton.NextButton,
+                                                 QWizard.WizardButton.FinishButton)]
+    clashes = []
+    for page_id in wizard.pageIds():
+        page = wizard.page(page_id)
+        texts = [w.text() for w in page.findChildren(QLabel) if w.buddy() is not None]
+        texts += [w.text() for w in page.findChildren(QAbstractButton)]
+        letters: dict[str, list[str]] = {}
+        for text in texts + buttons:
+            m = re.search(r"&(\w)", text)
+            if m:
+                letters.setdefault(m.group(1).lower(), []).append(text)
+        clashes += [f"{page.title()}: {v}" for v in letters.values() if len(v) > 1]
+    assert not clashes, clashes

@@ -32,6 +32,7 @@ from appliance.backup.collect import SQLITE_MAGIC
 __all__ = ["Report", "verify_archive", "restore_archive", "RestoreError"]
 
 _CHUNK = 1 << 20
+_THREADED_HASH = 256 * 1024
 
 Progress = Callable[[int, int, str], None]
 
@@ -113,7 +114,11 @@ def _extract(archive: Path, identity: str, target: Path, report: Report,
                         # Hashing beside writing: both let go of the GIL.
                         if pending is not None:
                             pending.result()
-                        pending = hasher.submit(sha.update, chunk)
+                            pending = None
+                        if len(chunk) >= _THREADED_HASH:
+                            pending = hasher.submit(sha.update, chunk)
+                        else:
+                            sha.update(chunk)  # a hand-off costs more than a small hash
                         out.write(chunk)
                     if pending is not None:
                         pending.result()

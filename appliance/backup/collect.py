@@ -125,7 +125,8 @@ class _Hashing:
         data = self.fh.read(size)
         if self.pending is not None:
             self.pending.result()
-        self.pending = self.hasher.submit(self.sha.update, data) if len(data) > 65536 else None
+        self.pending = (self.hasher.submit(self.sha.update, data)
+                        if len(data) >= 256 * 1024 else None)
         if self.pending is None:
             self.sha.update(data)
         self.on_bytes(len(data))

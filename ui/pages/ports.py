@@ -245,6 +245,7 @@ class PortsPage(Page):
             svc = running.get(name)
             if svc is None:
                 label.setText(self.tr("not running") if state == "up"
+                              else self.tr("stopped") if state == "down"
                               else self.tr("daemon %s") % state)
             else:
                 where = ", ".join(svc["sockets"]) or str(svc["port"])

@@ -90,7 +90,7 @@ def _identity(args: argparse.Namespace, archive: Path) -> str:
 
 def _wait_job(client: ControlClient, meter: _Meter) -> dict[str, Any]:
     while True:
-        job = client.call("backup.job")
+        job = client.call("backup.status")
         if job.get("total"):
             meter(job["done"], job["total"], job.get("path", ""))
         if job.get("state") != "running":

@@ -2,7 +2,7 @@
 
 A backup, a verify and a restore run as a job in a thread (the daemon's
 when it runs, else the in-process operations' own); callers poll
-``backup.job`` for progress, and the daemon also publishes ``backup`` events.
+``backup.status`` for progress, and the daemon also publishes ``backup`` events.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def backup_list(ops: Operations) -> list[dict[str, Any]]:
 
 @op("backup.now")
 def backup_now(ops: Operations) -> dict[str, Any]:
-    """Start a backup; poll backup.job for its progress and archive."""
+    """Start a backup; poll backup.status for its progress and archive."""
     return _guard(jobs_of(ops).start_backup)
 
 
@@ -86,8 +86,8 @@ def backup_restore(ops: Operations, archive: str, data_dir: str,
     return _guard(jobs_of(ops).start_restore, archive, data_dir, identity)
 
 
-@op("backup.job")
-def backup_job(ops: Operations) -> dict[str, Any]:
+@op("backup.status")
+def backup_status(ops: Operations) -> dict[str, Any]:
     """The running or last job: kind, state (running, done, failed), done/total bytes,
     result or error."""
     return jobs_of(ops).current()

@@ -168,7 +168,7 @@ class ControlServer:
 _LOOKS = ("status", "ping", "logs.", "queue.list", "queue.show", "setup.defaults", "setup.check",
           "settings.schema", "settings.check", "dns.records", "dns.status", "dns.check",
           "firewall.status", "firewall.plan", "filter.check", "filter.rules.preview",
-          "import.sendmail.plan", "doctor.run", "virus.test", "backup.job", "backup.verify")
+          "import.sendmail.plan", "doctor.run", "virus.test", "backup.status", "backup.verify")
 
 
 def _read_only(name: str) -> bool:
@@ -176,8 +176,9 @@ def _read_only(name: str) -> bool:
 
 
 def _redact(args: dict[str, Any]) -> str:
-    shown = {k: ("***" if "password" in k or k.endswith("_pem") else v)
-             for k, v in args.items() if k not in ("text", "message")}  # *_pem: private keys
+    shown = {k: ("***" if "password" in k or k.endswith("_pem") or k == "identity" else v)
+             for k, v in args.items()
+             if k not in ("text", "message")}  # *_pem, identity (age): private keys
     if "value" in shown and isinstance(args.get("key"), str):
         shown["value"] = mask(args["key"], shown["value"])
     if "values" in shown:  # settings.set_many: the wizard sends the smarthost password here

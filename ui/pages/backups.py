@@ -3,7 +3,7 @@ age and size, Back up now with a progress bar, Verify, and a Restore wizard.
 
 Every action is a control operation; a backup, verify or restore runs as a job
 in the daemon (or in-process without one), and the progress bar follows it by
-asking ``backup.job`` from the worker thread and by the daemon's ``backup`` events.
+asking ``backup.status`` from the worker thread and by the daemon's ``backup`` events.
 """
 
 from __future__ import annotations
@@ -436,7 +436,7 @@ class BackupsPage(Page):
         def failed(exc: Any) -> None:
             self._asking = False
 
-        self.call("backup.job", {}, done, failed)
+        self.call("backup.status", {}, done, failed)
 
     def on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "backup" and self._follow is not None:

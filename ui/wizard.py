@@ -595,6 +595,8 @@ class SetupWizard(QWizard):
                          self.tr("ISP relay {host}").format(host=host) if host
                          else self.tr("ISP relay not used")):
                 step(text)
+            if not self.isVisible():
+                return  # the wizard was closed while writing: start nothing behind its back
             sup = self.ctx.supervisor
             if sup.state == "up" or sup.service:  # the service answered the writes
                 self.ctx.api.run("reload", {}, lambda _: self._show_records(),

@@ -2293,6 +2293,10 @@ Go back, correct it and try again.</source>
         <translation>未运行</translation>
     </message>
     <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
         <source>daemon %s</source>
         <translation>服务 %s</translation>
     </message>

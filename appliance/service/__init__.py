@@ -51,6 +51,7 @@ from appliance.service.storage import FreeSpace
 from appliance.sieve.storage import ScriptStore, account_home
 from appliance.smtp.policy import in_networks
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
+from appliance.spam import rspamd
 from appliance.spam.training import Trainer
 from appliance.state import State
 from appliance.state.access import CachedRules
@@ -499,6 +500,7 @@ class Daemon:
         await self.intake.stop()
         await self.queue.stop()
         await self.remote.close()  # QUIT the idle cached SMTP connections
+        await rspamd.close()  # the kept-alive connections to rspamd
         if self.webmail.running():
             await asyncio.get_running_loop().run_in_executor(self.executor, self.webmail.stop)
         self._stats_task.cancel()

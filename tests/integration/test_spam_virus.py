@@ -21,6 +21,7 @@ import pytest
 
 from appliance.home import Home
 from appliance.screening import Screening
+from appliance.spam import rspamd as rspamd_client
 from appliance.spam.rules import GTUBE
 from appliance.state import State
 from appliance.state.settings import SETTINGS
@@ -154,6 +155,7 @@ async def test_rspamd_score_is_added_and_its_absence_is_a_warning(
     still = await screen(s, mail("ham2"))
     assert still.reply == "" and "RSPAMD" not in still.head.decode()
     assert any("rspamd does not answer" in w for w in s.current_warnings())
+    await rspamd_client.close()  # this test's event loop ends here
 
 
 async def test_viruses_and_attachments(clamd: Clamd) -> None:

@@ -100,8 +100,12 @@ def _check_last_command_ends(parser: Parser, text: str) -> None:
         if kind not in ("hash_comment", "bracket_comment"):
             last = kind
     if last not in (None, "semicolon", "right_cbracket"):
-        lines = text.rstrip().splitlines()
-        raise SieveError("missing ';' at the end of the last command", len(lines) or None)
+        lines = text.splitlines()
+        # The last line with code on it (comments after the command do not count).
+        number = next((n for n in range(len(lines), 0, -1)
+                       if lines[n - 1].strip() and not lines[n - 1].lstrip().startswith("#")),
+                      None)
+        raise SieveError("missing ';' at the end of the last command", number)
 
 
 def check(text: str) -> None:

@@ -10,13 +10,13 @@ The dates are a ``currentdate`` test inside the script, so it needs no timer.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 from appliance.sieve.filter import VACATION_SCRIPT
 from appliance.sieve.script import SieveError, check
+from appliance.sieve.storage import write_private
 from appliance.sieve.vacation import VacationMemory
 
 __all__ = ["Absence", "load", "remove", "save", "to_script"]
@@ -85,25 +85,14 @@ def to_script(absence: Absence) -> str:
     return head + f"if {cond} {{\n{action}}}\n"
 
 
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-
-
 def save(home: Path, absence: Absence) -> str:
     """Switch the absence on; returns the generated script."""
     script = to_script(absence)
     check(script)
     home = Path(home)
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _write(home / SETTINGS_FILE, json.dumps(asdict(absence), indent=1))
-    _write(home / VACATION_SCRIPT, script)
+    write_private(home / SETTINGS_FILE, json.dumps(asdict(absence), indent=1))
+    write_private(home / VACATION_SCRIPT, script)
     VacationMemory(home).forget()  # a new absence answers everyone once again
     return script
 

@@ -33,6 +33,7 @@ __all__ = [
     "ScriptStore",
     "account_home",
     "check_name",
+    "write_private",
 ]
 
 ACTIVE_LINK = ".dovecot.sieve"
@@ -76,6 +77,18 @@ def check_name(name: str) -> None:
     ):
         raise SieveError(f"bad script name {name!r}: no '/', '\\', control "
                          "characters or leading dot")
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (mode 0600) durably: a reader sees the old or the new file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -141,14 +154,7 @@ class ScriptStore:
 
     def _write(self, path: Path, text: str) -> None:
         self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, text.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        write_private(path, text)
         _fsync_dir(self.dir)
 
     def delete(self, name: str) -> None:

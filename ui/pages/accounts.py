@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelectionModel
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -27,6 +27,7 @@ from appliance.control.client import ControlClient
 from appliance.control.types import ControlError
 from ui.context import AppContext
 from ui.models import AccountModel, human_size
+from ui.pages.address_rows import AddressRows
 from ui.pages.base import Page
 from ui.widgets import UsageBarDelegate, row_table
 
@@ -39,7 +40,7 @@ def split_addresses(text: str) -> list[str]:
     return [t for t in re.split(r"[\s,;]+", text.strip()) if t]
 
 
-class AccountsPage(Page):
+class AccountsPage(AddressRows, Page):
     title = QT_TRANSLATE_NOOP("AccountsPage", "Accounts")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -141,53 +142,6 @@ class AccountsPage(Page):
         else:
             self._edit(None)
         self.set_dirty(False)
-
-    def select_row(self, row: int) -> None:
-        index = self.model.index(row, 0)
-        self._filling = True
-        try:
-            self.table.selectionModel().setCurrentIndex(
-                index, QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows)
-        finally:
-            self._filling = False
-        self._edit(self.model.row(row))
-
-    def select_address(self, address: str) -> bool:
-        for i, r in enumerate(self.model.rows):
-            if r["address"] == address:
-                self.select_row(i)
-                return True
-        return False
-
-    def _select(self, current: Any, _previous: Any) -> None:
-        if not current.isValid() or getattr(self, "_filling", False):
-            return
-        row = self.model.row(current.row())
-        if self.current is not None and row["address"] == self.current.get("address"):
-            return
-        if self.is_dirty():
-            # Keep the edited row selected until the edits are saved or thrown away.
-            self._show_selected()
-            self.leave(lambda: self.select_address(row["address"]), reload=False)
-            return
-        self._edit(row)
-
-    def _show_selected(self) -> None:
-        self._filling = True
-        try:
-            address = (self.current or {}).get("address")
-            found = next((i for i, r in enumerate(self.model.rows)
-                          if r["address"] == address), None)
-            if found is None:
-                self.table.clearSelection()
-                self.table.selectionModel().clearCurrentIndex()
-            else:
-                self.table.selectionModel().setCurrentIndex(
-                    self.model.index(found, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                    | QItemSelectionModel.SelectionFlag.Rows)
-        finally:
-            self._filling = False
 
     def _edit(self, row: dict[str, Any] | None) -> None:
         self._filling = True

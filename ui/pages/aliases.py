@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QItemSelectionModel
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
 from appliance.control.client import ControlClient
 from ui.context import AppContext
 from ui.models import AliasModel
+from ui.pages.address_rows import AddressRows
 from ui.pages.base import Page
 from ui.widgets import row_table
 
 __all__ = ["AliasesPage"]
 
 
-class AliasesPage(Page):
+class AliasesPage(AddressRows, Page):
     title = QT_TRANSLATE_NOOP("AliasesPage", "Aliases & groups")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
@@ -156,52 +157,6 @@ class AliasesPage(Page):
         elif self.current is not None:
             self._edit(None)
         self.set_dirty(False)
-
-    def select_row(self, row: int) -> None:
-        self._filling = True
-        try:
-            self.table.selectionModel().setCurrentIndex(
-                self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows)
-        finally:
-            self._filling = False
-        self._edit(self.model.row(row))
-
-    def _select(self, current: Any, _previous: Any) -> None:
-        if not current.isValid() or getattr(self, "_filling", False):
-            return
-        row = self.model.row(current.row())
-        if self.current is not None and row["address"] == self.current["address"]:
-            return
-        if self.is_dirty():
-            # Keep the edited row selected until the edits are saved or thrown away.
-            self._show_selected()
-            self.leave(lambda: self.select_address(row["address"]), reload=False)
-            return
-        self._edit(row)
-
-    def _show_selected(self) -> None:
-        self._filling = True
-        try:
-            address = (self.current or {}).get("address")
-            found = next((i for i, r in enumerate(self.model.rows)
-                          if r["address"] == address), None)
-            if found is None:
-                self.table.clearSelection()
-                self.table.selectionModel().clearCurrentIndex()
-            else:
-                self.table.selectionModel().setCurrentIndex(
-                    self.model.index(found, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect
-                    | QItemSelectionModel.SelectionFlag.Rows)
-        finally:
-            self._filling = False
-
-    def select_address(self, address: str) -> bool:
-        for i, r in enumerate(self.model.rows):
-            if r["address"] == address:
-                self.select_row(i)
-                return True
-        return False
 
     def _edit(self, row: dict[str, Any] | None) -> None:
         self._filling = True

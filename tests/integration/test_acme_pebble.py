@@ -22,7 +22,7 @@ from appliance.control.client import ControlClient
 from appliance.control.setup import initialize
 from appliance.home import Home
 from tests.support.daemon import Mailroom
-from tests.support.dnsserver import DnsServer
+from tests.support.dnsserver import DnsServer, serving
 from tests.support.pebble import Pebble, free_port, pebble_binary
 from tests.support.waiting import wait
 
@@ -40,11 +40,8 @@ if pebble_binary() is None and not _in_ci():
 
 @pytest.fixture(scope="module")
 def dns() -> Iterator[DnsServer]:
-    server = DnsServer(ZONE).start_thread()
-    try:
+    with serving(ZONE) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

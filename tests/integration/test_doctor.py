@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +12,8 @@ from appliance.control.client import ControlClient
 from appliance.control.setup import initialize
 from appliance.home import Home
 from tests.support.daemon import Mailroom
-from tests.support.dnsserver import DnsServer
-from tests.support.sink import SinkHandler, port_free_on, sink
+from tests.support.dnsserver import DnsServer, serving
+from tests.support.sink import SinkHandler, closed_port, port_free_on, sink
 
 PUBLIC = "203.0.113.10"
 ZONE = {
@@ -25,19 +24,10 @@ ZONE = {
 }
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def dns() -> Iterator[DnsServer]:
-    server = DnsServer(ZONE).start_thread()
-    try:
+    with serving(ZONE) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

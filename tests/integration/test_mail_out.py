@@ -17,7 +17,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from appliance.tls import make_self_signed, server_context
 from tests.support.daemon import Mailroom
-from tests.support.dnsserver import DnsServer
+from tests.support.dnsserver import DnsServer, serving
 from tests.support.sink import SinkHandler, port_free_on, sink
 from tests.support.waiting import wait
 
@@ -35,11 +35,8 @@ ZONE = {
 
 @pytest.fixture
 def dns() -> Iterator[DnsServer]:
-    server = DnsServer(ZONE).start_thread()
-    try:
+    with serving(ZONE) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

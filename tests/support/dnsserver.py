@@ -21,6 +21,7 @@ Three ways to run it::
 
     async with DnsServer(zone) as srv: ...          # in the test's event loop
     srv = DnsServer(zone).start_thread(); srv.stop()  # for synchronous tests
+    with serving(zone) as srv: ...                   # the same, as a fixture's body
     python -m tests.support.dnsserver --port 5353 --zone zone.json
 """
 
@@ -34,7 +35,7 @@ import signal
 import struct
 import sys
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, cast
 
@@ -314,6 +315,16 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             else (_CLASSIC_UDP_LIMIT)
         )
         self.transport.sendto(self.server._wire(response, limit), addr)
+
+
+@contextlib.contextmanager
+def serving(zone: Zone, **options: Any) -> Iterator[DnsServer]:
+    """A DnsServer on its own thread for the length of the block."""
+    server = DnsServer(zone, **options).start_thread()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def zone_of(records: list[dict[str, Any]]) -> dict[str, dict[str, list[Any]]]:

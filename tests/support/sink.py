@@ -113,6 +113,13 @@ def port_free_on(hosts: list[str]) -> int:
     raise RuntimeError("no common free port")
 
 
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on (the kernel just handed it out and took it back)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 @contextlib.contextmanager
 def sink(host: str, port: int, handler: SinkHandler, **smtp_kwargs: Any) -> Iterator[SinkHandler]:
     # A name of its own: without one aiosmtpd calls socket.getfqdn() for every

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,8 @@ from appliance.control.client import ControlClient  # noqa: E402
 from appliance.control.setup import initialize  # noqa: E402
 from appliance.home import Home  # noqa: E402
 from tests.support.daemon import Mailroom, free_offset  # noqa: E402
-from tests.support.dnsserver import DnsServer  # noqa: E402
+from tests.support.dnsserver import DnsServer, serving
+from tests.support.sink import closed_port  # noqa: E402
 from ui.context import AppContext  # noqa: E402
 from ui.secrets import SecretStore  # noqa: E402
 from ui.window import MainWindow  # noqa: E402
@@ -55,19 +55,10 @@ def answer_first_steps(wizard: Any, password: str = "a-good-password") -> None:
     wizard.next()
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def dns() -> Iterator[DnsServer]:
-    server = DnsServer(ZONE).start_thread()
-    try:
+    with serving(ZONE) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def configure(home: Path, nameserver: str) -> None:

@@ -3,22 +3,16 @@ and the Diagnostics page (doctor's findings in colour)."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from cryptography import x509
 
 from appliance.tls import make_self_signed
 from tests.support.dnsserver import DnsServer
+from tests.support.sink import closed_port
 from tests.ui.conftest import Gui, Offline, wait
 from ui.pages.certificates import CertificatesPage, ImportDialog
 from ui.pages.doctor import STATUS_COLOURS, DoctorPage
-
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_certificates_page_shows_imports_and_refuses(gui: Gui, tmp_path: Path) -> None:
@@ -60,7 +54,7 @@ def test_certificates_page_shows_imports_and_refuses(gui: Gui, tmp_path: Path) -
 def test_diagnostics_page_runs_doctor(offline: Offline, dns: DnsServer, tmp_path: Path) -> None:
     offline.client.call("settings.set_many", values={
         "dns.nameservers": dns.nameserver, "doctor.probe_domain": "far-away.test",
-        "delivery.remote_port": _closed_port(), "dns.public_ipv4": "203.0.113.10"})
+        "delivery.remote_port": closed_port(), "dns.public_ipv4": "203.0.113.10"})
     page = offline.open("doctor")
     assert isinstance(page, DoctorPage)
     wait(lambda: page.result is not None and not page.running, 20)

@@ -38,6 +38,9 @@ if [[ $what == test ]]; then
   # Webmail: Roundcube with the web stack Mailroom runs itself (php-fpm first, or apt
   # takes Apache's PHP module for Roundcube's "php"), and the browser of its end-to-end test.
   pkgs+=(php-fpm nginx-light roundcube-core roundcube-sqlite3 roundcube-plugins chromium)
+  # Playwright's own node (the driver that speaks to chromium) links libatomic,
+  # which a minimal Debian lacks.
+  pkgs+=(libatomic1)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,7 @@
 """Firewall ports and the ban sets against the real nft, in a network namespace of the test's own.
 
 The machine's own rules are never touched: every nft runs inside the
-namespace (``ip netns exec``), the daemon too, and its clients with it.
+namespace (``nsenter --net``), the daemon too, and its clients with it.
 """
 
 from __future__ import annotations

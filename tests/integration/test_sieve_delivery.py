@@ -26,7 +26,7 @@ ZONE = {
     "far.test": {"MX": [(10, "mx.far.test")]},
     "mx.far.test": {"A": ["127.0.0.4"]},
 }
-PROCMAILRC = Path("/work/shared/samples/sendmail/procmailrc")
+PROCMAILRC = Path(__file__).resolve().parents[1] / "data" / "sendmail" / "procmailrc"
 BOB_SCRIPT = """require ["fileinto"];
 if header :contains "subject" "invoice" { fileinto "Finance"; stop; }
 """

@@ -43,7 +43,9 @@ class NetNamespace:
 
     @property
     def prefix(self) -> list[str]:
-        return ["ip", "netns", "exec", self.name]
+        # nsenter rather than `ip netns exec`: that one also remounts / and /sys
+        # for the namespace, which a chroot (the fresh-Debian check) refuses.
+        return ["nsenter", f"--net=/run/netns/{self.name}"]
 
     def run(self, argv: Sequence[str], stdin: str | None = None) -> tuple[int, str, str]:
         """A firewall.system runner: the command inside the namespace."""

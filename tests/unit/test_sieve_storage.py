@@ -27,7 +27,8 @@ from appliance.sieve.vacation import VacationMemory, compose_reply, why_not_repl
 from appliance.store import Mailstore
 
 GOOD = 'require "fileinto";\nif header :contains "subject" "x" { fileinto "X"; }\n'
-SAMPLE = Path("/work/shared/samples/sendmail/procmailrc")
+# The sample procmailrc as copied into the tests (test_aliases_parse checks the copy).
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sendmail" / "procmailrc"
 HANDOUT = """## Drop mail in the mainland-China encoding
 :0
 * .*GB18030

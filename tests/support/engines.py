@@ -141,7 +141,11 @@ class Rspamd:
 
         with urllib.request.urlopen(self.controller_url + "/stat", timeout=5) as answer:
             stat = json.loads(answer.read())
-        return {s["symbol"]: int(s["revision"]) for s in stat.get("statfiles", [])}
+        # A just-started rspamd may answer /stat before its Bayes back end lists
+        # its statfiles: none learned yet.
+        counts = {"BAYES_SPAM": 0, "BAYES_HAM": 0}
+        counts.update({s["symbol"]: int(s["revision"]) for s in stat.get("statfiles", [])})
+        return counts
 
     def stop(self) -> None:
         _stop(self.proc)

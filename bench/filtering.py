@@ -47,12 +47,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import aiosmtplib  # noqa: E402
 
+from bench.inbound_auth import send_all  # noqa: E402
 from tests.support.daemon import Mailroom, make_mailroom  # noqa: E402
 from tests.support.dnsserver import DnsServer  # noqa: E402
 
-OUTSIDE = "127.0.0.2"
 RECIPIENTS = ("bob@example.test", "alice@example.test")
 ZONE = {
     "far.test": {"TXT": ["v=spf1 ip4:127.0.0.2 -all"]},
@@ -98,26 +97,6 @@ def message(i: int, run: int) -> tuple[str, bytes]:
     return to, (f"From: Carol <carol@far.test>\r\nTo: {to}\r\nSubject: bench {run}-{i}\r\n"
                 f"Date: Sun, 29 Nov 2026 20:00:00 +0000\r\n"
                 f"Message-ID: <bench.{run}.{i}@far.test>\r\n\r\n{body}").encode()
-
-
-async def send_all(port: int, messages: list[tuple[str, bytes]], sessions: int) -> None:
-    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
-    for item in messages:
-        queue.put_nowait(item)
-
-    async def session() -> None:
-        client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=60,
-                                 source_address=(OUTSIDE, 0), local_hostname="mx.far.test",
-                                 start_tls=False)
-        await client.connect()
-        try:
-            while not queue.empty():
-                to, msg = queue.get_nowait()
-                await client.sendmail("carol@far.test", [to], msg)
-        finally:
-            await client.quit()
-
-    await asyncio.gather(*(session() for _ in range(sessions)))
 
 
 def delivered(m: Mailroom) -> int:

@@ -52,10 +52,11 @@ def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-async def send_all(port: int, messages: list[bytes], sessions: int) -> None:
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for msg in messages:
-        queue.put_nowait(msg)
+async def send_all(port: int, messages: list[tuple[str, bytes]], sessions: int) -> None:
+    """(recipient, message) pairs from the outside address, over ``sessions`` connections."""
+    queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+    for item in messages:
+        queue.put_nowait(item)
 
     async def session() -> None:
         client = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, timeout=60,
@@ -64,8 +65,8 @@ async def send_all(port: int, messages: list[bytes], sessions: int) -> None:
         await client.connect()
         try:
             while not queue.empty():
-                msg = queue.get_nowait()
-                await client.sendmail("carol@far.test", [RECIPIENT], msg)
+                to, msg = queue.get_nowait()
+                await client.sendmail("carol@far.test", [to], msg)
         finally:
             await client.quit()
 
@@ -79,7 +80,7 @@ def count(m: Mailroom) -> int:
 def one_run(m: Mailroom, messages: list[bytes], sessions: int) -> float:
     before = count(m)
     start = time.monotonic()
-    asyncio.run(send_all(m.port("smtp"), messages, sessions))
+    asyncio.run(send_all(m.port("smtp"), [(RECIPIENT, msg) for msg in messages], sessions))
     while count(m) < before + len(messages):
         if time.monotonic() - start > 600:
             raise SystemExit("messages did not all arrive in 10 minutes")

@@ -112,7 +112,8 @@ def take_backup(root: Path, destination: Path, *, hostname: str = "", recipient:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    removed = rotate(destination, keep_daily, keep_weekly) if keep_daily > 0 else []
+    removed = (rotate(destination, keep_daily, keep_weekly, written=final.name)
+               if keep_daily > 0 else [])
     return Result(final, final.stat().st_size, len(manifest.files),
                   sum(f["size"] for f in manifest.files), time.monotonic() - started,
                   collector.missing, removed)
@@ -151,7 +152,10 @@ def list_archives(destination: Path) -> list[dict[str, Any]]:
     return out
 
 
-def rotate(destination: Path, keep_daily: int, keep_weekly: int) -> list[str]:
+def rotate(destination: Path, keep_daily: int, keep_weekly: int,
+           written: str = "") -> list[str]:
+    """Remove the archives the rotation no longer keeps, never ``written``: two
+    backups in one second tie on their time, and the one just made must stay."""
     archives: list[Archive] = []
     for entry in list_archives(destination):
         parsed = parse_archive_name(entry["name"])
@@ -160,7 +164,7 @@ def rotate(destination: Path, keep_daily: int, keep_weekly: int) -> list[str]:
     kept = keep(archives, keep_daily, keep_weekly)
     removed = []
     for archive in archives:
-        if archive.name not in kept:
+        if archive.name not in kept and archive.name != written:
             with contextlib.suppress(FileNotFoundError):
                 (destination / archive.name).unlink()
                 removed.append(archive.name)

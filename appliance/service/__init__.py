@@ -49,6 +49,7 @@ from appliance.service.listen_errors import explain
 from appliance.service.notify import Notifier
 from appliance.service.storage import FreeSpace
 from appliance.sieve.storage import ScriptStore, account_home
+from appliance.smtp.aiosmtpd_compat import AiosmtpdVersionError
 from appliance.smtp.policy import in_networks
 from appliance.smtp.server import ListenerConfig, SmtpContext, SmtpLimits, SmtpListener
 from appliance.spam import rspamd
@@ -437,7 +438,7 @@ class Daemon:
         try:
             listener = self._make_listener(spec, hosts, port)
             await listener.start(hosts if len(hosts) > 1 else hosts[0], port)
-        except OSError as exc:
+        except (OSError, AiosmtpdVersionError) as exc:
             running.state, running.error = "failed", explain(name, hosts, port, exc)
             log.error("%s: cannot listen on %s port %d: %s", name, ",".join(hosts), port,
                       running.error)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import inspect
-import logging
 import re
 import ssl
 import time
@@ -22,7 +20,6 @@ from datetime import datetime
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-import aiosmtpd.smtp as aiosmtpd_smtp
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from appliance.admission import Admission, Gate, Ticket, Timing
@@ -30,6 +27,7 @@ from appliance.aliases import Directory
 from appliance.logs import get_logger
 from appliance.queue.spool import Envelope as QueueEnvelope
 from appliance.queue.spool import new_queue_id
+from appliance.smtp.aiosmtpd_compat import PatchedSMTP, check_version
 from appliance.smtp.policy import (
     access_check,
     check_recipient,
@@ -44,65 +42,6 @@ __all__ = ["ListenerConfig", "SmtpLimits", "SmtpContext", "SmtpListener"]
 
 log = get_logger("smtpd")
 
-
-class _Introspection:
-    """Class introspection for aiosmtpd, computed once per class instead of per connection.
-
-    aiosmtpd 1.4's ``SMTP.__init__`` runs ``inspect.getmembers``, ``dir`` and
-    ``inspect.signature`` over the protocol and the handler for every
-    connection to find ``auth_*``, ``smtp_*`` and ``handle_*`` methods; that
-    was a fifth of the event loop's time with one message per connection.
-    The answers depend only on the classes, so they are cached here and
-    handed to aiosmtpd in place of those three calls. The results are the
-    same for the names aiosmtpd looks at.
-    """
-
-    def __init__(self) -> None:
-        self._names: dict[type, list[str]] = {}
-        self._signatures: dict[Any, inspect.Signature] = {}
-
-    def dir(self, obj: Any) -> list[str]:
-        # aiosmtpd only looks for these prefixes in what dir() returns.
-        names = self._names.get(type(obj))
-        if names is None:
-            names = self._names[type(obj)] = [
-                n for n in sorted(dir(type(obj))) if n.startswith(("smtp_", "handle_", "auth_"))
-            ]
-        return names
-
-    def getmembers(self, obj: Any) -> list[tuple[str, Any]]:
-        # aiosmtpd only keeps the auth_* members of what this returns.
-        return [(n, getattr(obj, n)) for n in self.dir(obj) if n.startswith("auth_")]
-
-    def signature(self, fn: Any) -> inspect.Signature:
-        key = getattr(fn, "__func__", fn)
-        sig = self._signatures.get(key)
-        if sig is None:
-            sig = self._signatures[key] = inspect.signature(fn)
-        return sig
-
-
-_introspection = _Introspection()
-aiosmtpd_smtp.inspect = _introspection  # type: ignore[attr-defined]
-aiosmtpd_smtp.dir = _introspection.dir  # type: ignore[attr-defined]
-
-_aiosmtpd_sanitized_log = aiosmtpd_smtp.sanitized_log
-
-
-def _sanitized_log(func: Callable[..., None], msg: Any, *args: Any, **kwargs: Any) -> None:
-    # aiosmtpd masks AUTH secrets in every command line it logs at DEBUG
-    # before the logger is asked whether DEBUG is on; the mail log never is.
-    logger = getattr(func, "__self__", None)
-    level = _LEVELS.get(getattr(func, "__name__", ""))
-    if isinstance(logger, logging.Logger) and level and not logger.isEnabledFor(level):
-        return
-    _aiosmtpd_sanitized_log(func, msg, *args, **kwargs)
-
-
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
-
-
-aiosmtpd_smtp.sanitized_log = _sanitized_log  # type: ignore[attr-defined]
 
 # Default enhanced codes (RFC 3463) for replies that aiosmtpd sends without one.
 _ENHANCED = {
@@ -172,8 +111,8 @@ class SmtpContext:
     screen: Callable[..., Awaitable[Any]] | None = None
 
 
-class _Protocol(SMTP):
-    """aiosmtpd's SMTP with Mailroom's guards."""
+class _Protocol(PatchedSMTP):
+    """aiosmtpd's SMTP with Mailroom's guards (aiosmtpd's internals: aiosmtpd_compat)."""
 
     def __init__(self, handler: _Handler, **kwargs: Any) -> None:
         if kwargs.get("auth_required") and not kwargs.get("auth_require_tls", True):
@@ -234,52 +173,7 @@ class _Protocol(SMTP):
         finally:
             self._in_greeting = False
 
-    # The null sender is stored as "" (RFC 5321 4.5.5), so "has MAIL been
-    # given" is ``mail_from is not None``; aiosmtpd tests its truthiness and
-    # would take MAIL FROM:<> as no MAIL at all. Our own gates below.
-
-    @aiosmtpd_smtp.syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
-    async def smtp_MAIL(self, arg: str | None) -> None:
-        if self.envelope is not None and self.envelope.mail_from is not None:
-            await self.push("503 5.5.1 Error: nested MAIL command")
-            return
-        await super().smtp_MAIL(arg)
-
-    @aiosmtpd_smtp.syntax("RCPT TO: <address>", extended=" [SP <mail-parameters>]")
-    async def smtp_RCPT(self, arg: str | None) -> None:
-        # aiosmtpd's smtp_RCPT with the MAIL gate above; the rest is its syntax checks.
-        if await self.check_helo_needed() or await self.check_auth_needed("RCPT"):
-            return
-        assert self.envelope is not None and self.session is not None
-        if self.envelope.mail_from is None:
-            await self.push("503 5.5.1 Error: need MAIL command")
-            return
-        syntaxerr = "501 5.5.4 Syntax: RCPT TO: <address>"
-        if self.session.extended_smtp:
-            syntaxerr += " [SP <mail-parameters>]"
-        arg = self._strip_command_keyword("TO:", arg) if arg is not None else None
-        if arg is None:
-            await self.push(syntaxerr)
-            return
-        address, params = self._getaddr(arg)
-        if address is None:
-            await self.push("553 5.1.3 Error: malformed address")
-            return
-        if not address or (params and not self.session.extended_smtp):
-            await self.push(syntaxerr)
-            return
-        rcpt_options = (params or "").upper().split()
-        parsed = self._getparams(rcpt_options)
-        if parsed is None:
-            await self.push(syntaxerr)
-            return
-        if parsed:  # no RCPT parameters are implemented (no DSN)
-            await self.push("555 5.5.4 RCPT TO parameters not recognized or not implemented")
-            return
-        status = await self._call_handler_hook("RCPT", address, rcpt_options)
-        await self.push(status)
-
-    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+    def split_path(self, arg: str) -> tuple[str | None, str | None]:
         # Hand the path to our policy as written; aiosmtpd's RFC 5322 parser
         # would rewrite source routes and quoting before we could judge them.
         arg = arg.strip()
@@ -294,7 +188,7 @@ class _Protocol(SMTP):
 
     _ticket: Ticket | None = None  # this session's place under the connection caps
 
-    async def _handle_client(self) -> None:
+    async def handle_connection(self) -> None:
         assert self.session is not None
         ip = str(self.session.peer[0]) if self.session.peer else "?"
         if self._mr.ctx.banned(ip):
@@ -319,14 +213,12 @@ class _Protocol(SMTP):
         self._ticket = verdict.ticket
         log.info("connect from [%s] to %s", ip, self._mr.config.name)
         try:
-            await super()._handle_client()
+            await self.run_session()
         finally:
             gate.release(verdict.ticket)
             log.info("disconnect from [%s]", ip)
 
-    def _reset_timeout(self, duration: float | None = None) -> None:
-        # aiosmtpd calls this for every valid command: the client is active.
-        super()._reset_timeout(duration)
+    def client_active(self) -> None:
         if self._ticket is not None:
             self._mr.connections.touch(self._ticket)
 
@@ -337,7 +229,7 @@ class _Protocol(SMTP):
     def _make_room(self) -> None:
         """Close this idle session for a new client (see appliance.admission)."""
         if self.transport is not None:
-            self._writer.write(f"421 4.7.0 {self.hostname} Error: too many connections; "
+            self.write_now(f"421 4.7.0 {self.hostname} Error: too many connections; "
                                "closing idle session\r\n".encode())
             self.transport.close()
 
@@ -700,6 +592,7 @@ class SmtpListener:
         )
 
     async def start(self, host: str | list[str], port: int) -> None:
+        check_version()  # the patches in aiosmtpd_compat fit one aiosmtpd release
         loop = asyncio.get_running_loop()
         self.server = await loop.create_server(
             self._protocol,

@@ -1,0 +1,256 @@
+"""Everything Mailroom does to aiosmtpd's private internals, in one place.
+
+aiosmtpd's public surface (``smtp_*``/``handle_*``/``auth_*`` methods,
+``push``, ``challenge_auth``) is not enough for a public MX: connection caps
+need the per-connection coroutine, idle tracking needs the timeout reset,
+relay policy needs the address path as written, the null sender needs
+``mail_from is not None`` tests, and per-connection introspection cost a
+fifth of the loop. Those patches lean on names aiosmtpd may change in any
+release, so they live here, written against one version (``WRITTEN_FOR``,
+the pin in pyproject.toml). Another version refuses to start an SMTP
+listener (``check_version``) until someone has re-read aiosmtpd/smtp.py
+against this file, updated ``WRITTEN_FOR`` and the pin, and run
+tests/unit/test_aiosmtpd_compat.py.
+
+What is patched, and what it relies on:
+
+- module level: ``aiosmtpd.smtp.inspect`` and ``dir`` (looked up by
+  ``SMTP.__init__`` for every connection) are replaced by per-class caches;
+  ``aiosmtpd.smtp.sanitized_log`` skips masking AUTH lines nobody logs.
+- ``PatchedSMTP._handle_client``: the connection coroutine, so a subclass can
+  refuse or admit a client before aiosmtpd greets it (``handle_connection``).
+- ``PatchedSMTP._reset_timeout``: called for every valid command; tells the
+  subclass the client is active (``client_active``).
+- ``PatchedSMTP._getaddr``: the address parser; a subclass gets the path as
+  written (``split_path``).
+- ``PatchedSMTP.smtp_MAIL``/``smtp_RCPT``: aiosmtpd tests ``mail_from`` for
+  truthiness and would take MAIL FROM:<> (stored as "") as no MAIL at all.
+- ``PatchedSMTP.write_now``: a reply written without waiting (``_writer``).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import aiosmtpd
+import aiosmtpd.smtp as aiosmtpd_smtp
+from aiosmtpd.smtp import SMTP
+
+from appliance.logs import get_logger
+
+__all__ = [
+    "WRITTEN_FOR",
+    "AiosmtpdVersionError",
+    "PatchedSMTP",
+    "check_version",
+    "installed_version",
+    "missing_internals",
+]
+
+# The aiosmtpd release these patches were read against (pyproject.toml pins it).
+WRITTEN_FOR = "1.4.6"
+
+# Set to 1 to start SMTP listeners on another aiosmtpd anyway (while trying an upgrade).
+OVERRIDE_ENV = "MAILROOM_AIOSMTPD_UNCHECKED"
+
+log = get_logger("smtpd")
+
+
+class AiosmtpdVersionError(RuntimeError):
+    """The installed aiosmtpd is not the one the patches here were written for."""
+
+
+def installed_version() -> str:
+    try:
+        return importlib.metadata.version("aiosmtpd")
+    except importlib.metadata.PackageNotFoundError:
+        # The frozen build carries no dist-info for aiosmtpd; the module knows its own.
+        return str(aiosmtpd.__version__)
+
+
+# The private names the patches below call or replace: (owner, attribute).
+_INTERNALS: tuple[tuple[Any, str], ...] = (
+    (aiosmtpd_smtp, "inspect"),
+    (aiosmtpd_smtp, "sanitized_log"),
+    (aiosmtpd_smtp, "sanitize"),
+    (aiosmtpd_smtp, "syntax"),
+    (SMTP, "_handle_client"),
+    (SMTP, "_reset_timeout"),
+    (SMTP, "_getaddr"),
+    (SMTP, "_getparams"),
+    (SMTP, "_strip_command_keyword"),
+    (SMTP, "_call_handler_hook"),
+    (SMTP, "check_helo_needed"),
+    (SMTP, "check_auth_needed"),
+    (SMTP, "smtp_MAIL"),
+    (SMTP, "smtp_RCPT"),
+)
+
+
+def missing_internals() -> list[str]:
+    """The private names this module needs that the installed aiosmtpd lacks."""
+    missing = [f"{getattr(owner, '__name__', owner)}.{name}" for owner, name in _INTERNALS
+               if not hasattr(owner, name)]
+    init = inspect.getsource(SMTP.__init__)
+    for used in ("inspect.getmembers(", "dir(handler)", "dir(self)", "inspect.signature("):
+        if used not in init:
+            missing.append(f"SMTP.__init__ calls {used})")
+    return missing
+
+
+def check_version(version: str | None = None) -> None:
+    """Raise AiosmtpdVersionError unless aiosmtpd is the release WRITTEN_FOR."""
+    found = version if version is not None else installed_version()
+    if found == WRITTEN_FOR:
+        return
+    text = (f"aiosmtpd {found} is installed, but Mailroom's SMTP patches "
+            f"(appliance/smtp/aiosmtpd_compat.py) were written for aiosmtpd {WRITTEN_FOR}; "
+            f"install aiosmtpd=={WRITTEN_FOR} (the version pyproject.toml pins)")
+    if os.environ.get(OVERRIDE_ENV) == "1":
+        log.error("%s; starting anyway because %s=1", text, OVERRIDE_ENV)
+        return
+    raise AiosmtpdVersionError(text)
+
+
+class _Introspection:
+    """Class introspection for aiosmtpd, computed once per class instead of per connection.
+
+    aiosmtpd 1.4's ``SMTP.__init__`` runs ``inspect.getmembers``, ``dir`` and
+    ``inspect.signature`` over the protocol and the handler for every
+    connection to find ``auth_*``, ``smtp_*`` and ``handle_*`` methods; that
+    was a fifth of the event loop's time with one message per connection.
+    The answers depend only on the classes, so they are cached here and
+    handed to aiosmtpd in place of those three calls. The results are the
+    same for the names aiosmtpd looks at.
+    """
+
+    def __init__(self) -> None:
+        self._names: dict[type, list[str]] = {}
+        self._signatures: dict[Any, inspect.Signature] = {}
+
+    def dir(self, obj: Any) -> list[str]:
+        # aiosmtpd only looks for these prefixes in what dir() returns.
+        names = self._names.get(type(obj))
+        if names is None:
+            names = self._names[type(obj)] = [
+                n for n in sorted(dir(type(obj))) if n.startswith(("smtp_", "handle_", "auth_"))
+            ]
+        return names
+
+    def getmembers(self, obj: Any) -> list[tuple[str, Any]]:
+        # aiosmtpd only keeps the auth_* members of what this returns.
+        return [(n, getattr(obj, n)) for n in self.dir(obj) if n.startswith("auth_")]
+
+    def signature(self, fn: Any) -> inspect.Signature:
+        key = getattr(fn, "__func__", fn)
+        sig = self._signatures.get(key)
+        if sig is None:
+            sig = self._signatures[key] = inspect.signature(fn)
+        return sig
+
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+_aiosmtpd_sanitized_log = aiosmtpd_smtp.sanitized_log
+
+
+def _sanitized_log(func: Callable[..., None], msg: Any, *args: Any, **kwargs: Any) -> None:
+    # aiosmtpd masks AUTH secrets in every command line it logs at DEBUG
+    # before the logger is asked whether DEBUG is on; the mail log never is.
+    logger = getattr(func, "__self__", None)
+    level = _LEVELS.get(getattr(func, "__name__", ""))
+    if isinstance(logger, logging.Logger) and level and not logger.isEnabledFor(level):
+        return
+    _aiosmtpd_sanitized_log(func, msg, *args, **kwargs)
+
+
+introspection = _Introspection()
+aiosmtpd_smtp.inspect = introspection  # type: ignore[attr-defined]
+aiosmtpd_smtp.dir = introspection.dir  # type: ignore[attr-defined]
+aiosmtpd_smtp.sanitized_log = _sanitized_log  # type: ignore[attr-defined]
+
+
+class PatchedSMTP(SMTP):
+    """aiosmtpd's SMTP with its private hooks given names of Mailroom's own.
+
+    Subclasses override ``handle_connection`` (calling ``run_session`` to let
+    aiosmtpd serve the client), ``client_active`` and ``split_path``.
+    """
+
+    async def handle_connection(self) -> None:
+        """One client connection; refuse it, or serve it with ``run_session``."""
+        await self.run_session()
+
+    async def run_session(self) -> None:
+        """aiosmtpd's own connection coroutine: greeting, commands, close."""
+        await SMTP._handle_client(self)
+
+    def client_active(self) -> None:
+        """The client sent a valid command (aiosmtpd restarted its idle timer)."""
+
+    def split_path(self, arg: str) -> tuple[str | None, str | None]:
+        """(path, parameters) of a MAIL/RCPT argument; path None when malformed."""
+        return SMTP._getaddr(self, arg)
+
+    def write_now(self, data: bytes) -> None:
+        """Queue raw bytes on the connection without waiting for the write."""
+        self._writer.write(data)
+
+    async def _handle_client(self) -> None:
+        await self.handle_connection()
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        super()._reset_timeout(duration)
+        self.client_active()
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        return self.split_path(arg)
+
+    # The null sender is stored as "" (RFC 5321 4.5.5), so "has MAIL been
+    # given" is ``mail_from is not None``; aiosmtpd tests its truthiness and
+    # would take MAIL FROM:<> as no MAIL at all.
+
+    @aiosmtpd_smtp.syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:  # noqa: N802 - aiosmtpd's name
+        if self.envelope is not None and self.envelope.mail_from is not None:
+            await self.push("503 5.5.1 Error: nested MAIL command")
+            return
+        await super().smtp_MAIL(arg)
+
+    @aiosmtpd_smtp.syntax("RCPT TO: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_RCPT(self, arg: str | None) -> None:  # noqa: N802 - aiosmtpd's name
+        # aiosmtpd's smtp_RCPT with the MAIL gate above; the rest is its syntax checks.
+        if await self.check_helo_needed() or await self.check_auth_needed("RCPT"):
+            return
+        assert self.envelope is not None and self.session is not None
+        if self.envelope.mail_from is None:
+            await self.push("503 5.5.1 Error: need MAIL command")
+            return
+        syntaxerr = "501 5.5.4 Syntax: RCPT TO: <address>"
+        if self.session.extended_smtp:
+            syntaxerr += " [SP <mail-parameters>]"
+        arg = self._strip_command_keyword("TO:", arg) if arg is not None else None
+        if arg is None:
+            await self.push(syntaxerr)
+            return
+        address, params = self._getaddr(arg)
+        if address is None:
+            await self.push("553 5.1.3 Error: malformed address")
+            return
+        if not address or (params and not self.session.extended_smtp):
+            await self.push(syntaxerr)
+            return
+        rcpt_options = (params or "").upper().split()
+        parsed = self._getparams(rcpt_options)
+        if parsed is None:
+            await self.push(syntaxerr)
+            return
+        if parsed:  # no RCPT parameters are implemented (no DSN)
+            await self.push("555 5.5.4 RCPT TO parameters not recognized or not implemented")
+            return
+        status = await self._call_handler_hook("RCPT", address, rcpt_options)
+        await self.push(status)

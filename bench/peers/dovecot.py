@@ -1,9 +1,12 @@
 """A private Dovecot instance (IMAP + POP3) on loopback high ports, for read benchmarks.
 
 Set up as ``../shared/PEERS.md`` describes: its own config file, base and
-state directories inside one work directory, a passwd-file with a plain
-password, a static userdb (mail owned by ``nobody``), ``ssl = no``. Never
-on a standard port.
+state directories inside one work directory, a passwd-file (``scheme``:
+PLAIN by default, or any scheme ``doveadm pw`` knows, e.g. ARGON2ID to pay
+for a hash on LOGIN as Mailroom does), a static userdb (mail owned by
+``nobody``), ``ssl = no``. Process and per-user+IP limits are raised so
+that hundreds of sessions from one user can be held open. Never on a
+standard port.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from pathlib import Path
 
 from bench.peers.base import HOST, ServerError, free_port, proc_status_kb, with_descendants
 
+OWNER = (65534, 65534)  # files given to Dovecot must belong to the mail user
+
 __all__ = ["Dovecot", "dovecot_available"]
 
-_UID = _GID = 65534  # nobody/nogroup: Dovecot refuses to serve mail as root
+_UID, _GID = OWNER  # nobody/nogroup: Dovecot refuses to serve mail as root
 
 
 def dovecot_available() -> bool:
@@ -31,10 +36,11 @@ def dovecot_available() -> bool:
 class Dovecot:
     name = "dovecot"
 
-    def __init__(self, workdir: Path, user: str, password: str) -> None:
+    def __init__(self, workdir: Path, user: str, password: str, scheme: str = "PLAIN") -> None:
         self.workdir = workdir
         self.user = user
         self.password = password
+        self.scheme = scheme.upper()
         self.imap_port = free_port()
         self.pop3_port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -49,7 +55,7 @@ class Dovecot:
         for sub in ("run", "state", "home"):
             (w / sub).mkdir(parents=True, exist_ok=True)
         w.chmod(0o755)
-        (w / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
+        (w / "passwd").write_text(f"{self.user}:{self._hashed()}::::::\n")
         conf = w / "dovecot.conf"
         conf.write_text(
             f"""
@@ -64,6 +70,9 @@ auth_mechanisms = plain
 first_valid_uid = 1
 mail_location = maildir:{w}/home/%u/Maildir
 pop3_uidl_format = %08Xu%08Xv
+default_process_limit = 1500
+default_client_limit = 4000
+mail_max_userip_connections = 1000
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {w}/passwd
@@ -109,6 +118,19 @@ service pop3-login {{
                     return
             time.sleep(0.1)
         raise ServerError("dovecot did not start")
+
+    def _hashed(self) -> str:
+        if self.scheme == "PLAIN":
+            return "{PLAIN}" + self.password
+        doveadm = shutil.which("doveadm") or "/usr/bin/doveadm"
+        out = subprocess.run([doveadm, "pw", "-s", self.scheme, "-p", self.password],
+                             capture_output=True, text=True, check=False)
+        if out.returncode != 0 or not out.stdout.startswith("{"):
+            raise ServerError(f"doveadm pw -s {self.scheme}: {out.stderr.strip()}")
+        return out.stdout.strip()
+
+    def pids(self) -> list[int]:
+        return with_descendants(self.proc.pid) if self.proc else []
 
     def sample_rss(self) -> None:
         if self.proc is None:

@@ -53,10 +53,15 @@ class Mailroom(ProcessServer):
     rss_kind = "VmHWM"
 
     def __init__(
-        self, python: str = sys.executable, settings: dict[str, str] | None = None
+        self, python: str = sys.executable, settings: dict[str, str] | None = None,
+        main_py: Path = MAIN_PY,
     ) -> None:
         super().__init__()
         self.python = python
+        # Another checkout's main.py (e.g. the commit before a change) runs
+        # from its own directory, so it imports its own `appliance`.
+        self.main_py = Path(main_py).resolve()
+        self.offset = 0
         # `main.py settings set KEY VALUE` for each, after init, before serve.
         self.settings = dict(settings or {})
         self.home = self.workdir / "home"
@@ -69,11 +74,11 @@ class Mailroom(ProcessServer):
         return self.home / "mail"
 
     def _cli(self, *args: str, stdin: str | None = None) -> None:
-        cmd = [self.python, str(MAIN_PY), *args]
+        cmd = [self.python, str(self.main_py), *args]
         try:
             result = subprocess.run(
                 cmd,
-                cwd=PROJECT_DIR,
+                cwd=self.main_py.parent,
                 env=self.env,
                 input=stdin if stdin is not None else "",
                 capture_output=True,
@@ -87,16 +92,26 @@ class Mailroom(ProcessServer):
             raise ServerError(f"`main.py {' '.join(args)}` exited {result.returncode}:\n{output}")
 
     def start(self) -> None:
-        if not available():
-            raise ServerError(f"{MAIN_PY} does not exist yet")
+        self.prepare()
+        self.serve()
+
+    def prepare(self) -> None:
+        """Set up the box and the account (its Maildir may be filled before `serve`)."""
+        if not self.main_py.exists():
+            raise ServerError(f"{self.main_py} does not exist")
         self._cli("init", "--hostname", f"mail.{DOMAIN}", "--domain", DOMAIN)
         self._cli("account", "add", RECIPIENT, "--password-stdin", stdin=PASSWORD + "\n")
         for key, value in self.settings.items():
             self._cli("settings", "set", key, value)
-        offset = pick_port_offset()
+
+    def serve(self) -> None:
+        """Start the daemon; return once its SMTP port greets."""
+        self.offset = offset = pick_port_offset()
         self.port = 25 + offset
         self.proc = spawn_server(
-            [self.python, str(MAIN_PY), "serve", "--listen", HOST, "--port-offset", str(offset)],
-            self.log, port=self.port, what="mailroom serve", env=self.env, cwd=PROJECT_DIR,
+            [self.python, str(self.main_py), "serve", "--listen", HOST,
+             "--port-offset", str(offset)],
+            self.log, port=self.port, what="mailroom serve", env=self.env,
+            cwd=self.main_py.parent,
             timeout=60,
         )

@@ -1,4 +1,6 @@
-"""SEARCH: parse the keys into a tree, compile the tree into a predicate (pure functions).
+"""SEARCH: parse the keys into a tree, compile the tree into a predicate (pure
+functions), run it over the selected mailbox (``search_uids``), and the
+SEARCH / UID SEARCH commands.
 
 Header keys (FROM, SUBJECT, HEADER ...) match against the index's decoded,
 case-folded header text, so they need no message file; only BODY and TEXT
@@ -7,6 +9,7 @@ read message files. Dates compare calendar days in UTC.
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import re
 from collections.abc import Callable
@@ -14,8 +17,19 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_tz
 
 from appliance.imap.parser import Atom, ParseError, as_text, parse_date, parse_sequence_set
+from appliance.imap.selection import Selected
+from appliance.imap.state import No, SessionState
+from appliance.store import Account
 
-__all__ = ["SearchMessage", "compile_search", "needs", "parse_search"]
+__all__ = [
+    "SearchCommands",
+    "SearchMessage",
+    "compile_search",
+    "needs",
+    "parse_search",
+    "required_text",
+    "search_uids",
+]
 
 Node = tuple
 
@@ -239,3 +253,69 @@ def compile_search(
         attr = kind
         return lambda m: any(lo <= getattr(m, attr) <= hi for lo, hi in ranges)
     raise ParseError(f"cannot search by {kind}")
+
+
+def required_text(tree: Node) -> str | None:
+    """Header text every match must contain (for a prefilter in SQL), if the tree says so."""
+    if tree[0] == "header" and tree[2]:
+        return tree[2]
+    if tree[0] == "and":
+        for node in tree[1]:
+            if node[0] == "header" and node[2]:
+                return node[2]
+    return None
+
+
+def _body_loader(acct: Account, folder: str, uid: int) -> Callable[[], str]:
+    cache: list[str] = []
+
+    def load() -> str:
+        if not cache:
+            data = acct.read(folder, uid) or b""
+            cache.append(data.decode("utf-8", "replace").casefold())
+        return cache[0]
+
+    return load
+
+
+def search_uids(acct: Account, sel: Selected, tree: Node) -> list[int]:
+    """UIDs in the session's view that match ``tree`` (runs in a worker thread)."""
+    need = needs(tree)
+    columns = [c for c in ("vsize", "internaldate", "search") if
+               (c == "vsize" and "size" in need) or c in need]
+    uids = list(sel.uids)
+    rows = acct.meta(sel.name, uids, columns, search_contains=required_text(tree)) \
+        if columns else {}
+    pred = compile_search(tree, largest_seq=len(uids),
+                          largest_uid=uids[-1] if uids else 0)
+    out = []
+    for seq, uid in enumerate(uids, 1):
+        row = rows.get(uid)
+        if columns and row is None:
+            continue  # gone, or ruled out by the header prefilter
+        m = SearchMessage(seq, uid, set(sel.flags.get(uid, "").split()), uid in sel.recent)
+        if row is not None:
+            values = dict(zip(columns, row, strict=True))
+            m.size = values.get("vsize") or 0
+            m.internaldate = values.get("internaldate") or 0
+            m.search = values.get("search") or ""
+        if "file" in need:
+            m.body = _body_loader(acct, sel.name, uid)
+        if pred(m):
+            out.append(uid)
+    return out
+
+
+class SearchCommands(SessionState):
+    async def cmd_search(self, tag: bytes, args: list, uid_mode: bool = False) -> None:
+        acct, sel = self._need_selected()
+        charset, tree = parse_search(args)
+        if charset not in (None, "UTF-8", "US-ASCII"):
+            raise No("[BADCHARSET (UTF-8 US-ASCII)] unsupported charset")
+        hits = await asyncio.to_thread(search_uids, acct, sel, tree)
+        nums = hits if uid_mode else [sel.seq_of(u) for u in hits]
+        self.send(b"* SEARCH" + b"".join(b" %d" % n for n in nums))
+        await self.ok(tag, ("UID " if uid_mode else "") + "SEARCH completed", "SEARCH")
+
+    async def cmd_uid_search(self, tag: bytes, args: list) -> None:
+        await self.cmd_search(tag, args, uid_mode=True)

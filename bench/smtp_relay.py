@@ -42,6 +42,10 @@ What it measures
                 signing (both keys, relaxed/relaxed) per message.
       direct    (only with --servers) the client straight into the sink:
                 the ceiling the sink and client allow, no relay at all.
+      mailroom-before, mailroom-before-nodkim  (only with --servers) the same
+                as mailroom / mailroom-nodkim, but the daemon of another
+                checkout (--before-main, default /tmp/before/main.py, run
+                with this venv's Python): before and after in one run.
     Peak PSS summed over all the server's processes (sampled every 100 ms)
     is the fair memory figure across one-process and many-process servers.
     The DNS server and the sink are not counted in any server's memory.
@@ -69,6 +73,10 @@ Fairness caveats (read before quoting a ratio)
       can only reach what the loopback DNS server names.  Everything binds
       127.0.0.x high ports.
 
+    Server CPU per message: user + system time of all the server's
+    processes (for Postfix also of the children its master has reaped) from
+    the load's start until the sink has everything, over the message count.
+
     Reported: msg/s (median over --repeat runs), ratio Mailroom/peer paired
     within each repeat (> 1 means Mailroom is faster), peak RSS and PSS, and
     counts of deferrals, bounces and warnings/errors found in each server's
@@ -79,6 +87,7 @@ How to run (from the project root, with the project's venv; as root for Postfix)
     .venv/bin/python bench/smtp_relay.py --repeat 3
     .venv/bin/python bench/smtp_relay.py -n 500 --servers mailroom,postfix,postfix-nocache,direct
     .venv/bin/python bench/smtp_relay.py --repeat 3 --json > relay.json
+    .venv/bin/python bench/smtp_relay.py --repeat 3 --servers mailroom,mailroom-before,postfix
 
 Processes (servers, DNS server, sink) and temp dirs are cleaned up on exit,
 errors, Ctrl-C, SIGTERM and SIGHUP.
@@ -208,7 +217,12 @@ class Setup:
     log_path: Path | None = None
 
 
-def start_mailroom(stack: contextlib.ExitStack, sink: RelaySink, dkim: bool = True) -> Setup:
+BEFORE_MAIN = Path("/tmp/before/main.py")  # --before-main
+
+
+def start_mailroom(
+    stack: contextlib.ExitStack, sink: RelaySink, dkim: bool = True, before: bool = False
+) -> Setup:
     dns = DnsServerProcess(
         {
             REMOTE_DOMAIN: {"MX": [[10, MX_NAME]]},
@@ -219,6 +233,7 @@ def start_mailroom(stack: contextlib.ExitStack, sink: RelaySink, dkim: bool = Tr
     dns.start()
     server = stack.enter_context(
         mailroom.Mailroom(
+            main_py=BEFORE_MAIN if before else mailroom.MAIN_PY,
             settings={
                 "dns.nameservers": f"127.0.0.1:{dns.port}",
                 "delivery.remote_port": str(sink.port),
@@ -269,6 +284,14 @@ SERVERS: dict[
         lambda stack, sink: start_mailroom(stack, sink, dkim=False),
         mailroom.available,
     ),
+    "mailroom-before": (
+        lambda stack, sink: start_mailroom(stack, sink, before=True),
+        lambda: BEFORE_MAIN.exists(),
+    ),
+    "mailroom-before-nodkim": (
+        lambda stack, sink: start_mailroom(stack, sink, dkim=False, before=True),
+        lambda: BEFORE_MAIN.exists(),
+    ),
     "postfix": (start_postfix, postfix.available),
     "postfix-nocache": (
         lambda stack, sink: start_postfix(stack, sink, conn_cache=False),
@@ -303,6 +326,28 @@ def scan_log(server_name: str, path: Path | None) -> dict[str, Any]:
         "problem_samples": list(dict.fromkeys(re.sub(r"^\S+ \S+ ", "", ln) for ln in bad))[:3],
         "deferred_samples": [ln for ln in lines if "status=deferred" in ln][:2],
     }
+
+
+def cpu_seconds(server: Server | None) -> float | None:
+    """User + system CPU of the server's processes so far, reaped children included.
+
+    Postfix's master reaps smtpd/cleanup/smtp processes that exit during a
+    run; their time then shows in the master's cutime/cstime.
+    """
+    if server is None:
+        return None
+    total = 0
+    for i, pid in enumerate(server.pids()):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                fields = f.read().rpartition(b")")[2].split()
+        except OSError:
+            continue
+        # fields[0] is the state (stat field 3): utime is field 14, cstime 17.
+        total += int(fields[11]) + int(fields[12])
+        if i == 0:
+            total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # ----------------------------------------------------------- load client
@@ -387,6 +432,7 @@ class RunResult:
     peak_rss_kb: int | None = None
     rss_kind: str = ""
     peak_pss_kb: int | None = None
+    cpu_ms_per_msg: float | None = None
     log: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
@@ -398,11 +444,15 @@ async def timed_run(
     tokens: list[str],
     concurrency: int,
     timeout: float,
-) -> tuple[float | None, float | None, LoadStats, str | None]:
-    """Start the load, poll the sink every 20 ms; (seconds, submit_seconds, stats, error)."""
+) -> tuple[float | None, float | None, float | None, LoadStats, str | None]:
+    """Start the load, poll the sink every 20 ms.
+
+    (seconds, submit_seconds, server CPU seconds, stats, error).
+    """
     n = len(messages)
     stats = LoadStats()
     submitted: list[float] = []
+    cpu_before = cpu_seconds(setup.server)
     start = time.perf_counter()
     task = asyncio.create_task(
         relay_load(setup.host, setup.port, messages, tokens, concurrency, stats, submitted)
@@ -412,8 +462,10 @@ async def timed_run(
         sample=setup.server.sample_rss if setup.server is not None else None,
         arrived="received by the sink",
     )
+    cpu_after = cpu_seconds(setup.server)
+    cpu = cpu_after - cpu_before if cpu_after is not None and cpu_before is not None else None
     submit = submitted[0] - start if submitted else None
-    return elapsed, submit, stats, error
+    return elapsed, submit, cpu, stats, error
 
 
 def check_tokens(sink: RelaySink, accepted: set[str]) -> str | None:
@@ -445,7 +497,7 @@ def run_one(args: argparse.Namespace, server_name: str, rep: int) -> RunResult:
             setup = start_server(stack, sink)
             if setup.server is not None:
                 result.rss_kind = setup.server.rss_kind
-            elapsed, submit, stats, error = asyncio.run(
+            elapsed, submit, cpu, stats, error = asyncio.run(
                 timed_run(setup, sink, messages, tokens, args.concurrency, args.timeout)
             )
             if setup.server is not None:
@@ -458,6 +510,8 @@ def run_one(args: argparse.Namespace, server_name: str, rep: int) -> RunResult:
                     error = f"delivery check failed: {problem}"
             result.received = sink.count()
             result.submit_seconds = submit
+            if cpu is not None:
+                result.cpu_ms_per_msg = cpu * 1000 / n
             result.log = scan_log(server_name, setup.log_path)
             if args.keep_logs and setup.log_path is not None and setup.log_path.exists():
                 args.keep_logs.mkdir(parents=True, exist_ok=True)
@@ -485,12 +539,14 @@ def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, An
         if not runs:
             continue
         submits = [r.submit_seconds for r in runs if r.rate is not None and r.submit_seconds]
+        cpus = [r.cpu_ms_per_msg for r in runs if r.rate is not None and r.cpu_ms_per_msg]
         rows.append(
             {
                 "server": server,
                 **summary_row(runs),
                 **mailroom_ratios(runs, results, lambda r: ()),
                 "submit_seconds": statistics.median(submits) if submits else None,
+                "cpu_ms_per_msg": statistics.median(cpus) if cpus else None,
                 "deferred": sum(r.log.get("deferred", 0) for r in runs),
                 "bounced": sum(r.log.get("bounced", 0) for r in runs),
                 "log_problems": sum(r.log.get("problems", 0) for r in runs),
@@ -514,7 +570,8 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     )
     head = (
         f"{'server':<16} {'msgs':>5} {'ok':>5} {'seconds':>8} {'submit s':>8} {'msg/s':>7} "
-        f"{'ratio(mailroom/x)':>17}  {'peak RSS':<20} {'peak PSS':>9} {'defer':>5} {'logerr':>6}"
+        f"{'ratio(mailroom/x)':>17} {'CPU ms/msg':>10}  {'peak RSS':<20} {'peak PSS':>9} "
+        f"{'defer':>5} {'logerr':>6}"
     )
     print(head)
     print("-" * len(head))
@@ -523,10 +580,11 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         submit = f"{r['submit_seconds']:.2f}" if r["submit_seconds"] else "-"
         rate = f"{r['rate']:.1f}" if r["rate"] else "-"
         ratio = ratio_text(r)
+        cpu = f"{r['cpu_ms_per_msg']:.2f}" if r["cpu_ms_per_msg"] else "-"
         rss = f"{mb(r['peak_rss_kb'])} ({r['rss_kind']})" if r["peak_rss_kb"] else "-"
         print(
             f"{r['server']:<16} {r['messages']:>5} {r['runs_ok']}/{r['runs']:<3} {seconds:>8} "
-            f"{submit:>8} {rate:>7} {ratio:>17}  {rss:<20} {mb(r['peak_pss_kb']):>9} "
+            f"{submit:>8} {rate:>7} {ratio:>17} {cpu:>10}  {rss:<20} {mb(r['peak_pss_kb']):>9} "
             f"{r['deferred']:>5} {r['log_problems']:>6}"
         )
     if args.repeat > 1:
@@ -536,7 +594,8 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         )
     print(
         "(peak PSS: sum over all the server's processes, sampled every 100 ms; "
-        "submit s: when the client had its last 250)"
+        "submit s: when the client had its last 250; CPU: the server's user+system "
+        "time over the run, per message)"
     )
     print(
         "(caveats: Mailroom resolves MX+A over loopback DNS (cached), Postfix's "
@@ -559,6 +618,7 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    global BEFORE_MAIN
     parser = argparse.ArgumentParser(
         description="SMTP relay throughput, end to end into a remote sink, Mailroom vs Postfix.",
         epilog="See the module docstring for what exactly is measured and the caveats.",
@@ -576,7 +636,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="DIR",
         help="copy each run's server log (mailroom.log, Postfix maillog) into DIR",
     )
+    parser.add_argument(
+        "--before-main",
+        type=Path,
+        default=BEFORE_MAIN,
+        metavar="MAIN_PY",
+        help="the main.py the mailroom-before servers run (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
+    BEFORE_MAIN = args.before_main.resolve()
     check_run_options(parser, args, min_size=512)
     args.servers = pick_servers(parser, args.servers, SERVERS, DEFAULT_SERVERS)
     return args
@@ -608,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
                     log(
                         f"{what} {r.messages} msgs in {r.seconds:.2f} s "
                         f"(submitted in {r.submit_seconds or 0:.2f} s) = {r.rate:.1f} msg/s, "
+                        f"CPU {r.cpu_ms_per_msg or 0:.2f} ms/msg, "
                         f"RSS {mb(r.peak_rss_kb)}, PSS {mb(r.peak_pss_kb)}{logged}"
                     )
                 else:

@@ -10,7 +10,8 @@ Dovecot (with ``separator = /``) at the same directory.
 
 ``Mailstore`` is the entry point shared by local delivery, POP3 and IMAP;
 ``Mailstore.account(address)`` gives the ``Account`` object that does the
-per-folder work (see ``appliance.store.account`` for the index and locking).
+per-folder work (see ``appliance.store.account`` for its parts, ``appliance.store.index``
+for the index and locking).
 Change notification: ``watch(address, callback)`` calls ``callback(folder)``
 from whichever thread made the change; IMAP sessions hop to their event
 loop with ``loop.call_soon_threadsafe``.

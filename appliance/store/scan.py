@@ -1,0 +1,283 @@
+"""Bringing a folder's index in line with its directory (first sight, outside changes).
+
+First sight of a big folder is a directory listing and nothing more per
+file, as in Dovecot: sizes come from the ``,S=`` and ``,W=`` name fields,
+flags from the ``:2,`` suffix, the internal date (a ``stat``) and the
+header fields when first asked for; rows go in a hundred per INSERT.
+
+A scan runs when the folder's ``new/`` or ``cur/`` changed since the last
+one (their mtimes are kept in the index; a directory changed within the last
+two seconds may change again within the same mtime, so it is looked at
+again). It lists both directories, drops rows whose file is gone (remembered
+as expunged), follows renames (flag changes made by others), and gives new
+files UIDs: the ones ``dovecot-uidlist`` already has for them when the index
+is new (Dovecot, or a lost index), otherwise the next free ones, appended to
+``dovecot-uidlist`` in the same transaction so a crash never hands one out
+twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from appliance.store import maildir as md
+from appliance.store.folders import FolderError
+from appliance.store.index import insert_rows
+from appliance.store.names import folder_dirname
+
+__all__ = [
+    "Reconciled",
+    "ScanMixin",
+    "list_folder",
+    "reconcile",
+    "rows_from_names",
+    "rows_one_by_one",
+]
+
+RECENT_MTIME = 2.0  # a directory changed this recently may change again unseen
+
+_SIZE_FIELDS = re.compile(r",S=(\d+)(?:,W=(\d+))?")
+_VSIZE_FIELD = re.compile(r",W=(\d+)")
+
+# (uid, base, name, flags, size, vsize): what a scan inserts per new file
+Row = tuple[int, str, str, str, int, int | None]
+
+
+def list_folder(folder_dir: Path) -> tuple[dict[str, str], bool]:
+    """({base name: "new/<name>" or "cur/<name>"}, whether new/ holds anything).
+
+    The base name is the part before ":2," (Maildir's info), as ``md.split_name``;
+    a name in both directories: cur/ wins. Dot-files are not messages.
+    """
+    on_disk: dict[str, str] = {}
+    listed_new = False
+    for sub in ("new/", "cur/"):
+        entries = [e for e in os.listdir(folder_dir / sub) if e[:1] != "."]
+        listed_new = listed_new or (sub == "new/" and bool(entries))
+        on_disk.update(zip([e.partition(":2,")[0] for e in entries],
+                           [sub + e for e in entries], strict=True))
+    return on_disk, listed_new
+
+
+@dataclass
+class Reconciled:
+    indexed: set[str]  # base names of indexed messages still on disk
+    gone: list[int]  # UIDs whose file is gone
+    updates: list[tuple[str, str, int]]  # (new name, its flags, uid) of renamed files
+
+
+def reconcile(rows: Iterable[tuple[int, str, str]], on_disk: dict[str, str],
+              keywords: list[str]) -> Reconciled:
+    """Compare indexed (uid, base, name) rows with the directory listing."""
+    indexed: set[str] = set()
+    gone: list[int] = []
+    updates: list[tuple[str, str, int]] = []
+    for uid, base, fname in rows:
+        disk = on_disk.get(base)
+        if disk is None:
+            gone.append(uid)
+            continue
+        indexed.add(base)
+        if disk != fname:
+            new_flags = " ".join(md.flags_from_name(md.split_name(disk)[1], keywords))
+            updates.append((disk, new_flags, uid))
+    return Reconciled(indexed, gone, updates)
+
+
+def rows_from_names(fresh_files: list[tuple[str, str]], uidnext: int,
+                    keywords: list[str]) -> list[Row] | None:
+    """Rows for a folder never indexed, when every name carries both sizes (the usual
+    first sight of a big mailbox): built list by list, UIDs from ``uidnext`` on in
+    ``fresh_files`` order. None when some name lacks a size field."""
+    bases = [b for b, _ in fresh_files]
+    # "<unique>,S=<size>,W=<crlf size>": split with str methods, list by list.
+    tails = [b.rpartition(",S=")[2].partition(",W=") for b in bases]
+    size_texts = [t[0] for t in tails]
+    vsize_texts = [t[2] for t in tails]
+    if not (all(map(str.isdecimal, size_texts)) and all(map(str.isdecimal, vsize_texts))):
+        return None
+    names = [n for _, n in fresh_files]
+    letters = [n.partition(":2,")[2] for n in names]
+    flag_cache = {key: " ".join(md.flags_from_name(key, keywords)) for key in set(letters)}
+    return list(zip(
+        range(uidnext, uidnext + len(names)), bases, names,
+        list(map(flag_cache.__getitem__, letters)),
+        list(map(int, size_texts)), list(map(int, vsize_texts)),
+        strict=True,
+    ))
+
+
+def rows_one_by_one(fresh_files: list[tuple[str, str]], folder_dir: Path, uidnext: int,
+                    taken: set[int], known: dict[str, int],
+                    keywords: list[str]) -> tuple[list[Row], int]:
+    """Rows for new files, one at a time: a UID ``known`` from ``dovecot-uidlist`` is
+    kept unless ``taken``; sizes from the name, or a ``stat`` where it has none.
+    Returns (rows, the next free UID). ``taken`` gains the UIDs handed out."""
+    rows: list[Row] = []
+    flag_cache: dict[str, str] = {}
+    sizes = _SIZE_FIELDS.search
+    for base, fname in fresh_files:
+        uid = known.get(base) if known else None
+        if uid is None or uid in taken:
+            uid = uidnext
+        if uid >= uidnext:
+            uidnext = uid + 1
+        taken.add(uid)
+        # Sizes from the ,S= and ,W= fields that delivery (ours and
+        # Dovecot's) writes; no stat per file. The internal date (the
+        # file's mtime) is read when first asked for.
+        m = sizes(base)
+        vsize: int | None
+        if m:
+            size = int(m.group(1))
+            w = m.group(2) or (v.group(1) if (v := _VSIZE_FIELD.search(base)) else None)
+            vsize = int(w) if w else None
+        else:
+            try:
+                size = os.stat(folder_dir / fname).st_size
+            except FileNotFoundError:
+                continue
+            m = _VSIZE_FIELD.search(base)
+            vsize = int(m.group(1)) if m else None
+        colon = fname.find(":2,")
+        letters = fname[colon + 3 :] if colon >= 0 else ""
+        flags = flag_cache.get(letters)
+        if flags is None:
+            flags = flag_cache[letters] = " ".join(md.flags_from_name(letters, keywords))
+        rows.append((uid, base, fname, flags, size, vsize))
+    return rows, uidnext
+
+
+def _mtimes(folder_dir: Path) -> tuple[int, int]:
+    try:
+        return os.stat(folder_dir / "new").st_mtime_ns, os.stat(folder_dir / "cur").st_mtime_ns
+    except FileNotFoundError as exc:
+        raise FolderError("no such mailbox", "NONEXISTENT") from exc
+
+
+class ScanMixin:
+    """The directory scan of ``Account``."""
+
+    path: Path
+    _folder_row: Callable[[sqlite3.Connection, str], tuple[int, int, int, int, int]]
+    _folder_keywords: Callable[[str], list[str]]
+    _rewrite_uidlist: Callable[[sqlite3.Connection, int, Path, int, int], None]
+    _recalculate: Callable[..., tuple[int, int]]
+
+    def _scan(self, db: sqlite3.Connection, name: str, *, force: bool = False,
+              move_new: bool = False) -> list[tuple[int, str]] | None:
+        """Bring the index of ``name`` in line with its directory (first sight, outside changes).
+
+        Returns every (uid, flags) of the folder, in UID order, when it indexed the
+        folder from scratch (saves reading them back); otherwise None.
+        """
+        fid, validity, uidnext, modseq, _ = self._folder_row(db, name)
+        folder_dir = self.path / folder_dirname(name)
+        new_m, cur_m = _mtimes(folder_dir)
+        stored = tuple(db.execute(
+            "SELECT new_mtime, cur_mtime FROM folder WHERE id=?", (fid,)).fetchone())
+        if not force and not self._needs_scan(db, fid, stored, (new_m, cur_m), move_new):
+            return None
+        on_disk, listed_new = list_folder(folder_dir)
+        keywords = self._folder_keywords(name)
+        found = reconcile(
+            db.execute("SELECT uid, base, name FROM message WHERE folder=?", (fid,)).fetchall(),
+            on_disk, keywords)
+        modseq += 1
+        _apply(db, fid, modseq, found)
+        new_rows: list[Row] = []
+        fresh_files = [(b, on_disk[b]) for b in sorted(
+            on_disk if not found.indexed else (b for b in on_disk if b not in found.indexed))]
+        if fresh_files:
+            new_rows, uidnext = self._fresh_rows(db, fid, folder_dir, fresh_files, uidnext,
+                                                 keywords, first=stored == (0, 0))
+            insert_rows(db, fid, modseq, new_rows)
+        if move_new and listed_new:
+            self._move_new(db, fid, folder_dir)
+            new_m, cur_m = _mtimes(folder_dir)
+        changed = bool(found.gone or found.updates or new_rows)
+        db.execute(
+            "UPDATE folder SET uidnext=?, modseq=?, new_mtime=?, cur_mtime=? WHERE id=?",
+            (uidnext, modseq if changed else modseq - 1, new_m, cur_m, fid),
+        )
+        if found.gone:
+            self._rewrite_uidlist(db, fid, folder_dir, validity, uidnext)
+        elif new_rows:
+            md.append_uidlist(folder_dir, validity, uidnext, sorted(r[:2] for r in new_rows))
+        first_sight: list[tuple[int, str]] | None = None
+        if new_rows and not found.indexed and not found.gone:
+            first_sight = sorted((r[0], r[3]) for r in new_rows)
+        if found.gone or new_rows:
+            # This folder's usage is now in the index; only the others are walked.
+            if first_sight is not None:
+                total, count = sum(r[4] for r in new_rows), len(new_rows)
+            else:
+                total, count = db.execute(
+                    "SELECT coalesce(sum(size), 0), count(*) FROM message WHERE folder=?", (fid,)
+                ).fetchone()
+            self._recalculate({folder_dir: (total, count)})
+        return first_sight
+
+    @staticmethod
+    def _needs_scan(db: sqlite3.Connection, fid: int, stored: tuple[int, ...],
+                    mtimes: tuple[int, int], move_new: bool) -> bool:
+        fresh = time.time() - max(mtimes) / 1e9 < RECENT_MTIME
+        if fresh or stored != mtimes:
+            return True
+        # Unchanged: only messages still in new/ to be claimed need a look.
+        return move_new and db.execute(
+            "SELECT 1 FROM message WHERE folder=? AND name LIKE 'new/%' LIMIT 1", (fid,)
+        ).fetchone() is not None
+
+    def _fresh_rows(self, db: sqlite3.Connection, fid: int, folder_dir: Path,
+                    fresh_files: list[tuple[str, str]], uidnext: int, keywords: list[str],
+                    *, first: bool) -> tuple[list[Row], int]:
+        """Index rows for files the index does not know; (rows, next free UID)."""
+        taken = {r[0] for r in db.execute("SELECT uid FROM message WHERE folder=?", (fid,))}
+        known: dict[str, int] = {}
+        if not taken and first:
+            # First sight of a folder Dovecot (or an older index) has seen:
+            # keep the UIDs its clients already know.
+            imported = md.read_uidlist(folder_dir)
+            known = imported[2] if imported else {}
+        if not known and not taken:
+            rows = rows_from_names(fresh_files, uidnext, keywords)
+            if rows is not None:
+                return rows, uidnext + len(rows)
+        return rows_one_by_one(fresh_files, folder_dir, uidnext, taken, known, keywords)
+
+    def _move_new(self, db: sqlite3.Connection, fid: int, folder_dir: Path) -> None:
+        """Move messages from new/ to cur/, as Dovecot does when a mailbox is opened."""
+        rows = db.execute(
+            "SELECT uid, name FROM message WHERE folder=? AND name LIKE 'new/%'", (fid,)
+        ).fetchall()
+        done = []
+        for uid, fname in rows:
+            target = "cur/" + fname[4:] + (":2," if ":" not in fname else "")
+            try:
+                os.rename(folder_dir / fname, folder_dir / target)
+            except FileNotFoundError:
+                continue
+            done.append((target, fid, uid))
+        db.executemany("UPDATE message SET name=? WHERE folder=? AND uid=?", done)
+
+
+def _apply(db: sqlite3.Connection, fid: int, modseq: int, found: Reconciled) -> None:
+    """Write the outcome of ``reconcile``: gone rows expunged, renamed rows updated."""
+    if found.gone:
+        now = time.time()
+        db.executemany("DELETE FROM message WHERE folder=? AND uid=?",
+                       [(fid, u) for u in found.gone])
+        db.executemany("INSERT INTO expunged VALUES(?,?,?,?)",
+                       [(fid, u, modseq, now) for u in found.gone])
+    if found.updates:
+        db.executemany(
+            "UPDATE message SET name=?, flags=?, modseq=? WHERE folder=? AND uid=?",
+            [(n, f, modseq, fid, u) for n, f, u in found.updates],
+        )

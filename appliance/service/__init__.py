@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from appliance.allocator import tune_for_daemon
 from appliance.auth import Authenticator
 from appliance.auth.bans import BANS_FILE, BanList, LoginGuard, policy_from_settings
 from appliance.authcheck import smtp_hook
@@ -180,6 +181,9 @@ class Daemon:
         )
         self.events = EventHub()
         self.bus.subscribe(lambda line: self.events.publish("log", {"line": line}))
+        # Before the pool's threads allocate: each login's 19 MiB argon2 area would
+        # otherwise stay behind in their malloc arenas (appliance.allocator).
+        tune_for_daemon()
         self.executor = ThreadPoolExecutor(max_workers=48, thread_name_prefix="mailroom-io")
         self.dirsync = DirectorySync()
         self.spool = Spool(home.queue, self.dirsync)

@@ -4,8 +4,9 @@ Postfix's smtp(8) hands a connection to scache(8) after a good transaction
 and the next delivery to the same destination picks it up: one TCP and
 TLS handshake, one greeting and one EHLO serve many messages. This is the
 same idea for remote delivery: :meth:`ConnectionCache.put` parks a
-connection, :meth:`ConnectionCache.take` hands it out again (the caller
-sends RSET first, which also proves it is still alive). An idle
+connection with no transaction open, :meth:`ConnectionCache.take` hands it
+out again (the caller starts with MAIL; if the far side has hung up
+meanwhile, that fails before any message data went out). An idle
 connection is closed after ``idle_timeout`` seconds, after ``max_uses``
 transactions or ``max_age`` seconds of life, whichever comes first.
 

@@ -106,6 +106,15 @@ class QueueManager:
         self.on_event = on_event
         self._ready: asyncio.Queue[str] = asyncio.Queue()
         self._handoff: dict[str, QueueStatus] = {}  # expanded at intake, not yet on disk
+        # ...and the bytes of those messages, so the remote workers need not
+        # read them back; up to _HANDOFF_BYTES in all, the rest is read again.
+        self._handoff_data: dict[str, tuple[Envelope, bytes]] = {}
+        self._handoff_bytes = 0
+        self._handoff_lock = threading.Lock()
+        # Queue files whose every recipient has its 250, waiting to be removed
+        # together; their claims are held until then.
+        self._done: list[str] = []
+        self._done_wake = asyncio.Event()
         # Taken from the local delivery thread and the loop alike: claims are atomic.
         self._busy = Claims()
         self._tasks: list[asyncio.Task[None]] = []
@@ -134,6 +143,7 @@ class QueueManager:
             for i in range(self.policy.workers)
         ]
         self._tasks.append(asyncio.create_task(self._scheduler(), name="qmgr-scheduler"))
+        self._tasks.append(asyncio.create_task(self._remover(), name="qmgr-remover"))
         self._agent = threading.Thread(target=self._local_agent, name="mailroom-local",
                                        daemon=True)
         self._agent.start()
@@ -149,6 +159,10 @@ class QueueManager:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        done, self._done = self._done, []
+        if done:  # delivered: a restart must not send them again
+            await asyncio.get_running_loop().run_in_executor(
+                self.executor, self._remove_delivered, done, True)
 
     def submit(self, qid: str) -> None:
         self._ready.put_nowait(qid)
@@ -170,6 +184,7 @@ class QueueManager:
 
     _BACKLOG = 256
     _BATCH = 64
+    _HANDOFF_BYTES = 32 * 1024 * 1024
 
     def _local_agent(self) -> None:
         """The local delivery thread: fresh messages, in batches of what is waiting.
@@ -238,10 +253,15 @@ class QueueManager:
             except RuntimeError:  # the daemon is stopping: no more threads
                 self._remove_delivered(removals)
 
-    def _remove_delivered(self, qids: list[str]) -> None:
+    def _remove_delivered(self, qids: list[str], status: bool = False) -> None:
+        """Remove delivered queue files from ``active/``; ``status``: their status files too."""
         for qid in qids:
             try:
-                self.spool.remove(qid, queue="active", status=False)
+                try:
+                    self.spool.remove(qid, queue="active", status=status)
+                except FileNotFoundError:
+                    # Moved meanwhile (the administrator held it): wherever it is now.
+                    self.spool.remove(qid)
             except OSError as exc:
                 log.error("%s: cannot remove the delivered queue file: %s", qid, exc)
                 continue
@@ -260,6 +280,7 @@ class QueueManager:
                 self.spool.write_status(env.id, status)
             else:
                 self._handoff[env.id] = status  # nothing done yet: memory will do
+                self._keep_data(env, data)
             return False
         if self._finish(env, data, status, fresh=True):
             removals.append(env.id)
@@ -338,8 +359,9 @@ class QueueManager:
             if not self._busy.claim(qid):
                 continue
             flushes = self._flushes
+            removing = False
             try:
-                await self._process(qid)
+                removing = await self._process(qid)
             except Exception:
                 log.exception("%s: delivery failed unexpectedly; will retry", qid)
                 with contextlib.suppress(Exception):
@@ -347,7 +369,8 @@ class QueueManager:
                         self.executor, self._defer_whole, qid
                     )
             finally:
-                self._busy.release(qid)
+                if not removing:  # else the remover releases it once the file is gone
+                    self._busy.release(qid)
             if flushes != self._flushes:
                 # A flush came while this one was in flight (perhaps with the
                 # old settings): it is owed another try now.
@@ -368,16 +391,62 @@ class QueueManager:
 
     # -- delivery ---------------------------------------------------------
 
-    async def _process(self, qid: str) -> None:
+    async def _process(self, qid: str) -> bool:
+        """One delivery attempt; True when the file's removal (and claim) went to the remover."""
         loop = asyncio.get_running_loop()
-        prepared = await loop.run_in_executor(self.executor, self._prepare_and_deliver, qid)
+        prepared = self._fresh_in_memory(qid)
         if prepared is None:
-            return
+            prepared = await loop.run_in_executor(self.executor, self._prepare_and_deliver, qid)
+        if prepared is None:
+            return False
         env, data, status = prepared
         pending_remote = [r for r in status.pending() if not self._is_local(r.address)]
         if pending_remote:
             await self._deliver_remote(env, data, status, pending_remote)
+        if all(r.state == "delivered" for r in status.recipients):
+            # Nothing to bounce, defer or write down: only the file to remove,
+            # which the remover does for many messages in one thread hop.
+            self._done.append(qid)
+            self._done_wake.set()
+            return True
         await loop.run_in_executor(self.executor, self._finish, env, data, status)
+        return False
+
+    def _keep_data(self, env: Envelope, data: bytes) -> None:
+        """Keep a fresh message's bytes for the remote worker (local delivery thread)."""
+        with self._handoff_lock:
+            if self._handoff_bytes + len(data) > self._HANDOFF_BYTES:
+                return
+            self._handoff_bytes += len(data)
+            self._handoff_data[env.id] = (env, data)
+
+    def _fresh_in_memory(self, qid: str) -> tuple[Envelope, bytes, QueueStatus] | None:
+        """A fresh message handed over with its bytes: its local recipients are done
+        (the intake's batch took them), so it goes out without touching the disk."""
+        with self._handoff_lock:
+            kept = self._handoff_data.pop(qid, None)
+            if kept is None:
+                return None
+            self._handoff_bytes -= len(kept[1])
+        status = self._handoff.pop(qid, None)
+        if status is None:
+            return None
+        status.last_try = time.time()
+        return kept[0], kept[1], status
+
+    async def _remover(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._done_wake.wait()
+            self._done_wake.clear()
+            done, self._done = self._done, []
+            try:
+                # A retried message has a status file; a fresh one none (unlinking
+                # nothing costs little).
+                await loop.run_in_executor(self.executor, self._remove_delivered, done, True)
+            finally:
+                for qid in done:
+                    self._busy.release(qid)
 
     def _is_local(self, address: str) -> bool:
         return self.directory.is_local_domain(address.rpartition("@")[2])
@@ -388,6 +457,10 @@ class QueueManager:
         if found is None or found[0] != "active":
             return None
         env, data = self.spool.read(found[1])
+        with self._handoff_lock:
+            kept = self._handoff_data.pop(qid, None)
+            if kept is not None:
+                self._handoff_bytes -= len(kept[1])
         status = self._handoff.pop(qid, None) or self.spool.status(qid) or self._expand(env)
         status.last_try = time.time()
         self._deliver_locals([(env, data, status)])

@@ -816,14 +816,24 @@ async def send_cached(
 
 
 class DroppingSink(CountingSink):
-    """Drops a connection when asked to RSET it, as a server that timed it out would."""
+    """Drops a connection at its second MAIL, as a server that timed it out would."""
 
-    async def handle_RSET(  # noqa: N802
-        self, server: SMTPServer, session: Session, envelope: Envelope
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.mails: dict[int, int] = {}
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: SMTPServer, session: Session, envelope: Envelope, address: str,
+        mail_options: list[str],
     ) -> str:
-        assert server.transport is not None
-        server.transport.close()
-        return "421 4.4.2 idle too long, closing connection"
+        seen = self.mails[id(session)] = self.mails.get(id(session), 0) + 1
+        if seen > 1:
+            assert server.transport is not None
+            server.transport.close()
+            return "421 4.4.2 idle too long, closing connection"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
 
 async def test_dropped_idle_connection_falls_back_to_a_fresh_one(

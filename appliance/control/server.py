@@ -16,10 +16,11 @@ import contextlib
 import hmac
 import json
 import os
+from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import unquote
 
-from aiohttp import web
-
+from appliance.control.httpd import HttpServer, Reply, Request, json_reply
 from appliance.control.operations import Operations
 from appliance.home import Home
 from appliance.logs import get_logger
@@ -79,43 +80,51 @@ class ControlServer:
         self.host = host
         self.port = port
         self._secret = home.control_secret.read_text().strip().encode()
-        self._runner: web.AppRunner | None = None
+        self._http: HttpServer | None = None
 
-    def _authorized(self, request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
+    def _authorized(self, request: Request) -> bool:
+        header = request.headers.get("authorization", "")
         token = header.removeprefix("Bearer ").strip().encode()
         return hmac.compare_digest(token, self._secret)
 
-    async def _call(self, request: web.Request) -> web.Response:
+    async def _route(self, request: Request) -> Reply:
+        # The routes aiohttp had: POST /api/{name}, GET /api/events; 405 for another
+        # method on an /api/ name, 404 for anything else.
+        name = request.path.removeprefix("/api/")
+        if not request.path.startswith("/api/") or not name or "/" in name:
+            return Reply(404, b"404: Not Found", "text/plain; charset=utf-8")
+        if request.method == "POST":
+            return await self._call(unquote(name), request)
+        if request.method == "GET" and name == "events":
+            return self._events(request)
+        return Reply(405, b"405: Method Not Allowed", "text/plain; charset=utf-8")
+
+    async def _call(self, name: str, request: Request) -> Reply:
         if not self._authorized(request):
-            return web.json_response({"ok": False, "error": {"message": "unauthorized"}},
-                                     status=401)
-        name = request.match_info["name"]
+            return json_reply({"ok": False, "error": {"message": "unauthorized"}}, 401)
         try:
-            args = await request.json() if request.can_read_body else {}
+            args = json.loads(request.body.decode()) if request.body else {}
         except ValueError:
-            return web.json_response({"ok": False, "error": {"message": "bad JSON"}}, status=400)
+            return json_reply({"ok": False, "error": {"message": "bad JSON"}}, 400)
         if not isinstance(args, dict):
-            return web.json_response({"ok": False, "error": {"message": "bad JSON"}}, status=400)
+            return json_reply({"ok": False, "error": {"message": "bad JSON"}}, 400)
         try:
             result = await self.operations.call(name, args)
         except StateError as exc:
-            return web.json_response({"ok": False, "error": exc.to_dict()}, status=400)
+            return json_reply({"ok": False, "error": exc.to_dict()}, 400)
         except Exception as exc:
             log.exception("control operation %s failed", name)
-            return web.json_response(
-                {"ok": False, "error": {"message": f"internal error: {exc}"}}, status=500
-            )
+            return json_reply({"ok": False, "error": {"message": f"internal error: {exc}"}}, 500)
         if not _read_only(name):
             log.info("admin: %s %s", name, _redact(args))
-        return web.json_response({"ok": True, "result": result})
+        return json_reply({"ok": True, "result": result})
 
-    async def _events(self, request: web.Request) -> web.StreamResponse:
+    def _events(self, request: Request) -> Reply:
         if not self._authorized(request):
-            return web.json_response({"ok": False, "error": {"message": "unauthorized"}},
-                                     status=401)
-        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
-        await response.prepare(request)
+            return json_reply({"ok": False, "error": {"message": "unauthorized"}}, 401)
+        return Reply(200, content_type="application/x-ndjson", stream=self._event_lines())
+
+    async def _event_lines(self) -> AsyncIterator[bytes]:
         queue = self.events.subscribe()
         try:
             while True:
@@ -125,25 +134,13 @@ class ControlServer:
                     event = {"type": "keepalive"}
                 if event is _CLOSED:
                     break  # the daemon is stopping: end the stream cleanly
-                await response.write(json.dumps(event).encode() + b"\n")
-        except ConnectionResetError:
-            pass
+                yield json.dumps(event).encode() + b"\n"
         finally:
             self.events.unsubscribe(queue)
-        return response
 
     async def start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_post("/api/{name}", self._call)
-        app.router.add_get("/api/events", self._events)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                                     shutdown_timeout=3.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._http = HttpServer(self._route, max_body=64 * 1024 * 1024)
+        port = await self._http.start(self.host, self.port)
         info = self.home.run / "control.json"
         tmp = info.with_suffix(".tmp")
         tmp.write_text(json.dumps({"host": self.host, "port": port, "pid": os.getpid()}))
@@ -159,8 +156,8 @@ class ControlServer:
         await asyncio.sleep(0)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.home.run / "control.json")
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._http is not None:
+            await self._http.stop(grace=3.0)
 
 
 # Operations that only look: not admin actions, so not in the mail log (the console asks

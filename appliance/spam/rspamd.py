@@ -11,9 +11,10 @@ import asyncio
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
+if TYPE_CHECKING:
+    import aiohttp
 
 __all__ = ["RspamdAnswer", "RspamdError", "check", "close", "learn", "ping"]
 
@@ -37,6 +38,8 @@ _sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 def _session() -> aiohttp.ClientSession:
     """The event loop's one session: its kept-alive connections spare rspamd and us a new
     TCP connection (and a millisecond of CPU) for every message."""
+    import aiohttp  # here, not at the top: 14 MB the daemon only needs with rspamd configured
+
     loop = asyncio.get_running_loop()
     session = _sessions.get(loop)
     if session is None or session.closed:
@@ -54,6 +57,8 @@ async def close() -> None:
 
 
 async def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Any:
+    import aiohttp
+
     try:
         async with _session().post(url, data=body, headers=headers,
                                    timeout=aiohttp.ClientTimeout(total=timeout)) as response:
@@ -116,6 +121,8 @@ async def learn(controller_url: str, message: bytes, *, spam: bool, timeout: flo
 
 async def ping(url: str, timeout: float) -> dict[str, Any]:
     """Whether rspamd answers at ``url``: {"reachable", "error"}."""
+    import aiohttp
+
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http, \
                 http.get(url.rstrip("/") + "/ping") as response:
@@ -129,6 +136,8 @@ async def ping(url: str, timeout: float) -> dict[str, Any]:
 
 def _why(exc: BaseException) -> str:
     """A failure in a few words: aiohttp's own texts repeat the address and the socket call."""
+    import aiohttp
+
     if isinstance(exc, aiohttp.ClientConnectorError):
         return f"cannot connect: {exc.os_error.strerror or exc.os_error}"
     if isinstance(exc, TimeoutError):

@@ -61,6 +61,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/peers/mailroom
 
 from peers import mailroom as mailroom_peer  # noqa: E402
 
+from bench.imap_compare import compare  # noqa: E402
 from bench.peers.base import proc_pss_kb, proc_status_kb  # noqa: E402
 from bench.peers.dovecot import OWNER, Dovecot, dovecot_available  # noqa: E402
 from bench.read_corpus import USER, copy_in, generate  # noqa: E402
@@ -389,76 +390,6 @@ def run_server(server: Server, src: Path, opts: Options) -> Result:
     finally:
         server.stop()
     return r
-
-
-# -- equality ------------------------------------------------------------------------
-
-
-def _lower(v: Any) -> Any:
-    return v.lower() if isinstance(v, bytes) else v
-
-
-def _params(v: Any) -> Any:
-    if not isinstance(v, tuple):
-        return v
-    return tuple(_lower(x) if k % 2 == 0 else x for k, x in enumerate(v))
-
-
-def _disposition(v: Any) -> Any:
-    if not isinstance(v, tuple) or len(v) < 2:
-        return v
-    return (_lower(v[0]), _params(v[1]), *v[2:])
-
-
-def norm_structure(v: Any) -> Any:
-    """A BODYSTRUCTURE with case-insensitive MIME tokens lower-cased."""
-    if not isinstance(v, tuple) or not v:
-        return v
-    if isinstance(v[0], tuple):  # multipart: parts..., subtype, [params, disposition, ...]
-        k = 0
-        while k < len(v) and isinstance(v[k], tuple):
-            k += 1
-        parts = tuple(norm_structure(x) for x in v[:k])
-        rest = list(v[k:])
-        if rest:
-            rest[0] = _lower(rest[0])
-        if len(rest) > 1:
-            rest[1] = _params(rest[1])
-        if len(rest) > 2:
-            rest[2] = _disposition(rest[2])
-        return (*parts, *rest)
-    out = list(v)
-    for k in (0, 1, 5):  # type, subtype, encoding
-        if k < len(out):
-            out[k] = _lower(out[k])
-    if len(out) > 2:
-        out[2] = _params(out[2])
-    is_msg = len(out) > 9 and out[0] == b"message" and out[1] == b"rfc822"
-    if is_msg:
-        out[8] = norm_structure(out[8])
-    ext = 10 if is_msg else (8 if out[0] == b"text" else 7)
-    if len(out) > ext + 1:
-        out[ext + 1] = _disposition(out[ext + 1])
-    return tuple(out)
-
-
-def compare(reference: dict[str, dict[str, Any]], other: dict[str, dict[str, Any]],
-            examples: int = 3) -> list[str]:
-    lines = []
-    missing = sorted(set(reference) ^ set(other))
-    if missing:
-        lines.append(f"  {len(missing)} messages only on one side, e.g. {missing[:5]}")
-    common = sorted(set(reference) & set(other), key=lambda k: (len(k), k))
-    for item, norm in (("ENVELOPE", lambda v: v), ("BODYSTRUCTURE", norm_structure),
-                       ("RFC822.SIZE", lambda v: v)):
-        diff = [k for k in common
-                if norm(reference[k].get(item)) != norm(other[k].get(item))]
-        lines.append(f"  {item:14} {len(diff):6} of {len(common)} differ")
-        for k in diff[:examples]:
-            lines.append(f"    X-Bench-Id {k}:")
-            lines.append(f"      dovecot : {str(reference[k].get(item))[:400]}")
-            lines.append(f"      mailroom: {str(other[k].get(item))[:400]}")
-    return lines
 
 
 # -- main ----------------------------------------------------------------------------

@@ -21,14 +21,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from appliance.addresses import header_addresses
+from appliance.store.rfc822 import (
+    content_language,
+    content_type,
+    disposition,
+    field_value,
+    for_humans,
+    mime_token_value,
+    parse_addresses,
+)
 
 __all__ = [
     "Part",
+    "RENDER_FORM",
     "body_and_structure",
     "envelope",
     "envelope_of_block",
     "header_fields",
+    "header_values",
     "imap_nstring",
     "imap_string",
     "parse_message",
@@ -42,6 +52,11 @@ __all__ = [
 
 _MAX_DEPTH = 20
 _MAX_PARTS = 500
+
+# The form of the ENVELOPE/BODY/BODYSTRUCTURE rendered here. The index keeps
+# them as a cache, so an index made with another form must be refreshed;
+# 2: Dovecot 2.3's answers (raw header values, groups, RFC 2231, line counts).
+RENDER_FORM = 2
 
 
 def to_crlf(data: bytes) -> bytes:
@@ -126,6 +141,13 @@ def unfold_headers(block: bytes) -> list[tuple[bytes, bytes]]:
     return out
 
 
+def header_values(block: bytes) -> list[tuple[bytes, bytes]]:
+    """[(lower-case name, value as Dovecot keeps it)] (see rfc822.field_value): what
+    BODYSTRUCTURE shows of Content-ID, -Description, -MD5 and -Location."""
+    return [(name.strip().lower(), field_value(value))
+            for name, value in _HEADER_LINE.findall(block)]
+
+
 def _first(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     for key, value in headers:
         if key == name:
@@ -173,7 +195,10 @@ def parse_params(value: bytes) -> tuple[bytes, list[tuple[bytes, bytes]]]:
     return main, params
 
 
-def _param_list(params: list[tuple[bytes, bytes]]) -> bytes:
+def _param_list(params: list[tuple[bytes, bytes]], text: bool = False) -> bytes:
+    """A parameter list; a text part without a charset gets Dovecot's default one."""
+    if text and not any(k.lower() == b"charset" for k, _ in params):
+        params = [*params, (b"charset", b"us-ascii")]
     if not params:
         return b"NIL"
     return b"(" + b" ".join(imap_string(k) + b" " + imap_string(v) for k, v in params) + b")"
@@ -191,11 +216,18 @@ class Part:
     body_start: int
     end: int
     headers: list[tuple[bytes, bytes]]
-    maintype: bytes = b"text"
+    maintype: bytes = b"text"  # lower case; what decides the structure
     subtype: bytes = b"plain"
     params: list[tuple[bytes, bytes]] = field(default_factory=list)
     children: list[Part] = field(default_factory=list)
     message: Part | None = None  # the embedded message of a message/rfc822 part
+    # Content-Type as written (type, subtype or None), None without the header:
+    # BODYSTRUCTURE shows it as it is, even when broken.
+    shown: tuple[bytes, bytes] | None = None
+    # The closing delimiter of this multipart (or of the one this message/rfc822
+    # part holds) ran to ``end`` without its line break: the break before the
+    # enclosing delimiter then belongs to this part (Dovecot reads it so).
+    open_close: bool = False
 
 
 def parse_message(data: bytes) -> Part:
@@ -208,13 +240,16 @@ def _parse_entity(
 ) -> Part:
     header_end, body_start = split_header(data, start, end)
     body_start = min(body_start, end)
-    headers = unfold_headers(data[start:header_end])
+    headers = header_values(data[start:header_end])
     part = Part(start, header_end, body_start, end, headers)
     ctype = _first(headers, b"content-type")
-    main, params = parse_params(ctype) if ctype else (default, [])
-    if b"/" not in main:
-        main, params = (default, []) if not ctype else (b"text/plain", params)
-    maintype, _, subtype = main.partition(b"/")
+    if ctype is None:
+        maintype, _, subtype = default.partition(b"/")
+        params: list[tuple[bytes, bytes]] = []
+    else:
+        parsed = content_type(ctype)
+        maintype, subtype, params = parsed if parsed is not None else (b"", b"", [])
+        part.shown = (maintype, subtype)
     part.maintype, part.subtype, part.params = maintype.lower(), subtype.lower(), params
     budget[0] -= 1
     if depth >= _MAX_DEPTH or budget[0] <= 0:
@@ -223,17 +258,39 @@ def _parse_entity(
         boundary = next((v for k, v in params if k.lower() == b"boundary"), None)
         if boundary:
             child_default = b"message/rfc822" if part.subtype == b"digest" else b"text/plain"
-            for s, e in _split_multipart(data, body_start, end, boundary):
-                part.children.append(_parse_entity(data, s, e, child_default, depth + 1, budget))
+            spans, part.open_close = _split_multipart(data, body_start, end, boundary)
+            for s, e in spans:
+                child = _parse_entity(data, s, e, child_default, depth + 1, budget)
+                if child.open_close:
+                    _take_line_break(data, child)
+                part.children.append(child)
                 if budget[0] <= 0:
                     break
     elif part.maintype == b"message" and part.subtype == b"rfc822":
         part.message = _parse_entity(data, body_start, end, b"text/plain", depth + 1, budget)
+        part.open_close = part.message.open_close
     return part
 
 
-def _split_multipart(data: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int]]:
-    """Content ranges of the body parts between ``--boundary`` delimiter lines."""
+def _take_line_break(data: bytes, part: Part) -> None:
+    """Give ``part`` (and the message it holds) the line break after its end."""
+    end = part.end
+    if data.startswith(b"\r\n", end):
+        end += 2
+    elif data.startswith(b"\n", end):
+        end += 1
+    else:
+        return
+    node: Part | None = part
+    while node is not None:
+        node.end = end
+        node = node.message
+
+
+def _split_multipart(data: bytes, start: int, end: int,
+                     boundary: bytes) -> tuple[list[tuple[int, int]], bool]:
+    """Content ranges of the body parts between ``--boundary`` delimiter lines, and
+    whether the closing delimiter's line ran to ``end`` without a line break."""
     delim = b"--" + boundary
     spans: list[tuple[int, int]] = []
     pos = start
@@ -249,7 +306,8 @@ def _split_multipart(data: bytes, start: int, end: int, boundary: bytes) -> list
         after = found + len(delim)
         closing = data.startswith(b"--", after)
         line_end = data.find(b"\n", after, end)
-        line_end = end if line_end < 0 else line_end + 1
+        open_line = line_end < 0
+        line_end = end if open_line else line_end + 1
         rest = data[after + (2 if closing else 0) : line_end].strip()
         if rest:  # a longer boundary that merely starts with ours
             pos = line_end
@@ -261,12 +319,12 @@ def _split_multipart(data: bytes, start: int, end: int, boundary: bytes) -> list
                 content_end -= 1
             spans.append((content_start, content_end))
         if closing:
-            return spans
+            return spans, open_line
         content_start = line_end
         pos = line_end
     if content_start >= 0 and content_start < end:
         spans.append((content_start, end))  # no closing delimiter: take the rest
-    return spans
+    return spans, False
 
 
 # -- ENVELOPE -------------------------------------------------------------
@@ -286,77 +344,98 @@ def _quoted(value: bytes) -> bytes:
     return imap_string(value)
 
 
+def _plain_addr(m: re.Match[bytes]) -> bool:
+    """local@domain that the full parser takes as it is (no leading dot, no empty
+    domain label)."""
+    return not m.group(1).startswith(b".") and not m.group(2).startswith(b".") \
+        and b".." not in m.group(2)
+
+
 def _simple_addresses(value: bytes) -> bytes | None:
-    """The ENVELOPE address list for the common shapes (``Name <a@b>``, ``a@b``,
-    comma lists); None when the value needs the full RFC 5322 parser (quotes,
-    comments, groups, routes)."""
+    """The ENVELOPE address items for the common shapes (``Name <a@b>``, ``a@b``,
+    comma lists), as the full parser would give them; None when the value needs
+    that parser (quotes, comments, groups, routes, empty list items)."""
     items: list[bytes] = []
-    for item in value.split(b","):
+    pieces = value.split(b",")
+    for n, item in enumerate(pieces):
         name, angle, rest = item.partition(b"<")
         if angle:
             m = _ANGLE_ADDR.match(rest)
             if m is None or not _PLAIN_NAME.fullmatch(name):
                 return None
             name = name.strip(b" ")
+            if name.startswith(b".") or not _plain_addr(m):
+                return None
             if b"  " in name:
                 name = b" ".join(name.split())
             items.append(b"(" + (_quoted(name) if name else b"NIL") + b" NIL "
                          + _quoted(m.group(1)) + b" " + _quoted(m.group(2)) + b")")
             continue
         m = _BARE_ADDR.match(item)
-        if m:
+        if m and _plain_addr(m):
             items.append(b"(NIL NIL " + _quoted(m.group(1)) + b" " + _quoted(m.group(2)) + b")")
-        elif item.strip():
+        elif item.strip(b" \t") or n < len(pieces) - 1:
+            # Dovecot reads an empty item before the last as a missing address.
             return None
-    return b"(" + b"".join(items) + b")" if items else b"NIL"
+    return b"".join(items)
 
 
 _ADDRESS_CACHE: dict[bytes, bytes] = {}
 _ADDRESS_CACHE_MAX = 8192
 
 
-def _addresses(value: bytes | None) -> bytes:
-    """An ENVELOPE address list. The same From/To/Cc values recur all through a
-    mailbox, so the rendered lists of recent values are kept (bounded)."""
-    if value is None:
-        return b"NIL"
+def _address_items(value: bytes) -> bytes:
+    """The ENVELOPE address items of one header field. The same From/To/Cc values
+    recur all through a mailbox, so the rendered items of recent values are kept
+    (bounded)."""
     cached = _ADDRESS_CACHE.get(value)
     if cached is not None:
         return cached
     if len(_ADDRESS_CACHE) >= _ADDRESS_CACHE_MAX:
         _ADDRESS_CACHE.clear()
-    rendered = _ADDRESS_CACHE[value] = _parse_addresses(value)
+    rendered = _simple_addresses(value)
+    if rendered is None:
+        rendered = b"".join(
+            b"(" + (b"NIL" if name is None else _quoted(for_humans(name))) + b" "
+            + imap_nstring(route) + b" " + imap_nstring(mailbox) + b" "
+            + imap_nstring(domain) + b")"
+            for name, route, mailbox, domain in parse_addresses(value)
+        )
+    _ADDRESS_CACHE[value] = rendered
     return rendered
 
 
-def _parse_addresses(value: bytes) -> bytes:
-    fast = _simple_addresses(value)
-    if fast is not None:
-        return fast
-    text = value.decode("utf-8", "surrogateescape")
-    items: list[bytes] = []
-    for name, addr in header_addresses([text]):
-        local, at, host = addr.rpartition("@")
-        if not at:
-            local, host = addr, ""
-        name_b = name.encode("utf-8", "surrogateescape") if name else None
-        items.append(
-            b"("
-            + imap_nstring(name_b)
-            + b" NIL "
-            + imap_nstring(local.encode("utf-8", "surrogateescape"))
-            + b" "
-            + imap_nstring(host.encode("utf-8", "surrogateescape") if host else None)
-            + b")"
-        )
-    return b"(" + b"".join(items) + b")" if items else b"NIL"
+def _addresses(values: list[bytes] | None) -> bytes:
+    """An ENVELOPE address list: the addresses of every field of that name, in order
+    (Dovecot joins repeated To: or Cc: fields)."""
+    if not values:
+        return b"NIL"
+    items = b"".join(_address_items(v) for v in values)
+    return b"(" + items + b")" if items else b"NIL"
+
+
+_ADDRESS_FIELDS = frozenset((b"from", b"sender", b"reply-to", b"to", b"cc", b"bcc"))
 
 
 def envelope(headers: list[tuple[bytes, bytes]]) -> bytes:
-    get: dict[bytes, bytes] = {}
+    """The ENVELOPE of [(lower-case name, value as header_values gives it)]."""
+    fields: dict[bytes, list[bytes]] = {}
     for key, value in headers:
-        get.setdefault(key, value)
-    return _envelope(get)
+        if key in _ENVELOPE_NAMES:
+            _collect(fields, key, value)
+    return _envelope(fields)
+
+
+_ENVELOPE_NAMES = frozenset((b"date", b"subject", b"in-reply-to", b"message-id")) | _ADDRESS_FIELDS
+
+
+def _collect(fields: dict[bytes, list[bytes]], name: bytes, value: bytes) -> None:
+    # A repeated address field adds its addresses; a repeated string field
+    # replaces the earlier value (both as Dovecot does).
+    if name in _ADDRESS_FIELDS:
+        fields.setdefault(name, []).append(value)
+    else:
+        fields[name] = [value]
 
 
 # Anchored on a newline rather than ``^`` with re.M: the regex engine then jumps
@@ -369,33 +448,35 @@ _ENVELOPE_FIELD = re.compile(
 
 
 def envelope_of_block(block: bytes) -> bytes:
-    """``envelope(unfold_headers(block))``, looking only at the ten fields it uses."""
-    get: dict[bytes, bytes] = {}
+    """``envelope(header_values(block))``, looking only at the ten fields it uses."""
+    fields: dict[bytes, list[bytes]] = {}
     for name, value in _ENVELOPE_FIELD.findall(b"\n" + block):
-        name = name.lower()
-        if name in get:
-            continue
-        get[name] = _unfold_value(value)
-    return _envelope(get)
+        _collect(fields, name.lower(), field_value(value))
+    return _envelope(fields)
 
 
-def _envelope(get: dict[bytes, bytes]) -> bytes:
-    date, subject = get.get(b"date"), get.get(b"subject")
-    in_reply_to, message_id = get.get(b"in-reply-to"), get.get(b"message-id")
-    sender_from = _addresses(get.get(b"from"))
-    sender = get.get(b"sender")
-    reply_to = get.get(b"reply-to")
+def _string(fields: dict[bytes, list[bytes]], name: bytes) -> bytes:
+    value = fields.get(name)
+    return b"NIL" if value is None else _quoted(value[-1])
+
+
+def _envelope(fields: dict[bytes, list[bytes]]) -> bytes:
+    subject = fields.get(b"subject")
+    sender_from = _addresses(fields.get(b"from"))
+    sender = _addresses(fields.get(b"sender"))
+    reply_to = _addresses(fields.get(b"reply-to"))
     return b"(" + b" ".join((
-        b"NIL" if date is None else _quoted(date),
-        b"NIL" if subject is None else _quoted(subject),
+        _string(fields, b"date"),
+        b"NIL" if subject is None else _quoted(for_humans(subject[-1])),
         sender_from,
-        sender_from if sender is None else _addresses(sender),
-        sender_from if reply_to is None else _addresses(reply_to),
-        _addresses(get.get(b"to")),
-        _addresses(get.get(b"cc")),
-        _addresses(get.get(b"bcc")),
-        b"NIL" if in_reply_to is None else _quoted(in_reply_to),
-        b"NIL" if message_id is None else _quoted(message_id),
+        # An absent or empty Sender/Reply-To is the From.
+        sender_from if sender == b"NIL" else sender,
+        sender_from if reply_to == b"NIL" else reply_to,
+        _addresses(fields.get(b"to")),
+        _addresses(fields.get(b"cc")),
+        _addresses(fields.get(b"bcc")),
+        _string(fields, b"in-reply-to"),
+        _string(fields, b"message-id"),
     )) + b")"
 
 
@@ -404,24 +485,36 @@ def _envelope(get: dict[bytes, bytes]) -> bytes:
 
 def _disposition(headers: list[tuple[bytes, bytes]]) -> bytes:
     value = _first(headers, b"content-disposition")
-    if not value:
+    parsed = None if value is None else disposition(value)
+    if parsed is None:
         return b"NIL"
-    kind, params = parse_params(value)
+    kind, params = parsed
     return b"(" + imap_string(kind) + b" " + _param_list(params) + b")"
 
 
 def _language(headers: list[tuple[bytes, bytes]]) -> bytes:
     value = _first(headers, b"content-language")
-    if not value:
-        return b"NIL"
-    langs = [x.strip() for x in value.split(b",") if x.strip()]
+    langs = content_language(value) if value else []
     return b"(" + b" ".join(imap_string(x) for x in langs) + b")" if langs else b"NIL"
+
+
+def _nolf(value: bytes | None) -> bytes:
+    return imap_nstring(value if value is None or b"\n" not in value
+                        else value.replace(b"\r", b"").replace(b"\n", b""))
+
+
+# A multipart with no parts shows one empty text part, as Dovecot does.
+_EMPTY_PART = (b'("TEXT" "PLAIN" ("charset" "us-ascii") NIL NIL "7BIT" 0 0',
+               b' NIL NIL NIL NIL')
 
 
 def _structure(data: bytes, part: Part, extended: bool) -> bytes:
     h = part.headers
-    if part.children:
-        kids = b"".join(_structure(data, c, extended) for c in part.children)
+    if part.maintype == b"multipart":
+        if part.children:
+            kids = b"".join(_structure(data, c, extended) for c in part.children)
+        else:
+            kids = _EMPTY_PART[0] + (_EMPTY_PART[1] if extended else b"") + b")"
         out = kids + b" " + imap_string(part.subtype.upper())
         if extended:
             out += b" " + b" ".join(
@@ -429,41 +522,48 @@ def _structure(data: bytes, part: Part, extended: bool) -> bytes:
                     _param_list(part.params),
                     _disposition(h),
                     _language(h),
-                    imap_nstring(_first(h, b"content-location")),
+                    _nolf(_first(h, b"content-location")),
                 )
             )
         return b"(" + out + b")"
-    if part.maintype == b"multipart":  # no boundary or no parts: show as empty text
-        maintype, subtype, params = b"text", b"plain", [(b"charset", b"us-ascii")]
+    if part.message is not None:
+        shown: tuple[bytes, bytes] = (b"message", b"rfc822")
+        text = False
+    elif part.shown is None:
+        shown = (part.maintype, part.subtype)
+        text = part.maintype == b"text"
     else:
-        maintype, subtype, params = part.maintype, part.subtype, part.params
-    if maintype == b"text" and not any(k.lower() == b"charset" for k, _ in params):
-        params = [*params, (b"charset", b"us-ascii")]
+        shown = part.shown
+        text = part.maintype == b"text"
     body = data[part.body_start : part.end]
-    size = len(body) + body.count(b"\n") - body.count(b"\r\n")
-    encoding = _first(h, b"content-transfer-encoding") or b"7BIT"
+    newlines = body.count(b"\n")
+    size = len(body) + newlines - body.count(b"\r\n")
+    encoding = _first(h, b"content-transfer-encoding")
+    if encoding is not None:
+        encoding = mime_token_value(encoding)
     fields = [
-        imap_string(maintype.upper()),
-        imap_string(subtype.upper()),
-        _param_list(params),
-        imap_nstring(_first(h, b"content-id")),
-        imap_nstring(_first(h, b"content-description")),
-        imap_string(encoding.upper()),
+        imap_string(shown[0].upper()),
+        imap_string(shown[1].upper()),
+        _param_list(part.params, text),
+        _nolf(_first(h, b"content-id")),
+        _nolf(_first(h, b"content-description")),
+        imap_string(encoding.upper() if encoding else b"7BIT"),
         b"%d" % size,
     ]
-    lines = body.count(b"\n") + (1 if body and not body.endswith(b"\n") else 0)
+    # Lines are line breaks: a last line without one is not counted (Dovecot).
     if part.message is not None:
-        fields.append(envelope(part.message.headers))
+        block = data[part.message.start : part.message.header_end]
+        fields.append(envelope_of_block(block))
         fields.append(_structure(data, part.message, extended))
-        fields.append(b"%d" % lines)
-    elif maintype == b"text":
-        fields.append(b"%d" % lines)
+        fields.append(b"%d" % newlines)
+    elif text:
+        fields.append(b"%d" % newlines)
     if extended:
         fields += [
-            imap_nstring(_first(h, b"content-md5")),
+            _nolf(_first(h, b"content-md5")),
             _disposition(h),
             _language(h),
-            imap_nstring(_first(h, b"content-location")),
+            _nolf(_first(h, b"content-location")),
         ]
     return b"(" + b" ".join(fields) + b")"
 

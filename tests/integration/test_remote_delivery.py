@@ -621,6 +621,23 @@ async def test_dns_answers_are_cached(dns_server: DnsServer) -> None:
     assert len(orders) == 2
 
 
+async def test_whole_answer_is_kept_a_moment_and_flushed_with_the_cache(
+    dns_server: DnsServer,
+) -> None:
+    ns = [dns_server.nameserver]
+    first = await resolve_mx("far.test", nameservers=ns, timeout=2)
+    asked = len(dns_server.queries)
+    again = await resolve_mx("far.test", nameservers=ns, timeout=2)
+    assert [(h.name, h.addresses) for h in again] == [(h.name, h.addresses) for h in first]
+    again[0].addresses.append("192.0.2.1")  # a caller's copy: the kept answer is not changed
+    assert (await resolve_mx("far.test", nameservers=ns, timeout=2))[0].addresses == \
+        first[0].addresses
+    assert len(dns_server.queries) == asked
+    flush_cache()
+    await resolve_mx("far.test", nameservers=ns, timeout=2)
+    assert len(dns_server.queries) == 2 * asked
+
+
 async def test_dns_cache_respects_ttl() -> None:
     async with DnsServer(ZONE, ttl=1) as short:
         ns = [short.nameserver]

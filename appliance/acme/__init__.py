@@ -112,14 +112,15 @@ class Renewal:
 
     async def check(self, force: bool = False) -> dict[str, Any] | None:
         """Renew when due (or ``force``); None when nothing was done."""
-        from cryptography import x509
-
         async with self._lock:
             self.last_check = time.time()
             record = read_record(self.tls_dir)
             if record is None:
                 self.warnings = []
                 return None
+            # After the check above: without ACME the daemon never loads cryptography.
+            from cryptography import x509
+
             settings = self.settings()
             loop = asyncio.get_running_loop()
             try:

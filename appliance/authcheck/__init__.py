@@ -25,9 +25,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from email.utils import getaddresses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.authcheck.dmarcpolicy import DmarcResult, check_dmarc
 from appliance.authcheck.lookup import DnsTempError, Lookup
 from appliance.authcheck.results import (
     ACTIONS,
@@ -39,8 +38,11 @@ from appliance.authcheck.results import (
     header,
     strip_ours,
 )
-from appliance.authcheck.signatures import verify_arc, verify_dkim
-from appliance.authcheck.spf import check_spf
+
+# The checkers (dkimpy, pyspf, dmarc, cryptography: 15 MB resident) are imported by
+# the first message checked, not when the daemon starts.
+if TYPE_CHECKING:
+    from appliance.authcheck.dmarcpolicy import DmarcResult
 
 __all__ = [
     "ACTIONS", "AuthResults", "CheckConfig", "Decision", "InboundChecker", "JUNK_HEADER",
@@ -134,6 +136,10 @@ class InboundChecker:
     def check(self, config: CheckConfig, message: bytes, head_end: int, *, ip: str, helo: str,
               sender: str) -> Outcome:
         """Check ``message`` (blocking: run it off the event loop)."""
+        from appliance.authcheck.dmarcpolicy import DmarcResult, check_dmarc
+        from appliance.authcheck.signatures import verify_arc, verify_dkim
+        from appliance.authcheck.spf import check_spf
+
         lookup = self._lookup(config)
         head = message[:head_end]
         spf = check_spf(lookup, ip, sender, helo)

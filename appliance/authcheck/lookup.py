@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
-import dns.exception
-import dns.name
-import dns.nameserver
-import dns.resolver
-
-from appliance.dns import AnswerCache, parse_nameserver
+# dnspython is imported when a Lookup is made (the first checked message), not
+# when the daemon starts: 7 MB resident.
+if TYPE_CHECKING:
+    import dns.rdata
 
 __all__ = ["DnsTempError", "Lookup"]
 
@@ -34,6 +33,11 @@ class Lookup:
     """Synchronous TXT/A/AAAA/MX/PTR questions with a time-out and a cache."""
 
     def __init__(self, nameservers: list[str] | None, timeout: float) -> None:
+        import dns.nameserver
+        import dns.resolver
+
+        from appliance.dns import AnswerCache, parse_nameserver
+
         if nameservers:
             resolver = dns.resolver.Resolver(configure=False)
             resolver.nameservers = [
@@ -60,6 +64,10 @@ class Lookup:
         memo = self._memo.get(key)
         if memo is not None and memo[0] > now:
             return memo[1]
+        import dns.exception
+        import dns.name
+        import dns.resolver
+
         try:
             answer = self.resolver.resolve(name, rdtype, search=False)
         except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):

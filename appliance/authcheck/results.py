@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from appliance.authcheck.dmarcpolicy import DmarcResult, aligned
-from appliance.authcheck.signatures import ArcResult, DkimResult
-from appliance.authcheck.spf import SpfResult
+# The result types come with their checkers (dkimpy, pyspf, dmarc); this module is
+# imported at daemon start, the checkers by the first message checked.
+if TYPE_CHECKING:
+    from appliance.authcheck.dmarcpolicy import DmarcResult
+    from appliance.authcheck.signatures import ArcResult, DkimResult
+    from appliance.authcheck.spf import SpfResult
 
 __all__ = [
     "AuthResults", "Decision", "Policy", "decide", "header", "strip_ours", "JUNK_HEADER",
@@ -29,7 +32,7 @@ class AuthResults:
     spf: SpfResult
     dkim: list[DkimResult] = field(default_factory=list)
     dmarc: DmarcResult | None = None  # None: the From: header named no single domain
-    arc: ArcResult = field(default_factory=lambda: ArcResult("none"))
+    arc: ArcResult = field(default_factory=lambda: _no_arc())
     from_domain: str = ""
     # A check whose DNS failed: its result is unknown, not a failure.
     temperror: str = ""
@@ -62,12 +65,22 @@ class Decision:
     reason: str = ""  # for the log and the junk marker
 
 
+def _no_arc() -> ArcResult:
+    from appliance.authcheck.signatures import ArcResult
+
+    return ArcResult("none")
+
+
 def _dkim_aligned(results: AuthResults) -> bool:
+    from appliance.authcheck.dmarcpolicy import aligned
+
     return any(d.result == "pass" and aligned(results.from_domain, d.domain)
                for d in results.dkim)
 
 
 def _spf_aligned(results: AuthResults) -> bool:
+    from appliance.authcheck.dmarcpolicy import aligned
+
     return (results.spf.result == "pass" and results.spf.scope == "mailfrom"
             and aligned(results.from_domain, results.spf.domain))
 

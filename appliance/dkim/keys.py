@@ -18,9 +18,6 @@ from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
 __all__ = [
     "ALGORITHMS", "DkimKey", "KeyRing", "RETIRED_KEEP", "make_key", "make_pair",
     "selector_for", "txt_value",
@@ -89,6 +86,10 @@ def selector_for(algorithm: Algorithm, when: float, taken: AbstractSet[str] = fr
 
 def make_key(algorithm: Algorithm, when: float, taken: AbstractSet[str] = frozenset(),
              state: State = "active") -> DkimKey:
+    # Here, not at the top: only making a key needs cryptography (11 MB resident).
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     if algorithm == "rsa":
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
         pem = private_key.private_bytes(

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import hashlib
 import re
 import threading
 import time
 from collections.abc import Callable
-
-import dkim
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa, utils
-from dkim import canonicalization
+from typing import TYPE_CHECKING, Any
 
 from appliance.dkim.keys import DkimKey
+
+# dkimpy and cryptography are imported where a message is signed: the idle daemon
+# (and every CLI command) would otherwise carry them (about 15 MB resident).
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 __all__ = ["SIGNED_HEADERS", "Signer", "from_domain", "sign_message", "to_crlf"]
 
@@ -76,6 +78,8 @@ def _signed_by(message: bytes, domain: str, selectors: set[str]) -> bool:
 def _relaxed_body(body: bytes) -> bytes:
     """dkimpy's relaxed body canonicalization, skipping its regex passes where
     they would change nothing (most bodies; each pass cost about 0.25 ms)."""
+    from dkim import canonicalization
+
     if b" \r\n" in body or b"\t\r\n" in body:
         body = canonicalization.strip_trailing_whitespace(body)
     if b"\t" in body or b"  " in body:
@@ -88,6 +92,9 @@ class _RsaKey:
         self.key = key
 
     def sign(self, digest: bytes) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding, utils
+
         return self.key.sign(digest, padding.PKCS1v15(), utils.Prehashed(hashes.SHA256()))
 
 
@@ -108,6 +115,9 @@ def _private_key(key: DkimKey) -> _RsaKey | _Ed25519Key:
     """The key ready to sign, parsed once (dkimpy parsed the PEM for every message)."""
     cached = _loaded.get(key.private)
     if cached is None:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
         if key.algorithm == "rsa":
             private = serialization.load_pem_private_key(key.private.encode(), password=None)
             assert isinstance(private, rsa.RSAPrivateKey)
@@ -122,7 +132,13 @@ def _private_key(key: DkimKey) -> _RsaKey | _Ed25519Key:
     return cached
 
 
-_RELAXED = canonicalization.CanonicalizationPolicy.from_c_value(b"relaxed/relaxed")
+@functools.cache
+def _relaxed() -> Any:
+    from dkim import canonicalization
+
+    return canonicalization.CanonicalizationPolicy.from_c_value(b"relaxed/relaxed")
+
+
 _INCLUDE = tuple(h.encode() for h in SIGNED_HEADERS)
 _NAME = b"DKIM-Signature"
 
@@ -134,6 +150,8 @@ def _signature(headers: list[tuple[bytes, bytes]], body_hash: bytes, domain: byt
     ``headers`` are already canonicalized (relaxed); every name in
     SIGNED_HEADERS is listed in h=, present or not, as dkimpy lists them.
     """
+    import dkim
+
     fields = [
         (b"v", b"1"),
         (b"a", key.signature_algorithm),
@@ -151,7 +169,7 @@ def _signature(headers: list[tuple[bytes, bytes]], body_hash: bytes, domain: byt
     value = dkim.fold(b"; ".join(b"=".join(x) for x in fields), namelen=len(_NAME))
     value = dkim.RE_BTAG.sub(b"\\1", value)
     hasher = hashlib.sha256()
-    dkim.hash_headers(hasher, _RELAXED, headers, _INCLUDE, (_NAME, b" " + value), dict(fields))
+    dkim.hash_headers(hasher, _relaxed(), headers, _INCLUDE, (_NAME, b" " + value), dict(fields))
     fields[-1] = (b"b", base64.b64encode(_private_key(key).sign(hasher.digest())))
     value = b"; ".join(b"=".join(x) for x in fields) + b"\r\n"
     return _NAME + b": " + dkim.fold(value, namelen=len(_NAME))
@@ -167,8 +185,10 @@ def sign_message(message: bytes, domain: str, keys: list[DkimKey]) -> bytes:
     """
     if not keys or _signed_by(message, domain, {k.selector for k in keys}):
         return message
+    import dkim
+
     raw_headers, body = dkim.rfc822_parse(message)
-    headers = _RELAXED.canonicalize_headers(raw_headers)
+    headers = _relaxed().canonicalize_headers(raw_headers)
     body_hash = base64.b64encode(hashlib.sha256(_relaxed_body(body)).digest())
     timestamp = str(int(time.time())).encode()
     d = domain.encode()

@@ -4,8 +4,9 @@ Only the lookups remote delivery needs live here; the DNS record checker of
 the operations pages is a separate concern.
 """
 
+from typing import Any
+
 from appliance.dns.mx import (
-    AnswerCache,
     DnsPermanentError,
     DnsTemporaryError,
     MxHost,
@@ -35,3 +36,12 @@ __all__ = [
     "resolve_mx",
     "shared_resolver",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: AnswerCache loads dnspython (see appliance.dns.answer_cache).
+    if name == "AnswerCache":
+        from appliance.dns.answer_cache import AnswerCache
+
+        return AnswerCache
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

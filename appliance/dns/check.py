@@ -17,10 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import dns.exception
-import dns.nameserver
-import dns.resolver
-
 from appliance.dns.mx import parse_nameserver
 from appliance.dns.records import Record
 
@@ -140,6 +136,11 @@ def check_records(records: list[Record], lookup: Lookup) -> list[CheckResult]:
 
 
 def make_lookup(nameservers: list[str] | None, timeout: float) -> Lookup:
+    # Here, not at the top: the daemon checks DNS every few hours at most (dnspython: 7 MB).
+    import dns.exception
+    import dns.nameserver
+    import dns.resolver
+
     resolver = dns.resolver.Resolver(configure=not nameservers)
     if nameservers:
         resolver.nameservers = [

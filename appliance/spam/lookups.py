@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import dns.reversename
-
 from appliance.authcheck.lookup import DnsTempError, Lookup
 from appliance.spam.rules import Hit, dnsbl_answer, dnsbl_name, rdns_hits
 
@@ -49,6 +47,8 @@ def blocklist_hits(lookup: Lookup, ip: str, zones: list[tuple[str, int]]) -> Dns
 
 def reverse_dns_hits(lookup: Lookup, ip: str) -> list[Hit]:
     """No PTR, or a PTR whose name does not resolve back to ``ip`` (forward-confirmed rDNS)."""
+    import dns.reversename  # here: the idle daemon does not load dnspython
+
     try:
         names = [r.to_text().rstrip(".").lower()
                  for r in lookup.answers(dns.reversename.from_address(ip).to_text(), "PTR")]

@@ -16,11 +16,10 @@ import ipaddress
 import os
 import ssl
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = ["make_self_signed", "server_context", "certificate_expiry", "install",
            "ReloadableContext", "write_private"]
@@ -28,6 +27,12 @@ __all__ = ["make_self_signed", "server_context", "certificate_expiry", "install"
 
 def make_self_signed(hostname: str, cert_path: Path, key_path: Path, days: int = 825) -> None:
     """Write a self-signed RSA certificate for ``hostname`` (and localhost)."""
+    # Here, not at the top: cryptography is 11 MB the running daemon needs only now and then.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
     # RSA rather than ECDSA: older Outlook and phone clients still expect it.
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
@@ -65,6 +70,8 @@ def server_context(cert_path: Path, key_path: Path) -> ssl.SSLContext:
 
 
 def certificate_expiry(cert_path: Path) -> dt.datetime:
+    from cryptography import x509
+
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     return cert.not_valid_after_utc
 

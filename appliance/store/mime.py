@@ -410,7 +410,8 @@ def _addresses(values: list[bytes] | None) -> bytes:
     (Dovecot joins repeated To: or Cc: fields)."""
     if not values:
         return b"NIL"
-    items = b"".join(_address_items(v) for v in values)
+    items = (_address_items(values[0]) if len(values) == 1
+             else b"".join(_address_items(v) for v in values))
     return b"(" + items + b")" if items else b"NIL"
 
 
@@ -450,9 +451,23 @@ _ENVELOPE_FIELD = re.compile(
 def envelope_of_block(block: bytes) -> bytes:
     """``envelope(header_values(block))``, looking only at the ten fields it uses."""
     fields: dict[bytes, list[bytes]] = {}
+    # field_value and _collect written out: this runs for every message indexed.
     for name, value in _ENVELOPE_FIELD.findall(b"\n" + block):
-        _collect(fields, name.lower(), field_value(value))
+        name = name.lower()
+        value = value.lstrip(b" \t")
+        if b"\n" in value:
+            value = _FOLD_BREAK.sub(b"", value)
+        if value[-1:] == b"\r":
+            value = value[:-1]
+        known = fields.get(name)
+        if known is None or name not in _ADDRESS_FIELDS:
+            fields[name] = [value]
+        else:
+            known.append(value)
     return _envelope(fields)
+
+
+_FOLD_BREAK = re.compile(rb"\r?\n")
 
 
 def _string(fields: dict[bytes, list[bytes]], name: bytes) -> bytes:

@@ -54,11 +54,14 @@ def field_value(raw: bytes) -> bytes:
 
 
 _HUMAN_SPACE = re.compile(rb"[ \t\r\n]+")
+_HUMAN_CLEAN = re.compile(rb"[\t\r\n\0]|  |\A | \Z")  # anything for_humans would change
 
 
 def for_humans(value: bytes) -> bytes:
     """Dovecot's Subject and display-name clean-up: runs of white space (also
     TAB, CR, LF) become one space, none at either end; NUL becomes 0x80."""
+    if _HUMAN_CLEAN.search(value) is None:
+        return value
     value = _HUMAN_SPACE.sub(b" ", value).strip(b" ")
     return value.replace(b"\0", b"\x80") if b"\0" in value else value
 

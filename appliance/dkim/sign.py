@@ -114,7 +114,14 @@ _loaded_lock = threading.Lock()
 def _private_key(key: DkimKey) -> _RsaKey | _Ed25519Key:
     """The key ready to sign, parsed once (dkimpy parsed the PEM for every message)."""
     cached = _loaded.get(key.private)
-    if cached is None:
+    if cached is not None:
+        return cached
+    # Under the lock: loading an RSA key checks it (tens of ms), and the
+    # first burst of mail must not have every worker thread load it at once.
+    with _loaded_lock:
+        cached = _loaded.get(key.private)
+        if cached is not None:
+            return cached
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -125,10 +132,9 @@ def _private_key(key: DkimKey) -> _RsaKey | _Ed25519Key:
         else:
             cached = _Ed25519Key(ed25519.Ed25519PrivateKey.from_private_bytes(
                 base64.b64decode(key.private)))
-        with _loaded_lock:
-            if len(_loaded) > 1000:  # rotated keys must not pile up forever
-                _loaded.clear()
-            _loaded[key.private] = cached
+        if len(_loaded) > 1000:  # rotated keys must not pile up forever
+            _loaded.clear()
+        _loaded[key.private] = cached
     return cached
 
 

@@ -98,8 +98,7 @@ def _item_renderer(item: FetchItem, at: dict[str, int]) -> Render:
         if name == "UID":
             return lambda sel, uid, row, data: b"UID %d" % uid
         if name == "FLAGS":
-            return lambda sel, uid, row, data: b"FLAGS " + flag_list(
-                sel.flags.get(uid, ""), uid in sel.recent)
+            return lambda sel, uid, row, data: b"FLAGS " + flag_list(*sel.flags_and_recent(uid))
         if name in ("RFC822.SIZE", "ENVELOPE", "BODYSTRUCTURE", "BODY"):
             i = at[{"RFC822.SIZE": "vsize", "ENVELOPE": "envelope", "BODYSTRUCTURE": "structure",
                     "BODY": "body"}[name]]
@@ -224,11 +223,12 @@ class FetchCommands(SessionState):
         if uid_mode and not any(i.name == "UID" for i in items):
             items.insert(0, FetchItem("UID"))
         if not sel.readonly and any(i.sets_seen for i in items):
-            unseen = [u for u in uids if "\\Seen" not in sel.flags.get(u, "")]
+            unseen = [u for u in uids if "\\Seen" not in sel.flags_of(u)]
             if unseen:
                 changed = await asyncio.to_thread(acct.store_flags, sel.name, unseen, "+",
                                                   ["\\Seen"])
-                sel.flags.update(changed)
+                for uid, flags in changed.items():
+                    sel.set_flags(uid, flags)
                 if not any(i.name == "FLAGS" for i in items):
                     items.append(FetchItem("FLAGS"))
         columns, render = renderer(items)
@@ -272,12 +272,12 @@ class FetchCommands(SessionState):
         for uid in uids:
             if uid not in result:
                 continue
-            sel.flags[uid] = result[uid]
+            sel.set_flags(uid, result[uid])
             if not silent:
                 seq = sel.seq_of(uid)
                 uid_part = b"UID %d " % uid if uid_mode else b""
                 self.send(b"* %d FETCH (%sFLAGS %s)"
-                          % (seq, uid_part, flag_list(result[uid], uid in sel.recent)))
+                          % (seq, uid_part, flag_list(result[uid], sel.is_recent(uid))))
         await self.ok(tag, ("UID " if uid_mode else "") + "STORE completed", "STORE")
 
     async def cmd_uid_store(self, tag: bytes, args: list) -> None:

@@ -293,7 +293,8 @@ def search_uids(acct: Account, sel: Selected, tree: Node) -> list[int]:
         row = rows.get(uid)
         if columns and row is None:
             continue  # gone, or ruled out by the header prefilter
-        m = SearchMessage(seq, uid, set(sel.flags.get(uid, "").split()), uid in sel.recent)
+        flags, recent = sel.at(seq - 1)
+        m = SearchMessage(seq, uid, set(flags.split()), recent)
         if row is not None:
             values = dict(zip(columns, row, strict=True))
             m.size = values.get("vsize") or 0

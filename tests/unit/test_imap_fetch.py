@@ -107,7 +107,7 @@ def test_fetch_batch_reads_index_and_files(tmp_path: Path) -> None:
                           return_path="s@example.org")
         acct = store.account(ALICE)
         sel = Selected.opened(acct.open("INBOX", claim_recent=True), readonly=False)
-        assert sel.uids == [1, 2, 3]
+        assert list(sel.uids) == [1, 2, 3]
         columns, render = renderer(items("(UID RFC822.SIZE BODY.PEEK[])"))
         lines = fetch_batch(acct, sel, [1, 3], render, tuple(columns), True)
         assert len(lines) == 2 and lines[1].startswith(b"* 3 FETCH (UID 3 RFC822.SIZE ")

@@ -45,7 +45,7 @@ def test_new_messages_are_reported_with_exists_and_recent() -> None:
     sel = selected([1, 2], recent_from=3)
     lines = sel.apply(Changes(6, 5, {3: "", 4: "\\Seen"}, [], 3), allow_expunge=True)
     assert lines == [b"* 4 EXISTS", b"* 2 RECENT"]
-    assert sel.uids == [1, 2, 3, 4] and sel.flags[4] == "\\Seen"
+    assert list(sel.uids) == [1, 2, 3, 4] and sel.flags_of(4) == "\\Seen"
     assert sel.modseq == 6 and sel.uidnext == 5
     # A read-only (EXAMINE) view never claims \Recent.
     ro = selected([1], readonly=True)
@@ -65,14 +65,40 @@ def test_expunges_wait_until_sequence_numbers_may_shift() -> None:
     sel = selected([1, 2, 3, 4])
     # During FETCH/STORE/SEARCH: held back, the view is unchanged.
     assert sel.apply(Changes(6, 5, {}, [2, 4], 5), allow_expunge=False) == []
-    assert sel.uids == [1, 2, 3, 4] and sel.pending_expunge == {2, 4}
+    assert list(sel.uids) == [1, 2, 3, 4] and sel.pending_expunge == {2, 4}
     # Next command that allows them: highest first, so each number is still right.
     assert sel.apply(Changes(6, 5, {}, [], 5), allow_expunge=True) == [
         b"* 4 EXPUNGE", b"* 2 EXPUNGE"]
-    assert sel.uids == [1, 3] and set(sel.flags) == {1, 3} and not sel.pending_expunge
+    assert list(sel.uids) == [1, 3] and not sel.pending_expunge
+    assert not sel.knows(2) and not sel.knows(4)
     # A message added and expunged between two looks is never announced.
     assert sel.apply(Changes(8, 7, {5: ""}, [5, 6], 7), allow_expunge=True) == []
-    assert sel.uids == [1, 3]
+    assert list(sel.uids) == [1, 3]
+
+
+def test_flags_and_recent_per_message() -> None:
+    sel = selected([2, 4, 6], recent_from=4, flags={2: "\\Seen", 4: "", 6: "\\Seen $Work"})
+    assert [sel.flags_of(u) for u in (2, 4, 6, 5)] == ["\\Seen", "", "\\Seen $Work", ""]
+    assert [sel.is_recent(u) for u in (2, 4, 6, 5)] == [False, True, True, False]
+    assert sel.at(2) == ("\\Seen $Work", True) and sel.flags_and_recent(2) == ("\\Seen", False)
+    assert sel.recent_count() == 2 and sel.first_unseen() == 2 and sel.keywords() == ["$Work"]
+    sel.set_flags(4, "\\Seen")
+    sel.set_flags(6, "\\Seen")
+    sel.set_flags(5, "\\Deleted")  # not in view: nothing to change
+    assert sel.at(1) == ("\\Seen", True) and sel.recent_count() == 2
+    assert sel.first_unseen() == 0 and sel.keywords() == [] and not sel.knows(5)
+
+
+def test_many_distinct_flag_sets() -> None:
+    # A keyword per message: more combinations than a 16-bit index holds.
+    n = 0x10000 + 10
+    sel = selected(list(range(1, n + 1)), flags={u: f"k{u}" for u in range(1, n + 1)})
+    assert sel.flags_of(n) == f"k{n}" and sel.flags_of(1) == "k1"
+    sel = selected(list(range(1, 0x10000 + 1)), flags={u: f"k{u}" for u in range(1, 0x10001)})
+    sel.apply(Changes(6, 0x10010, {1: "new-1", 0x10005: "new-2"}, [], 0x10010),
+              allow_expunge=True)
+    assert sel.flags_of(1) == "new-1" and sel.flags_of(0x10005) == "new-2"
+    assert sel.flags_of(0x10000) == f"k{0x10000}"
 
 
 def test_select_responses() -> None:

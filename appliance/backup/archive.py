@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
-import pyrage
-import zstandard
+# pyrage and zstandard are imported inside the functions that use them: the daemon
+# loads them when a backup runs, not at start.
 
 __all__ = ["ArchiveError", "AGE_MAGIC", "open_writer", "open_reader", "make_identity",
            "is_encrypted", "public_key", "manifest_trailer", "read_trailer"]
@@ -39,11 +39,15 @@ class ArchiveError(Exception):
 
 def make_identity() -> tuple[str, str]:
     """A new age key pair: (secret identity ``AGE-SECRET-KEY-1...``, recipient ``age1...``)."""
+    import pyrage
+
     identity = pyrage.x25519.Identity.generate()
     return str(identity), str(identity.to_public())
 
 
 def public_key(identity: str) -> str:
+    import pyrage
+
     try:
         return str(pyrage.x25519.Identity.from_str(identity.strip()).to_public())
     except Exception as exc:  # pyrage raises its own IdentityError (and ValueError)
@@ -52,6 +56,8 @@ def public_key(identity: str) -> str:
 
 def parse_identity(text: str) -> Any:
     """The identity in ``text``: the key itself or an age key file (comments allowed)."""
+    import pyrage
+
     for line in text.splitlines():
         line = line.strip()
         if line.startswith("AGE-SECRET-KEY-"):
@@ -137,6 +143,9 @@ class _Counted:
 @contextlib.contextmanager
 def open_writer(out: BinaryIO, recipient: str = "", level: int = 3) -> Iterator[tarfile.TarFile]:
     """A streaming tar writer whose bytes go through zstd (and age) into ``out``."""
+    import pyrage
+    import zstandard
+
     pump: _Pump | None = None
     sink: BinaryIO = out
     pipe_w: IO[bytes] | None = None
@@ -177,11 +186,15 @@ def open_writer(out: BinaryIO, recipient: str = "", level: int = 3) -> Iterator[
 
 
 def _encrypt(src: IO[bytes], out: BinaryIO, rcpt: Any) -> None:
+    import pyrage
+
     with src:
         pyrage.encrypt_io(src, out, [rcpt])
 
 
 def _decrypt(src: BinaryIO, dst: IO[bytes], identity: Any) -> None:
+    import pyrage
+
     with dst:
         pyrage.decrypt_io(src, dst, [identity])
 
@@ -273,6 +286,8 @@ def open_reader(path: Path, identity: str = "",
                 counter: Counting | None = None) -> Iterator[tarfile.TarFile]:
     """A streaming tar reader over ``path`` (decrypted with ``identity`` when it is age);
     ``counter``, when given, wraps the archive file and counts the bytes read."""
+    import zstandard
+
     fh: Any = counter or Counting(open(path, "rb"))  # noqa: SIM115 - closed after the pump
     pump: _Pump | None = None
     pipe_r: IO[bytes] | None = None

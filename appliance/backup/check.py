@@ -18,8 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import zstandard
-
 from appliance.backup.archive import (
     ArchiveError,
     Counting,
@@ -71,6 +69,8 @@ def _safe_path(name: str) -> PurePosixPath | None:
 def _extract(archive: Path, identity: str, target: Path, report: Report,
              progress: Progress | None) -> dict[str, str]:
     """Write every data file under ``target``; returns {path: sha256} of what was written."""
+    import zstandard  # here: the daemon loads it only when a backup is checked or restored
+
     if not identity and is_encrypted(archive):
         raise RestoreError(f"{archive.name} is encrypted: give its key (the age secret key "
                            "shown when it was made)")

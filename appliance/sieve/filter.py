@@ -15,13 +15,15 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sievelib.commands import Command
+from typing import TYPE_CHECKING
 
 from appliance.sieve.interpret import Result, SieveRuntimeError, VacationRequest, run
 from appliance.sieve.message import MailView
 from appliance.sieve.script import SieveError, parse
 from appliance.sieve.storage import ACTIVE_LINK
+
+if TYPE_CHECKING:  # sievelib: imported by the first script parsed
+    from sievelib.commands import Command
 
 __all__ = ["BEFORE_SCRIPT", "Decision", "MailFilter", "before_script_path",
            "ensure_before_script", "VACATION_SCRIPT"]

@@ -12,13 +12,15 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-
-from sievelib.commands import Command
+from typing import TYPE_CHECKING
 
 from appliance.sieve.match import RELATIONS, matches
 from appliance.sieve.message import MailView
 from appliance.sieve.script import unquote
 from appliance.store.names import BadFolderName, normalize_folder
+
+if TYPE_CHECKING:  # sievelib: imported by the first script parsed
+    from sievelib.commands import Command
 
 __all__ = ["Result", "SieveRuntimeError", "VacationRequest", "run"]
 

@@ -6,10 +6,12 @@ import functools
 import re
 import threading
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from sievelib.commands import Command
-from sievelib.commands import comparator as _comparator_arg
-from sievelib.parser import Parser
+# sievelib is imported when the first script is parsed, not when the daemon starts.
+if TYPE_CHECKING:
+    from sievelib.commands import Command
+    from sievelib.parser import Parser
 
 __all__ = ["CAPABILITIES", "SieveError", "check", "parse", "unquote"]
 
@@ -29,10 +31,15 @@ CAPABILITIES: tuple[str, ...] = (
     "comparator-i;ascii-numeric",
 )
 
-# sievelib knows only the two built-in comparators; i;ascii-numeric (RFC 4790)
-# is what makes ``:value "ge"`` compare numbers (an X-Spam-Score, a count).
-if '"i;ascii-numeric"' not in _comparator_arg["extra_arg"]["values"]:
-    _comparator_arg["extra_arg"]["values"].append('"i;ascii-numeric"')
+
+@functools.cache
+def _teach_sievelib() -> None:
+    # sievelib knows only the two built-in comparators; i;ascii-numeric (RFC 4790)
+    # is what makes ``:value "ge"`` compare numbers (an X-Spam-Score, a count).
+    from sievelib.commands import comparator as _comparator_arg
+
+    if '"i;ascii-numeric"' not in _comparator_arg["extra_arg"]["values"]:
+        _comparator_arg["extra_arg"]["values"].append('"i;ascii-numeric"')
 
 # Commands sievelib knows whose extension we do not implement; they can only
 # appear after a ``require`` we refuse, but a second check costs nothing.
@@ -58,6 +65,9 @@ _local = threading.local()
 def _parser() -> Parser:
     parser = getattr(_local, "parser", None)
     if parser is None:
+        from sievelib.parser import Parser
+
+        _teach_sievelib()
         parser = _local.parser = Parser()
     return parser
 
@@ -140,6 +150,8 @@ def _unquote(s: str) -> str:
 
 
 def _walk(commands: list[Command]) -> Iterator[Command]:
+    from sievelib.commands import Command
+
     for command in commands:
         yield command
         for value in command.arguments.values():

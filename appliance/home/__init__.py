@@ -16,8 +16,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 __all__ = ["Home", "default_home", "resolve_home"]
 
 
@@ -26,6 +24,8 @@ def default_home() -> Path:
 
     if sys.platform != "win32" and (os.geteuid() == 0 or unit_installed()):
         return SERVICE_DATA_DIR
+    import platformdirs  # only without --data-dir/MAILROOM_HOME: 28 modules the daemon rarely needs
+
     return Path(platformdirs.user_data_dir("mailroom", appauthor=False))
 
 

@@ -10,14 +10,17 @@ or accept as ``virus.on_error`` says.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import aioclamd
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from appliance.virus.attachments import Blocked, blocked_attachment, extension_of
+
+if TYPE_CHECKING:
+    import aioclamd
 
 __all__ = ["Blocked", "ClamdConfig", "ScanResult", "blocked_attachment", "config_from_settings",
            "extension_of", "ping", "scan", "EICAR"]
@@ -26,22 +29,27 @@ __all__ = ["Blocked", "ClamdConfig", "ScanResult", "blocked_attachment", "config
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 
-class _Socket(aioclamd._AsyncClamdNetworkSocket):
-    """aioclamd's connection, also to a Unix socket (Debian's clamd listens on one)."""
+@functools.cache
+def _aioclamd() -> ModuleType:
+    """aioclamd, taught Unix sockets; imported when clamd is first asked, not at daemon start."""
+    import aioclamd
 
-    async def __aenter__(self) -> _Socket:
-        if not str(self.host).startswith("/"):
-            await super().__aenter__()
+    class _Socket(aioclamd._AsyncClamdNetworkSocket):
+        """aioclamd's connection, also to a Unix socket (Debian's clamd listens on one)."""
+
+        async def __aenter__(self) -> _Socket:
+            if not str(self.host).startswith("/"):
+                await super().__aenter__()
+                return self
+            try:
+                self.reader, self.writer = await asyncio.open_unix_connection(self.host)
+            except Exception as exc:  # as aioclamd's own: every failure to connect is one error
+                raise aioclamd.ClamdConnectionError(f"Error connecting to {self.host}") from exc
             return self
-        try:
-            self.reader, self.writer = await asyncio.open_unix_connection(self.host)
-        except Exception as exc:  # as aioclamd's own: every failure to connect is one error
-            raise aioclamd.ClamdConnectionError(f"Error connecting to {self.host}") from exc
-        return self
 
-
-# aioclamd builds its connections from this module-level name.
-aioclamd._AsyncClamdNetworkSocket = _Socket  # type: ignore[misc]
+    # aioclamd builds its connections from this module-level name.
+    aioclamd._AsyncClamdNetworkSocket = _Socket  # type: ignore[misc]
+    return aioclamd
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class ClamdConfig:
     max_size: int = 26214400
 
     def client(self) -> aioclamd.ClamdAsyncClient:
+        aioclamd = _aioclamd()
         if self.address.startswith("/"):
             return aioclamd.ClamdAsyncClient(self.address, 0, timeout=self.timeout)
         host, _, port = self.address.rpartition(":")
@@ -72,6 +81,7 @@ async def scan(config: ClamdConfig, data: bytes) -> ScanResult:
     if len(data) > config.max_size:
         return ScanResult("skipped", error=f"{len(data)} bytes, over virus.max_scan_size "
                                            f"{config.max_size}")
+    aioclamd = _aioclamd()
     try:
         answer = await config.client().instream(io.BytesIO(data))
     except aioclamd.BufferTooLongError as exc:
@@ -92,6 +102,7 @@ async def scan(config: ClamdConfig, data: bytes) -> ScanResult:
 
 async def ping(config: ClamdConfig) -> dict[str, Any]:
     """Whether clamd answers: {"reachable", "version", "error"}."""
+    aioclamd = _aioclamd()
     client = config.client()
     try:
         pong = await client.ping()

@@ -428,7 +428,9 @@ def main() -> None:
                     metavar="PATH", help="another checkout's main.py as an extra Mailroom "
                     "column (e.g. /tmp/before/main.py); may be repeated")
     ap.add_argument("--dovecot-scheme", default="PLAIN",
-                    help="Dovecot's passdb scheme (PLAIN, ARGON2ID, SHA512-CRYPT...)")
+                    help="Dovecot's passdb scheme: PLAIN (default), ARGON2ID-MAILROOM "
+                    "(argon2id with Mailroom's parameters: the same cost per LOGIN) or "
+                    "any scheme doveadm pw knows (ARGON2ID, SHA512-CRYPT...)")
     ap.add_argument("--no-read", action="store_true", help="skip the timed read phases")
     ap.add_argument("--no-equality", action="store_true", help="skip the Dovecot comparison")
     ap.add_argument("--dump", type=Path, metavar="DIR",

@@ -2,11 +2,11 @@
 
 Set up as ``../shared/PEERS.md`` describes: its own config file, base and
 state directories inside one work directory, a passwd-file (``scheme``:
-PLAIN by default, or any scheme ``doveadm pw`` knows, e.g. ARGON2ID to pay
-for a hash on LOGIN as Mailroom does), a static userdb (mail owned by
-``nobody``), ``ssl = no``. Process and per-user+IP limits are raised so
-that hundreds of sessions from one user can be held open. Never on a
-standard port.
+PLAIN by default, any scheme ``doveadm pw`` knows, or ARGON2ID-MAILROOM:
+argon2id with Mailroom's parameters, so a LOGIN costs both the same hash),
+a static userdb (mail owned by ``nobody``), ``ssl = no``. Process and
+per-user+IP limits are raised so that hundreds of sessions from one user
+can be held open. Never on a standard port.
 """
 
 from __future__ import annotations
@@ -122,6 +122,13 @@ service pop3-login {{
     def _hashed(self) -> str:
         if self.scheme == "PLAIN":
             return "{PLAIN}" + self.password
+        if self.scheme == "ARGON2ID-MAILROOM":
+            # Mailroom's own argon2id parameters (appliance/auth), so that a LOGIN
+            # costs both servers the same hash; libsodium reads them from the string.
+            from argon2 import PasswordHasher
+
+            hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+            return "{ARGON2ID}" + hasher.hash(self.password)
         doveadm = shutil.which("doveadm") or "/usr/bin/doveadm"
         out = subprocess.run([doveadm, "pw", "-s", self.scheme, "-p", self.password],
                              capture_output=True, text=True, check=False)

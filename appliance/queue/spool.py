@@ -23,6 +23,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,9 +113,13 @@ def new_queue_id() -> str:
 
 
 class Spool:
+    # Threads that fsync a batch of new queue files at once (made on first use).
+    FSYNC_THREADS = 8
+
     def __init__(self, root: Path, dirsync: DirectorySync | None = None) -> None:
         self.root = root
         self.dirsync = dirsync or DirectorySync()
+        self._fsyncs: ThreadPoolExecutor | None = None
         for sub in ("tmp", *QUEUES, "status"):
             (root / sub).mkdir(parents=True, exist_ok=True)
 
@@ -139,9 +144,12 @@ class Spool:
     def enqueue_many(self, items: list[tuple[Envelope, list[bytes]]]) -> list[OSError | None]:
         """Write new queue files durably into ``active/`` together (blocking).
 
-        The files are all written before the first fsync and share one
-        fsync of ``active/``. One result per item: None once it is in
-        ``active/``, or the error that kept it out.
+        The files are all written before the first fsync, fsynced in
+        parallel (one journal commit for the batch, not one per file: with
+        fsyncs in a row the disk, not the CPU, held the intake to some 250
+        messages a second) and share one fsync of ``active/``. One result
+        per item: None once it is in ``active/``, or the error that kept it
+        out.
         """
         files = []
         for envelope, chunks in items:
@@ -150,7 +158,10 @@ class Spool:
             envelope.size = sum(map(len, chunks))
             files.append((f"{self.root}/tmp/{envelope.id}", f"{self.root}/active/{envelope.id}",
                           [envelope.to_line(), *chunks]))
-        return write_files(files, dirsync=self.dirsync)
+        if len(files) > 1 and self._fsyncs is None:
+            self._fsyncs = ThreadPoolExecutor(self.FSYNC_THREADS,
+                                              thread_name_prefix="mailroom-fsync")
+        return write_files(files, dirsync=self.dirsync, executor=self._fsyncs)
 
     def write_status(self, qid: str, status: QueueStatus) -> None:
         path = self.root / "status" / f"{qid}.json"

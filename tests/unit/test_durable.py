@@ -58,6 +58,48 @@ def test_one_failure_leaves_the_others_written(tmp_path: Path) -> None:
     assert write_file(tmp_path / "tmp" / "d", tmp_path / "out" / "d", [b"12", b"345"]) == 5
 
 
+def test_parallel_fsyncs_keep_each_files_result(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "tmp" / "taken").write_bytes(b"someone else's")
+    files = [
+        (tmp_path / "tmp" / "a", tmp_path / "out" / "a", [b"a"]),
+        (tmp_path / "tmp" / "taken", tmp_path / "out" / "taken", [b"x"]),
+        (tmp_path / "tmp" / "b", tmp_path / "missing" / "b", [b"b"]),
+        (tmp_path / "tmp" / "c", tmp_path / "out" / "c", [b"c"]),
+    ]
+    with ThreadPoolExecutor(4) as pool:
+        results = write_files(files, executor=pool)
+    assert results[0] is None and results[3] is None
+    assert isinstance(results[1], FileExistsError) and isinstance(results[2], FileNotFoundError)
+    assert sorted(os.listdir(tmp_path / "out")) == ["a", "c"]
+    assert sorted(os.listdir(tmp_path / "tmp")) == ["taken"]
+
+
+def test_spool_fsyncs_a_batch_in_parallel_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(threading.current_thread().name)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    spool = Spool(tmp_path)
+    spool.enqueue(_envelope(), b"Subject: one\r\n\r\n")  # a single file: this thread
+    assert synced and all(name == threading.current_thread().name for name in synced)
+    synced.clear()
+    envs = [_envelope() for _ in range(6)]
+    assert spool.enqueue_many([(e, [b"Subject: x\r\n\r\n"]) for e in envs]) == [None] * 6
+    files = [n for n in synced if n.startswith("mailroom-fsync")]
+    assert len(files) == 6  # one per file, in the pool; the directory's own fsync aside
+    assert len(spool.ids("active")) == 7
+
+
 def _envelope(rcpt: str = "bob@example.test") -> Envelope:
     return Envelope(id="", sender="a@b.test", recipients=[rcpt], arrival=0.0)
 

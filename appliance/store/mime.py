@@ -287,6 +287,21 @@ def _take_line_break(data: bytes, part: Part) -> None:
         node = node.message
 
 
+_BOUNDARY_PARAM = re.compile(rb'boundary[ \t]*=[ \t]*(?:"([^"\r\n]+)"|([^\s;"]+))', re.I)
+
+
+def _nested_boundary_line(data: bytes, start: int, line: int, boundary: bytes) -> bool:
+    """Whether the line at ``line``, which starts with ``--boundary`` and goes on, is
+    the delimiter of a longer boundary declared in the part still open
+    (``data[start:line]``). Dovecot takes the longest open boundary that starts a
+    line; any other such line is ours (trailing garbage and all)."""
+    for m in _BOUNDARY_PARAM.finditer(data, start, line):
+        nested = m.group(1) or m.group(2)
+        if len(nested) > len(boundary) and data.startswith(b"--" + nested, line):
+            return True
+    return False
+
+
 def _split_multipart(data: bytes, start: int, end: int,
                      boundary: bytes) -> tuple[list[tuple[int, int]], bool]:
     """Content ranges of the body parts between ``--boundary`` delimiter lines, and
@@ -309,7 +324,7 @@ def _split_multipart(data: bytes, start: int, end: int,
         open_line = line_end < 0
         line_end = end if open_line else line_end + 1
         rest = data[after + (2 if closing else 0) : line_end].strip()
-        if rest:  # a longer boundary that merely starts with ours
+        if rest and _nested_boundary_line(data, max(start, content_start), found, boundary):
             pos = line_end
             continue
         if content_start >= 0:

@@ -9,8 +9,8 @@ mailbox). The cases pin each rule where Mailroom used to differ: header values
 kept raw (folds, trailing white space), Subject and names cleaned up "for
 humans", the last Date/Subject/Message-ID winning, repeated To/Cc joined,
 groups, routes, comments and missing parts of addresses, RFC 2231 parameters
-merged, broken Content-Types, line counts, and the line break after a nested
-closing delimiter.
+merged, broken Content-Types, line counts, the line break after a nested
+closing delimiter, and delimiter lines with something after the boundary.
 """
 
 from __future__ import annotations
@@ -29,10 +29,6 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "dovecot-2.3.19-mime.txt"
 
 # Where Mailroom still answers differently, on purpose or not yet.
 KNOWN = {
-    # Dovecot takes any line that starts with "--boundary" as a delimiter (the
-    # longest of the open boundaries wins); Mailroom wants only white space
-    # after it, so a longer boundary of a nested part is never cut.
-    "boundary-prefix-line": "prefix delimiters are not taken",
     # Dovecot reads "a . b@c" as a display name without an address.
     "address-dots-around-spaces": "dot-atom with spaces around the dots",
 }

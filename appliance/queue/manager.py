@@ -115,6 +115,9 @@ class QueueManager:
         # together; their claims are held until then.
         self._done: list[str] = []
         self._done_wake = asyncio.Event()
+        # Queue IDs from other threads for the workers; one loop wake-up for many.
+        self._arrived: list[str] = []
+        self._arrived_lock = threading.Lock()
         # Taken from the local delivery thread and the loop alike: claims are atomic.
         self._busy = Claims()
         self._tasks: list[asyncio.Task[None]] = []
@@ -179,8 +182,45 @@ class QueueManager:
         if self._agent is None:
             self._accept_batch([(env, data)])
             return
+        if not any(map(self._is_local, env.recipients)) and self._hand_to_remote(env, data):
+            return
         self._room.acquire()
         self._fresh.put((env, data))
+
+    def _hand_to_remote(self, env: Envelope, data: bytes) -> bool:
+        """Mail for outside domains only goes from the intake's thread straight to
+        the remote workers, not through the local delivery thread (a thread
+        hand-over less per message); False when it must go that way after all."""
+        if not self._busy.claim(env.id):
+            return True  # a worker has it already (an administrator's retry)
+        try:
+            status = self._expand(env)
+        except Exception:
+            return False  # the local delivery thread tries, and logs what went wrong
+        finally:
+            self._busy.release(env.id)
+        if any(self._is_local(r.address) for r in status.recipients):
+            return False
+        status.last_try = time.time()
+        self._handoff[env.id] = status
+        self._keep_data(env, data)
+        self._announce(env.id)
+        return True
+
+    def _announce(self, qid: str) -> None:
+        """Give ``qid`` to the workers from another thread."""
+        with self._arrived_lock:
+            self._arrived.append(qid)
+            first = len(self._arrived) == 1
+        if first:
+            with contextlib.suppress(RuntimeError):  # the loop is gone: found at next start
+                self._loop.call_soon_threadsafe(self._take_arrived)
+
+    def _take_arrived(self) -> None:
+        with self._arrived_lock:
+            arrived, self._arrived = self._arrived, []
+        for qid in arrived:
+            self._ready.put_nowait(qid)
 
     _BACKLOG = 256
     _BATCH = 64
@@ -244,7 +284,7 @@ class QueueManager:
             finally:
                 self._busy.release(env.id)
         for qid in later:
-            self._loop.call_soon_threadsafe(self.submit, qid)
+            self._announce(qid)
         if removals:
             # Unlinking from active/ waits while the intake's fsyncs of that
             # directory are in flight: another thread does it, for the batch.

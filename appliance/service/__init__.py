@@ -218,7 +218,6 @@ class Daemon:
             max_total=self.settings["delivery.max_connections"],
             max_per_destination=self.settings["delivery.max_per_destination"],
             sign=Signer(self.dkim_keys, enabled=lambda: bool(self.settings["dkim.enabled"])),
-            executor=self.executor,
         )
         self.queue = QueueManager(
             self.spool, self.store, self.directory,

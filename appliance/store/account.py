@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 from appliance.store.delivery import DeliveryMixin, _Arrival, delivery_header, stored_size
@@ -77,3 +78,7 @@ class Account(IndexMixin, ScanMixin, MessagesMixin, FolderMixin, DeliveryMixin, 
         self._arrivals: list[_Arrival] = []
         self._arrivals_lock = threading.Lock()
         self._indexing = False
+        # Background moves from new/ to cur/ (see ScanMixin._move_new_soon).
+        self._tidy_lock = threading.Lock()
+        self._tidy_pending: set[str] = set()
+        self._tidy_jobs: list[Future[None]] = []

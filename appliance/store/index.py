@@ -193,6 +193,7 @@ class IndexMixin:
     _db: sqlite3.Connection | None
     ensure: Callable[[], Path]
     _scan: Callable[..., list[tuple[int, str]] | None]
+    settle: Callable[[], None]
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -202,6 +203,7 @@ class IndexMixin:
         return self._db
 
     def close(self) -> None:
+        self.settle()
         with self.lock:
             if self._db is not None:
                 self._db.close()

@@ -18,9 +18,13 @@ twice.
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
+import logging
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,6 +45,8 @@ __all__ = [
 ]
 
 RECENT_MTIME = 2.0  # a directory changed this recently may change again unseen
+
+log = logging.getLogger("mailroom.store")
 
 _SIZE_FIELDS = re.compile(r",S=(\d+)(?:,W=(\d+))?")
 _VSIZE_FIELD = re.compile(r",W=(\d+)")
@@ -91,26 +97,59 @@ def reconcile(rows: Iterable[tuple[int, str, str]], on_disk: dict[str, str],
 
 
 def rows_from_names(fresh_files: list[tuple[str, str]], uidnext: int,
-                    keywords: list[str]) -> list[Row] | None:
-    """Rows for a folder never indexed, when every name carries both sizes (the usual
-    first sight of a big mailbox): built list by list, UIDs from ``uidnext`` on in
-    ``fresh_files`` order. None when some name lacks a size field."""
+                    keywords: list[str], folder_dir: Path | None = None) -> list[Row] | None:
+    """Rows for a folder never indexed (the usual first sight of a big mailbox), built
+    list by list: UIDs from ``uidnext`` on in ``fresh_files`` order, sizes from the
+    ``,S=``/``,W=`` name fields. A name without both fields goes the slow way (one
+    ``stat`` under ``folder_dir``; a file gone meanwhile keeps its UID unused, as
+    ``rows_one_by_one`` does); without ``folder_dir`` such a name gives None."""
     bases = [b for b, _ in fresh_files]
+    names = [n for _, n in fresh_files]
     # "<unique>,S=<size>,W=<crlf size>": split with str methods, list by list.
     tails = [b.rpartition(",S=")[2].partition(",W=") for b in bases]
     size_texts = [t[0] for t in tails]
     vsize_texts = [t[2] for t in tails]
-    if not (all(map(str.isdecimal, size_texts)) and all(map(str.isdecimal, vsize_texts))):
+    sized = [a.isdecimal() and b.isdecimal() for a, b in zip(size_texts, vsize_texts, strict=True)]
+    if not all(sized) and folder_dir is None:
         return None
-    names = [n for _, n in fresh_files]
     letters = [n.partition(":2,")[2] for n in names]
     flag_cache = {key: " ".join(md.flags_from_name(key, keywords)) for key in set(letters)}
-    return list(zip(
-        range(uidnext, uidnext + len(names)), bases, names,
-        list(map(flag_cache.__getitem__, letters)),
-        list(map(int, size_texts)), list(map(int, vsize_texts)),
-        strict=True,
-    ))
+    flag_texts = list(map(flag_cache.__getitem__, letters))
+    if all(sized):
+        return list(zip(
+            range(uidnext, uidnext + len(names)), bases, names, flag_texts,
+            list(map(int, size_texts)), list(map(int, vsize_texts)),
+            strict=True,
+        ))
+    rows: list[Row] = []
+    dir_fd = os.open(folder_dir, os.O_RDONLY | os.O_DIRECTORY)  # type: ignore[arg-type]
+    try:
+        for k, base in enumerate(bases):
+            if sized[k]:
+                rows.append((uidnext + k, base, names[k], flag_texts[k],
+                             int(size_texts[k]), int(vsize_texts[k])))
+                continue
+            size_vsize = _sizes_of(base, names[k], dir_fd)
+            if size_vsize is not None:
+                rows.append((uidnext + k, base, names[k], flag_texts[k], *size_vsize))
+    finally:
+        os.close(dir_fd)
+    return rows
+
+
+def _sizes_of(base: str, fname: str, dir_fd: int) -> tuple[int, int | None] | None:
+    """(size, CRLF size or None) of a file from its name's fields, or a ``stat``
+    (relative to ``dir_fd``) where the name has no size; None if the file is gone."""
+    m = _SIZE_FIELDS.search(base)
+    if m:
+        w = m.group(2) or (v.group(1) if (v := _VSIZE_FIELD.search(base)) else None)
+        return int(m.group(1)), int(w) if w else None
+    try:
+        size = os.stat(fname, dir_fd=dir_fd).st_size
+    except FileNotFoundError:
+        return None
+    v = _VSIZE_FIELD.search(base)
+    return size, int(v.group(1)) if v else None
 
 
 def rows_one_by_one(fresh_files: list[tuple[str, str]], folder_dir: Path, uidnext: int,
@@ -121,36 +160,29 @@ def rows_one_by_one(fresh_files: list[tuple[str, str]], folder_dir: Path, uidnex
     Returns (rows, the next free UID). ``taken`` gains the UIDs handed out."""
     rows: list[Row] = []
     flag_cache: dict[str, str] = {}
-    sizes = _SIZE_FIELDS.search
-    for base, fname in fresh_files:
-        uid = known.get(base) if known else None
-        if uid is None or uid in taken:
-            uid = uidnext
-        if uid >= uidnext:
-            uidnext = uid + 1
-        taken.add(uid)
-        # Sizes from the ,S= and ,W= fields that delivery (ours and
-        # Dovecot's) writes; no stat per file. The internal date (the
-        # file's mtime) is read when first asked for.
-        m = sizes(base)
-        vsize: int | None
-        if m:
-            size = int(m.group(1))
-            w = m.group(2) or (v.group(1) if (v := _VSIZE_FIELD.search(base)) else None)
-            vsize = int(w) if w else None
-        else:
-            try:
-                size = os.stat(folder_dir / fname).st_size
-            except FileNotFoundError:
+    dir_fd = os.open(folder_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for base, fname in fresh_files:
+            uid = known.get(base) if known else None
+            if uid is None or uid in taken:
+                uid = uidnext
+            if uid >= uidnext:
+                uidnext = uid + 1
+            taken.add(uid)
+            # Sizes from the ,S= and ,W= fields that delivery (ours and
+            # Dovecot's) writes; no stat per file. The internal date (the
+            # file's mtime) is read when first asked for.
+            found = _sizes_of(base, fname, dir_fd)
+            if found is None:
                 continue
-            m = _VSIZE_FIELD.search(base)
-            vsize = int(m.group(1)) if m else None
-        colon = fname.find(":2,")
-        letters = fname[colon + 3 :] if colon >= 0 else ""
-        flags = flag_cache.get(letters)
-        if flags is None:
-            flags = flag_cache[letters] = " ".join(md.flags_from_name(letters, keywords))
-        rows.append((uid, base, fname, flags, size, vsize))
+            colon = fname.find(":2,")
+            letters = fname[colon + 3 :] if colon >= 0 else ""
+            flags = flag_cache.get(letters)
+            if flags is None:
+                flags = flag_cache[letters] = " ".join(md.flags_from_name(letters, keywords))
+            rows.append((uid, base, fname, flags, *found))
+    finally:
+        os.close(dir_fd)
     return rows, uidnext
 
 
@@ -165,6 +197,10 @@ class ScanMixin:
     """The directory scan of ``Account``."""
 
     path: Path
+    _tidy_lock: threading.Lock
+    _tidy_pending: set[str]
+    _tidy_jobs: list[concurrent.futures.Future[None]]
+    _write: Callable[[], contextlib.AbstractContextManager[sqlite3.Connection]]
     _folder_row: Callable[[sqlite3.Connection, str], tuple[int, int, int, int, int]]
     _folder_keywords: Callable[[str], list[str]]
     _rewrite_uidlist: Callable[[sqlite3.Connection, int, Path, int, int], None]
@@ -182,7 +218,11 @@ class ScanMixin:
         new_m, cur_m = _mtimes(folder_dir)
         stored = tuple(db.execute(
             "SELECT new_mtime, cur_mtime FROM folder WHERE id=?", (fid,)).fetchone())
-        if not force and not self._needs_scan(db, fid, stored, (new_m, cur_m), move_new):
+        if not force and not _needs_scan(stored, (new_m, cur_m)):
+            if move_new and db.execute(
+                "SELECT 1 FROM message WHERE folder=? AND name LIKE 'new/%' LIMIT 1", (fid,)
+            ).fetchone():
+                self._move_new_soon(name)
             return None
         on_disk, listed_new = list_folder(folder_dir)
         keywords = self._folder_keywords(name)
@@ -199,8 +239,7 @@ class ScanMixin:
                                                  keywords, first=stored == (0, 0))
             insert_rows(db, fid, modseq, new_rows)
         if move_new and listed_new:
-            self._move_new(db, fid, folder_dir)
-            new_m, cur_m = _mtimes(folder_dir)
+            self._move_new_soon(name)
         changed = bool(found.gone or found.updates or new_rows)
         db.execute(
             "UPDATE folder SET uidnext=?, modseq=?, new_mtime=?, cur_mtime=? WHERE id=?",
@@ -224,17 +263,6 @@ class ScanMixin:
             self._recalculate({folder_dir: (total, count)})
         return first_sight
 
-    @staticmethod
-    def _needs_scan(db: sqlite3.Connection, fid: int, stored: tuple[int, ...],
-                    mtimes: tuple[int, int], move_new: bool) -> bool:
-        fresh = time.time() - max(mtimes) / 1e9 < RECENT_MTIME
-        if fresh or stored != mtimes:
-            return True
-        # Unchanged: only messages still in new/ to be claimed need a look.
-        return move_new and db.execute(
-            "SELECT 1 FROM message WHERE folder=? AND name LIKE 'new/%' LIMIT 1", (fid,)
-        ).fetchone() is not None
-
     def _fresh_rows(self, db: sqlite3.Connection, fid: int, folder_dir: Path,
                     fresh_files: list[tuple[str, str]], uidnext: int, keywords: list[str],
                     *, first: bool) -> tuple[list[Row], int]:
@@ -247,25 +275,98 @@ class ScanMixin:
             imported = md.read_uidlist(folder_dir)
             known = imported[2] if imported else {}
         if not known and not taken:
-            rows = rows_from_names(fresh_files, uidnext, keywords)
+            rows = rows_from_names(fresh_files, uidnext, keywords, folder_dir)
             if rows is not None:
-                return rows, uidnext + len(rows)
+                return rows, uidnext + len(fresh_files)
         return rows_one_by_one(fresh_files, folder_dir, uidnext, taken, known, keywords)
 
-    def _move_new(self, db: sqlite3.Connection, fid: int, folder_dir: Path) -> None:
-        """Move messages from new/ to cur/, as Dovecot does when a mailbox is opened."""
-        rows = db.execute(
-            "SELECT uid, name FROM message WHERE folder=? AND name LIKE 'new/%'", (fid,)
-        ).fetchall()
-        done = []
+    # -- new/ to cur/, after the answer ---------------------------------------------
+
+    def _move_new_soon(self, name: str) -> None:
+        """Move the folder's messages from new/ to cur/ (as Dovecot does when a mailbox
+        is opened) in the background, once the caller's transaction is over.
+
+        A client's SELECT needs the index, not the renames (a third of a first
+        open of a big folder); readers that meet a moved file ask the index again.
+        """
+        with self._tidy_lock:
+            if name in self._tidy_pending:
+                return
+            self._tidy_pending.add(name)
+            self._tidy_jobs = [f for f in self._tidy_jobs if not f.done()]
+            self._tidy_jobs.append(_tidier().submit(self._move_new, name))
+
+    def settle(self) -> None:
+        """Wait for background work on this account (the new/ to cur/ moves)."""
+        with self._tidy_lock:
+            jobs = list(self._tidy_jobs)
+        concurrent.futures.wait(jobs)
+
+    def _move_new(self, name: str) -> None:
+        with self._tidy_lock:
+            self._tidy_pending.discard(name)
+        if not (self.path / "cur").is_dir():
+            return  # the account is gone (opening the index would make it again)
+        try:
+            with self._write() as db:
+                row = db.execute("SELECT id, new_mtime, cur_mtime FROM folder WHERE name=?",
+                                 (name,)).fetchone()
+                if row is None:
+                    return  # deleted or renamed meanwhile
+                fid, stored = row[0], tuple(row[1:])
+                folder_dir = self.path / folder_dirname(name)
+                before = _mtimes(folder_dir)
+                moved = move_new_to_cur(folder_dir, db.execute(
+                    "SELECT uid, name FROM message WHERE folder=? AND name LIKE 'new/%'",
+                    (fid,)).fetchall())
+                db.executemany("UPDATE message SET name=? WHERE folder=? AND uid=?",
+                               [(target, fid, uid) for uid, target in moved])
+                if stored == before:
+                    # Nobody else changed the folder since its scan: these mtimes are
+                    # ours. Otherwise the old ones stay and the next open rescans.
+                    db.execute("UPDATE folder SET new_mtime=?, cur_mtime=? WHERE id=?",
+                               (*_mtimes(folder_dir), fid))
+        except (sqlite3.Error, OSError, FolderError):
+            log.exception("%s: moving %s's new mail to cur/ failed; the next open retries",
+                          getattr(self, "address", "?"), name)
+
+
+def move_new_to_cur(folder_dir: Path, rows: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Rename (uid, "new/<name>") files to "cur/<name>:2,"; (uid, new name) of those moved."""
+    done = []
+    # Names relative to the folder's directory: the kernel walks the long
+    # absolute path once, not twice per file.
+    dir_fd = os.open(folder_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         for uid, fname in rows:
             target = "cur/" + fname[4:] + (":2," if ":" not in fname else "")
             try:
-                os.rename(folder_dir / fname, folder_dir / target)
+                os.rename(fname, target, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             except FileNotFoundError:
                 continue
-            done.append((target, fid, uid))
-        db.executemany("UPDATE message SET name=? WHERE folder=? AND uid=?", done)
+            done.append((uid, target))
+    finally:
+        os.close(dir_fd)
+    return done
+
+
+_tidy_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_tidy_pool_lock = threading.Lock()
+
+
+def _tidier() -> concurrent.futures.ThreadPoolExecutor:
+    """One thread for every account's background moves, started on first use."""
+    global _tidy_pool
+    with _tidy_pool_lock:
+        if _tidy_pool is None:
+            _tidy_pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="mailroom-store")
+        return _tidy_pool
+
+
+def _needs_scan(stored: tuple[int, ...], mtimes: tuple[int, int]) -> bool:
+    """Whether a folder's directories may hold changes the index has not seen."""
+    return stored != mtimes or time.time() - max(mtimes) / 1e9 < RECENT_MTIME
 
 
 def _apply(db: sqlite3.Connection, fid: int, modseq: int, found: Reconciled) -> None:

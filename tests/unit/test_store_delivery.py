@@ -76,6 +76,7 @@ def test_deliver_indexes_and_mirrors_uidlist(store: Mailstore) -> None:
     assert state.uids == [1, 2] and state.recent_from == 1
     validity, nextuid, uids = read_uidlist(acct.path)
     assert validity == state.uidvalidity and nextuid == 3 and sorted(uids.values()) == [1, 2]
+    acct.settle()
     assert not os.listdir(acct.path / "new")  # opening moved them to cur/, as Dovecot does
     meta = acct.meta("INBOX", [2], ["envelope"])
     assert b'"two"' in meta[2][0]

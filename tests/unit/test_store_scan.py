@@ -58,6 +58,43 @@ def test_rows_from_names_needs_both_sizes_in_every_name() -> None:
     assert rows_from_names([*files, ("3.M1P1.h,S=5", "new/3.M1P1.h,S=5")], 1, []) is None
 
 
+def test_rows_from_names_stats_only_the_unsized_names(tmp_path: Path) -> None:
+    d = _maildir(tmp_path)
+    (d / "new" / "2.agent").write_bytes(b"1234567")
+    files = [("1.M1P1.h,S=10,W=12", "cur/1.M1P1.h,S=10,W=12:2,S"),
+             ("2.agent", "new/2.agent"),
+             ("3.gone", "new/3.gone"),  # vanished meanwhile: its UID stays unused
+             ("4.M1P1.h,S=5,W=6", "new/4.M1P1.h,S=5,W=6")]
+    assert rows_from_names(files, 1, [], d) == [
+        (1, "1.M1P1.h,S=10,W=12", "cur/1.M1P1.h,S=10,W=12:2,S", "\\Seen", 10, 12),
+        (2, "2.agent", "new/2.agent", "", 7, None),
+        (4, "4.M1P1.h,S=5,W=6", "new/4.M1P1.h,S=5,W=6", "", 5, 6),
+    ]
+    # The same as the one-at-a-time path gives a folder never indexed.
+    assert rows_one_by_one(files, d, 1, set(), {}, [])[0] == rows_from_names(files, 1, [], d)
+
+
+def test_new_mail_moves_to_cur_after_the_answer(store: Mailstore) -> None:
+    store.deliver(ALICE, b"Subject: a\n\nx\n", return_path="s@x")
+    acct = store.account(ALICE)
+    state = acct.open("INBOX", claim_recent=True)
+    assert state.uids == [1] and acct.read("INBOX", 1) is not None  # before or after the move
+    acct.settle()
+    assert not os.listdir(acct.path / "new")
+    (name,) = acct.meta("INBOX", [1], ["name"])[1]
+    assert name.startswith("cur/") and name.endswith(":2,")
+    # Delivered since: moved again by the next open, which needs no rescan for it.
+    store.deliver(ALICE, b"Subject: b\n\nx\n", return_path="s@x")
+    acct.open("INBOX", claim_recent=True)
+    acct.settle()
+    assert not os.listdir(acct.path / "new") and len(os.listdir(acct.path / "cur")) == 2
+    # A read-only open (EXAMINE) leaves new/ alone.
+    store.deliver(ALICE, b"Subject: c\n\nx\n", return_path="s@x")
+    acct.open("INBOX")
+    acct.settle()
+    assert len(os.listdir(acct.path / "new")) == 1
+
+
 def test_rows_one_by_one_keeps_known_uids_and_stats_unsized_files(tmp_path: Path) -> None:
     d = _maildir(tmp_path)
     (d / "new" / "c.nosize").write_bytes(b"123456")
@@ -85,6 +122,7 @@ def test_first_sight_of_a_big_folder_fast_path(store: Mailstore) -> None:
     state = acct.open("INBOX", claim_recent=True)
     assert state.uids == list(range(1, 251))
     assert state.flags[2] == "\\Seen" and state.flags[1] == ""
+    acct.settle()
     assert not os.listdir(acct.path / "new")
     validity, nextuid, uids = read_uidlist(acct.path)
     assert nextuid == 251 and sorted(uids.values()) == state.uids
@@ -103,6 +141,7 @@ def test_external_changes_and_first_sight(store: Mailstore) -> None:
     state = acct.open("INBOX", claim_recent=True)
     assert state.uids == [1, 2] and state.flags[1] == "\\Seen"
     assert b'"new"' in acct.meta("INBOX", [2], ["envelope"])[2][0]
+    acct.settle()  # new/ moved to cur/ in the background
     # Flags changed and a file removed behind our back: picked up by a rescan.
     cur = acct.path / "cur"
     os.rename(cur / "100.M1P1.other:2,S", cur / "100.M1P1.other:2,FS")

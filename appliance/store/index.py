@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance.store import maildir as md
+from appliance.store.mime import RENDER_FORM
 from appliance.store.names import folder_dirname, normalize_folder
 
 __all__ = [
@@ -125,7 +126,28 @@ def connect(path: Path) -> sqlite3.Connection:
             db.execute("VACUUM")  # applies the page size
     db.executescript(_SCHEMA)
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    _refresh_rendered(db)
     return db
+
+
+def _refresh_rendered(db: sqlite3.Connection) -> None:
+    """Forget cached ENVELOPE/BODY/BODYSTRUCTURE rendered in another form than
+    ``mime.RENDER_FORM`` (an older Mailroom's answers): they are filled again from
+    the files when next asked for, as for mail that arrived from outside. UIDs,
+    flags and sizes stay."""
+    form = str(RENDER_FORM)
+    row = db.execute("SELECT value FROM meta WHERE key='render_form'").fetchone()
+    if row is not None and row[0] == form:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("UPDATE message SET envelope=NULL, body=NULL, structure=NULL"
+                   " WHERE envelope IS NOT NULL OR structure IS NOT NULL")
+        db.execute("INSERT OR REPLACE INTO meta VALUES('render_form', ?)", (form,))
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 @contextlib.contextmanager

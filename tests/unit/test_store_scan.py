@@ -189,3 +189,19 @@ def test_old_index_is_rebuilt_with_the_same_uids(store: Mailstore) -> None:
     store.close()
     again = Mailstore(store.root, "host.test").account(ALICE).open("INBOX")
     assert (again.uidvalidity, again.uids) == (before.uidvalidity, before.uids)
+
+
+def test_envelopes_of_another_render_form_are_made_again(store: Mailstore) -> None:
+    store.deliver(ALICE, b"Subject: fresh\n\nx\n", return_path="s@x")
+    acct = store.account(ALICE)
+    acct.open("INBOX")
+    (env,) = acct.meta("INBOX", [1], ["envelope"])[1]
+    with acct._write() as db:  # as an older Mailroom left them
+        db.execute("UPDATE message SET envelope=X'4E494C', structure=X'4E494C'")
+        db.execute("UPDATE meta SET value='1' WHERE key='render_form'")
+    store.close()
+    again = Mailstore(store.root, "host.test").account(ALICE)
+    state = again.open("INBOX")
+    assert state.uids == [1]
+    assert again.meta("INBOX", [1], ["envelope"])[1] == (env,)
+    assert again.meta("INBOX", [1], ["structure"])[1][0].startswith(b'("TEXT" "PLAIN"')

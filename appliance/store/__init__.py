@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,7 @@ from appliance.store.account import (
 from appliance.store.names import BadFolderName
 
 __all__ = [
+    "KEEP_ACCOUNTS",
     "Account",
     "BadFolderName",
     "Changes",
@@ -50,6 +53,9 @@ __all__ = [
     "QuotaExceeded",
     "SPECIAL_USE",
 ]
+
+
+KEEP_ACCOUNTS = 16  # accounts kept open when nobody holds them: the last ones used
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,12 @@ class Mailstore:
         self._dirsync = dirsync or DirectorySync()
         self._counter = itertools.count(1)  # shared: unique names across accounts
         self._lock = threading.Lock()
-        self._accounts: dict[str, Account] = {}
+        # An Account (and its index connection and page cache) lives while someone
+        # holds it (a session, a delivery) or while it is among the last few used;
+        # an office's other accounts cost nothing between their sessions.
+        self._accounts: weakref.WeakValueDictionary[str, Account] = (
+            weakref.WeakValueDictionary())
+        self._recent: OrderedDict[str, Account] = OrderedDict()
         self._listeners: list[Callable[[str], None]] = []
         self._watchers: dict[str, list[Callable[[str], None]]] = {}
 
@@ -94,6 +105,10 @@ class Mailstore:
                     self._dirsync.sync,
                     self._counter,
                 )
+            self._recent[key] = acct
+            self._recent.move_to_end(key)
+            if len(self._recent) > KEEP_ACCOUNTS:
+                self._recent.popitem(last=False)
         return acct
 
     def ensure(self, address: str) -> Path:
@@ -101,8 +116,9 @@ class Mailstore:
 
     def close(self) -> None:
         with self._lock:
-            for acct in self._accounts.values():
-                acct.close()
+            accounts = list(self._accounts.values())
+        for acct in accounts:
+            acct.close()
 
     # -- change notification ----------------------------------------------
 

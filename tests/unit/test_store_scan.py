@@ -205,3 +205,18 @@ def test_envelopes_of_another_render_form_are_made_again(store: Mailstore) -> No
     assert state.uids == [1]
     assert again.meta("INBOX", [1], ["envelope"])[1] == (env,)
     assert again.meta("INBOX", [1], ["structure"])[1][0].startswith(b'("TEXT" "PLAIN"')
+
+
+def test_accounts_nobody_holds_are_let_go(store: Mailstore) -> None:
+    from appliance.store import KEEP_ACCOUNTS
+
+    held = store.account("held@example.test")
+    held.open("INBOX")
+    for i in range(KEEP_ACCOUNTS + 4):
+        store.account(f"user{i}@example.test").open("INBOX")
+    # The last ones used stay open, the older ones are gone with their index
+    # connection, and one a session still holds is the same object for everyone.
+    assert len(store._accounts) == KEEP_ACCOUNTS + 1
+    assert store.account("held@example.test") is held
+    assert store.account("user0@example.test").open("INBOX").uids == []
+    store.close()

@@ -322,3 +322,49 @@ def test_failed_bounce_goes_to_postmaster_once(out: Mailroom, far: SinkHandler) 
     assert "double bounce" in m.log_text()
     report = parse(files[0])
     assert report.get_content_type() == "multipart/report"
+
+
+class StreamSink(SinkHandler):
+    """Counts connections (one EHLO each) and RSETs."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.sessions: set[int] = set()
+        self.rsets = 0
+
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any,  # noqa: N802
+                          hostname: str, responses: list[str]) -> list[str]:
+        self.sessions.add(id(session))
+        return await super().handle_EHLO(server, session, envelope, hostname, responses)
+
+    async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.rsets += 1
+        return "250 OK"
+
+
+def test_a_stream_goes_out_over_kept_connections_each_message_once(
+    out: Mailroom, far_port: int
+) -> None:
+    m = out
+    handler = StreamSink(defer={"late@far.test"})
+    expected = [f"s{i}@far.test" for i in range(30)]
+    with sink("127.0.0.4", far_port, handler):
+        with smtplib.SMTP("127.0.0.1", m.port("smtp"), timeout=10) as s:
+            for i, rcpt in enumerate(expected[:15]):
+                s.sendmail("alice@example.test", [rcpt], f"Subject: n{i}\r\n\r\nbody\r\n".encode())
+            # Deferred at RCPT in the middle of the stream: it alone waits for a retry.
+            s.sendmail("alice@example.test", ["late@far.test"], b"Subject: late\r\n\r\nbody\r\n")
+            for i, rcpt in enumerate(expected[15:], 15):
+                s.sendmail("alice@example.test", [rcpt], f"Subject: n{i}\r\n\r\nbody\r\n".encode())
+        wait(lambda: len(handler.received) == 30, what="the thirty others")
+        assert [e["recipients"][0]["address"] for e in m.mailq()] == ["late@far.test"]
+        handler.defer.clear()
+        wait(lambda: m.mailq() == [], what="the deferred one delivered on retry")
+    got = sorted(r.recipients[0] for r in handler.received)
+    assert got == sorted([*expected, "late@far.test"])  # every one exactly once
+    assert len(handler.sessions) <= 10  # the destination's limit; connections were kept
+    # A kept connection goes on with MAIL; only the refused transaction was RSET.
+    assert handler.rsets == 1
+    queue = m.home / "queue"
+    assert not [p for sub in ("active", "deferred", "status", "tmp")
+                for p in (queue / sub).iterdir()]

@@ -918,3 +918,41 @@ async def test_lost_connection_during_data_on_reused_connection_is_not_retried(
         await cache.close()
     assert [(r.status, r.status_code) for r in results] == [("deferred", "4.4.2")]
     assert far.connections == 1  # no second try elsewhere: that risks a duplicate
+
+
+class RsetCountingSink(CountingSink):
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.rsets = 0
+
+    async def handle_RSET(  # noqa: N802
+        self, server: SMTPServer, session: Session, envelope: Envelope
+    ) -> str:
+        self.rsets += 1
+        return "250 OK"
+
+
+async def test_kept_connection_goes_on_with_mail_and_no_rset(
+    dns_server: DnsServer, port: int
+) -> None:
+    config = make_config(dns_server, port)
+    cache = ConnectionCache()
+    handler = RsetCountingSink(defer={"u2@far.test"})
+    with sink(MX1, port, handler) as far:
+        results = [(await send_cached(config, cache, f"u{i}@far.test"))[0][0].status
+                   for i in range(5)]
+        # Refused at the end of DATA (aiosmtplib cannot say whether DATA itself or the
+        # final dot was refused, so the client sends RSET before keeping the connection).
+        handler.data_reply = "452 4.3.1 Insufficient system storage"
+        refused, _ = await send_cached(config, cache, "u5@far.test")
+        handler.data_reply = None
+        last, _ = await send_cached(config, cache, "u6@far.test")
+        await cache.close()
+    assert results == ["delivered", "delivered", "deferred", "delivered", "delivered"]
+    assert refused[0].status == "deferred" and last[0].status == "delivered"
+    assert tokens(far) == ["u0@far.test", "u1@far.test", "u3@far.test", "u4@far.test",
+                           "u6@far.test"]
+    assert far.connections == 1
+    # One RSET after the transaction with no recipient left (u2), one after the
+    # refused DATA; none before the messages sent over the kept connection.
+    assert far.rsets == 2

@@ -27,7 +27,8 @@ import fcntl
 import os
 import ssl
 import time
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from appliance.imap.listener import Authenticate, Connection, MailboxListener, is_loopback
@@ -35,7 +36,7 @@ from appliance.logs import get_logger
 from appliance.store import Account, Mailstore
 from appliance.store.mime import split_header, to_crlf
 
-__all__ = ["PopServer", "dot_stuff", "top_lines", "uidl"]
+__all__ = ["Listing", "PopServer", "dot_stuff", "top_lines", "uidl"]
 
 log = get_logger("pop3d")
 
@@ -98,6 +99,25 @@ class _Quit(Exception):
     pass
 
 
+class Listing(Sequence[tuple[int, int]]):
+    """The maildrop as a session sees it: (UID, CRLF size) of message n at n-1, kept
+    in two arrays of machine integers (10,000 messages: 160 KB instead of a
+    megabyte of tuples, for as long as the session lasts)."""
+
+    def __init__(self, items: Iterable[tuple[int, int]] = ()) -> None:
+        self.uids = array("q")
+        self.sizes = array("q")
+        for uid, size in items:
+            self.uids.append(uid)
+            self.sizes.append(size)
+
+    def __len__(self) -> int:
+        return len(self.uids)
+
+    def __getitem__(self, index: int) -> tuple[int, int]:  # type: ignore[override]
+        return self.uids[index], self.sizes[index]
+
+
 class PopSession:
     def __init__(self, server: PopServer, conn: Connection) -> None:
         self.server = server
@@ -109,7 +129,7 @@ class PopSession:
         self.ended = asyncio.Event()  # set once the session has let go of the maildrop
         self._task: asyncio.Task[None] | None = None
         self.validity = 0
-        self.messages: list[tuple[int, int]] = []  # (uid, CRLF size), message n at n-1
+        self.messages = Listing()  # (uid, CRLF size) of message n at n-1
         self.deleted: set[int] = set()  # message numbers
         self.retrieved: set[int] = set()
         self.failures = 0
@@ -259,10 +279,12 @@ class PopSession:
         self.account = account
         self.conn.authenticated = True
         self.validity = state.uidvalidity
-        self.messages = [(uid, rows[uid][0]) for uid in state.uids if uid in rows]
-        self.names = [rows[uid][1] for uid, _ in self.messages]
+        present = [uid for uid in state.uids if uid in rows]
+        self.messages = Listing((uid, rows[uid][0]) for uid in present)
+        self.names = [rows[uid][1] for uid in present]
+        del rows, present, state  # the session keeps only the listing
         self.inbox = str(account.folder_dir("INBOX")) + "/"
-        total = sum(s for _, s in self.messages)
+        total = sum(self.messages.sizes)
         self.send(f"+OK {len(self.messages)} messages ({total} octets)")
 
     def _lock(self, account: Account) -> bool:

@@ -21,8 +21,10 @@ import contextlib
 import time
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import aiosmtplib
+if TYPE_CHECKING:
+    import aiosmtplib
 
 __all__ = ["CachedConnection", "ConnectionCache"]
 

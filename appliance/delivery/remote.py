@@ -19,9 +19,7 @@ import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
-
-import aiosmtplib
+from typing import TYPE_CHECKING, Literal
 
 from appliance.bounce import RecipientStatus, enhanced_code_from_reply
 from appliance.delivery.connections import CachedConnection, ConnectionCache
@@ -32,6 +30,9 @@ from appliance.dns import (
     resolve_addresses,
     resolve_mx,
 )
+
+if TYPE_CHECKING:
+    import aiosmtplib
 
 __all__ = [
     "ConnectionCache",
@@ -279,6 +280,8 @@ class _Session:
         fails before the message was sent (nothing was delivered through it,
         so a fresh one may retry).
         """
+        import aiosmtplib  # at the first delivery, not at daemon start
+
         cached = self.cached
         smarthost = self.t.smarthost
         implicit = smarthost is not None and smarthost.tls == "implicit"
@@ -331,6 +334,8 @@ class _Session:
         return self.results
 
     async def _connect(self, client: aiosmtplib.SMTP, implicit: bool) -> None:
+        import aiosmtplib  # at the first delivery, not at daemon start
+
         try:
             if implicit:
                 assert self.t.smarthost is not None
@@ -357,6 +362,8 @@ class _Session:
             raise _MoveOn(reason, "4.4.1") from exc
 
     async def _hello(self, client: aiosmtplib.SMTP) -> None:
+        import aiosmtplib  # at the first delivery, not at daemon start
+
         try:
             await client.ehlo()
         except aiosmtplib.SMTPHeloError:
@@ -375,6 +382,8 @@ class _Session:
         )
 
     async def _secure(self, client: aiosmtplib.SMTP) -> None:
+        import aiosmtplib  # at the first delivery, not at daemon start
+
         smarthost = self.t.smarthost
         if smarthost is not None and smarthost.tls == "implicit":
             return
@@ -411,6 +420,8 @@ class _Session:
         await self._hello(client)
 
     async def _authenticate(self, client: aiosmtplib.SMTP) -> None:
+        import aiosmtplib  # at the first delivery, not at daemon start
+
         smarthost = self.t.smarthost
         if smarthost is None or smarthost.username is None:
             return
@@ -454,6 +465,8 @@ class _Session:
         return int(value) if value.strip().isdigit() else 0
 
     async def _transaction(self, client: aiosmtplib.SMTP) -> None:
+        import aiosmtplib  # at the first delivery, not at daemon start
+
         pending = list(self.recipients)
         utf8 = needs_smtputf8(self.sender, pending)
         eight_bit = needs_8bitmime(self.message)

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import ssl
 import time
 from collections.abc import Callable, Hashable
@@ -122,6 +123,28 @@ def format_reply(code: int, message: str) -> str:
 def soften(code: str) -> str:
     """A 5.x.x code turned into 4.x.x, for permanent-looking errors we still retry."""
     return "4" + code[1:] if code[:1] == "5" else code
+
+
+_LINE_ENDINGS = re.compile(rb"\r\n|\n|\r(?!\n)")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def wire_data(message: bytes) -> bytes:
+    """The bytes DATA sends: CRLF line ends, leading dots doubled, the final dot.
+
+    The same bytes aiosmtplib's data() sends, but its two passes over the
+    whole message run only where they change something (a signed message
+    is CRLF already; few have a line starting with a dot): they were a
+    tenth of the event loop's time when relaying.
+    """
+    crlf = message.count(b"\r\n")
+    if message.count(b"\n") != crlf or message.count(b"\r") != crlf:
+        message = _LINE_ENDINGS.sub(b"\r\n", message)
+    if not message.endswith(b"\r\n"):
+        message += b"\r\n"
+    if message.startswith(b".") or b"\n." in message:
+        message = _LEADING_DOT.sub(b"..", message)
+    return message + b".\r\n"
 
 
 def format_delay(seconds: float) -> str:
@@ -464,6 +487,26 @@ class _Session:
         value = client.esmtp_extensions.get("size", "")
         return int(value) if value.strip().isdigit() else 0
 
+    async def _data(self, client: aiosmtplib.SMTP) -> aiosmtplib.SMTPResponse:
+        """DATA, as aiosmtplib's data() does it (same errors, same bytes), cheaper."""
+        import aiosmtplib
+
+        start = await client.execute_command(b"DATA")
+        if start.code != 354:
+            raise aiosmtplib.SMTPDataError(start.code, start.message)
+        protocol = client.protocol
+        if protocol is None:
+            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+        try:
+            protocol.write(wire_data(self.message))
+            response = await protocol.read_response(timeout=self.config.command_timeout)
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+            client.close()
+            raise
+        if response.code != 250:
+            raise aiosmtplib.SMTPDataError(response.code, response.message)
+        return response
+
     async def _transaction(self, client: aiosmtplib.SMTP) -> None:
         import aiosmtplib  # at the first delivery, not at daemon start
 
@@ -523,7 +566,7 @@ class _Session:
 
         self.data_started = True
         try:
-            response = await client.data(self.message)
+            response = await self._data(client)
         except aiosmtplib.SMTPDataError as exc:
             reply = format_reply(exc.code, exc.message)
             code = enhanced_code_from_reply(exc.code, exc.message)

@@ -11,10 +11,8 @@ goes through it. An idle connection counts toward no limit; ``close()``
 hangs them all up when the daemon stops.
 
 With ``sign``, each message is DKIM-signed here, at the queue's exit, in a
-thread of its own: once per attempt, on the unsigned queue copy, so a retry
-carries one signature, never two. One thread, not the daemon's pool: the
-signing is mostly Python, so more threads only fought over the GIL (the
-pool had grown to 35 threads under load, switching more than signing).
+thread of its own (``SigningThread``): once per attempt, on the unsigned
+queue copy, so a retry carries one signature, never two.
 """
 
 from __future__ import annotations
@@ -22,10 +20,10 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from appliance.delivery.connections import ConnectionCache
 from appliance.delivery.remote import RecipientResult, RemoteConfig, deliver
+from appliance.delivery.signing import SigningThread
 from appliance.logs import get_logger
 from appliance.queue.spool import Envelope
 
@@ -46,7 +44,7 @@ class RemoteDispatcher:
     ) -> None:
         self.config = config
         self.sign = sign
-        self._signer: ThreadPoolExecutor | None = None  # made at the first signature
+        self._signer = SigningThread(sign) if sign is not None else None
         self.connections = connections if connections is not None else ConnectionCache()
         self.max_per_destination = max_per_destination
         self._total = asyncio.Semaphore(max_total)
@@ -56,9 +54,8 @@ class RemoteDispatcher:
     async def close(self) -> None:
         """Close the idle cached connections (QUIT); call when the daemon stops."""
         await self.connections.close()
-        signer, self._signer = self._signer, None
-        if signer is not None:
-            signer.shutdown(wait=False)
+        if self._signer is not None:
+            self._signer.close()
 
     def _slot(self, destination: str) -> asyncio.Semaphore:
         sem = self._per_destination.get(destination)
@@ -75,18 +72,18 @@ class RemoteDispatcher:
         config = self.config()
         if self.sign is not None:
             message = await self._signed(env, message)
+        if len(groups) == 1:  # the usual case: no task for gather() to make
+            ((domain, rcpts),) = groups.items()
+            return await self._one(env, message, domain, rcpts, config)
         results = await asyncio.gather(
             *(self._one(env, message, domain, rcpts, config) for domain, rcpts in groups.items())
         )
         return [r for group in results for r in group]
 
     async def _signed(self, env: Envelope, message: bytes) -> bytes:
-        assert self.sign is not None
-        if self._signer is None:
-            self._signer = ThreadPoolExecutor(1, thread_name_prefix="mailroom-dkim")
+        assert self._signer is not None
         try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._signer, self.sign, message)
+            return await self._signer.submit(message)
         except Exception as exc:
             # A broken key must not hold the mail back: it goes out unsigned
             # and the log says why.

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from appliance.admission import Admission, Gate, Timing
+from appliance.allocator import release_soon
 from appliance.logs import get_logger
 
 __all__ = [
@@ -267,7 +268,9 @@ class Listener:
         finally:
             self._sessions.discard(task)
             self.gate.release(ticket)
+            conn.on_line = _nothing  # it holds the ticket, whose callbacks hold conn: a cycle
             await conn.close()
+            release_soon()  # what the session held is free in Python, not yet in the heap
 
     @staticmethod
     async def _refuse(conn: Connection, reply: bytes) -> None:

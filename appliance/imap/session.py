@@ -91,8 +91,12 @@ class ImapSession(SelectionCommands, FetchCommands, SearchCommands, IdleCommands
                 if not await self._dispatch(tag, tokens):
                     return
         finally:
-            if self._unwatch:
-                self._unwatch()
+            # Dropped as well as called: the watch callback refers to this session, so
+            # keeping it would leave a cycle only the cyclic GC frees, minutes later.
+            unwatch, self._unwatch = self._unwatch, None
+            if unwatch:
+                unwatch()
+            self.selected = None
 
     async def _too_many_bad(self) -> bool:
         self.bad_count += 1

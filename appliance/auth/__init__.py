@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -60,6 +61,11 @@ class Authenticator:
         self.guard = guard
         self.failure_delay = failure_delay
         self.log = logging.getLogger("mailroom.auth")
+        # Hashes at once: each needs 19 MiB and a core. More than the cores cannot
+        # finish sooner, and a burst of logins (every phone after a restart) would
+        # each hold 19 MiB and start a pool thread of its own meanwhile.
+        self.max_hashing = max(2, os.cpu_count() or 2)
+        self._hashing: asyncio.Semaphore | None = None
 
     def for_service(self, service: str) -> Callable[[str, str, str], Awaitable[str | None]]:
         """The same checks, with failures logged as ``service`` (smtp, imap, pop3)."""
@@ -78,14 +84,18 @@ class Authenticator:
             address = f"{address}@{domains[0]}" if domains else address
         account = self.state.account(address)
         loop = asyncio.get_running_loop()
-        if account is None or not account.enabled:
-            # Hash anyway so that timing does not reveal which accounts exist.
-            await loop.run_in_executor(self.executor, verify_password, _dummy_hash(), password)
-            ok = False
-        else:
-            ok = await loop.run_in_executor(
-                self.executor, verify_password, account.password_hash, password
-            )
+        if self._hashing is None:
+            self._hashing = asyncio.Semaphore(self.max_hashing)
+        async with self._hashing:
+            if account is None or not account.enabled:
+                # Hash anyway so that timing does not reveal which accounts exist.
+                await loop.run_in_executor(self.executor, verify_password, _dummy_hash(),
+                                           password)
+                ok = False
+            else:
+                ok = await loop.run_in_executor(
+                    self.executor, verify_password, account.password_hash, password
+                )
         if not ok:
             self.log.warning("authentication failed for %s from [%s]", username, client_ip)
             self.guard.failed(client_ip, address, service)

@@ -2,9 +2,10 @@
 
 A FETCH is decided once per command (``renderer``: which index columns
 it needs and one function that renders a message), then run in batches
-(``plan_batches``): batch k+1 is built in a worker thread (``fetch_batch``)
-while batch k drains to the client, so a big FETCH neither holds every
-response in memory nor stalls other sessions on the event loop.
+(``batch_sizes``, and at most ``BATCH_BYTES`` of responses): batch k+1 is
+built in a worker thread (``fetch_batch``) while batch k drains to the
+client, so a big FETCH neither holds every response in memory nor stalls
+other sessions on the event loop.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from appliance.imap.parser import FetchItem, as_text, format_internaldate, parse_fetch_items
@@ -29,7 +30,7 @@ __all__ = [
     "fetch_batch",
     "literal",
     "parse_store",
-    "plan_batches",
+    "batch_sizes",
     "read_file",
     "renderer",
 ]
@@ -37,6 +38,9 @@ __all__ = [
 FIRST_BATCH = 32
 FETCH_BATCH = 1024  # messages per batch, index data only
 BODY_BATCH = 32  # messages per batch when files are read (memory: two batches in flight)
+# A batch ends early once its responses reach this: 32 messages with 20 MB
+# attachments must not mean 640 MB in memory, twice.
+BATCH_BYTES = 2 << 20
 
 _KEYWORD = re.compile(r"[!#-'*+\-.0-Z^-z|~]+")
 _STORE_ITEM = re.compile(r"([+-]?)FLAGS(\.SILENT)?")
@@ -150,29 +154,28 @@ def _item_renderer(item: FetchItem, at: dict[str, int]) -> Render:
                                                                  negate=negate)))
 
 
-def plan_batches(uids: list[int], read_file: bool) -> list[list[int]]:
-    """Split a FETCH into batches that grow, so the first responses go out at once."""
+def batch_sizes(read_files: bool) -> Iterator[int]:
+    """Messages per batch of a FETCH: growing, so the first responses go out at once."""
     size = FIRST_BATCH
-    limit = BODY_BATCH if read_file else FETCH_BATCH
-    batches = []
-    pos = 0
-    while pos < len(uids):
-        batches.append(uids[pos : pos + size])
-        pos += size
+    limit = BODY_BATCH if read_files else FETCH_BATCH
+    while True:
+        yield size
         size = min(size * 2, limit)
-    return batches
 
 
 def fetch_batch(acct: Account, sel: Selected, uids: list[int], render: Render,
-                columns: tuple[str, ...], read_files: bool) -> list[bytes]:
-    """FETCH responses for ``uids`` (runs in a worker thread)."""
+                columns: tuple[str, ...], read_files: bool,
+                max_bytes: int = BATCH_BYTES) -> tuple[list[bytes], int]:
+    """(FETCH responses, how many of ``uids`` they cover): all of them, or fewer once
+    the responses reach ``max_bytes`` (runs in a worker thread)."""
     if read_files:
         columns = (*columns, "name")
     rows = acct.meta(sel.name, uids, columns) if columns else dict.fromkeys(uids, ())
     folder_dir = str(acct.path / folder_dirname(sel.name)) + "/"
     seq_of = sel.seq_of
     out = []
-    for uid in uids:
+    size = 0
+    for done, uid in enumerate(uids, 1):
         row = rows.get(uid)
         if row is None:
             continue  # expunged by someone else; reported later
@@ -187,7 +190,10 @@ def fetch_batch(acct: Account, sel: Selected, uids: list[int], render: Render,
             if data is None:
                 continue
         out.append(b"* %d FETCH (%b)\r\n" % (seq, render(sel, uid, row, data)))
-    return out
+        size += len(out[-1])
+        if size >= max_bytes:
+            return out, done
+    return out, len(uids)
 
 
 def parse_store(args: list) -> tuple[str, bool, list[str]]:
@@ -233,21 +239,25 @@ class FetchCommands(SessionState):
                     items.append(FetchItem("FLAGS"))
         columns, render = renderer(items)
         read_files = any(i.needs_file for i in items)
-        batches = plan_batches(uids, read_files)
+        sizes = batch_sizes(read_files)
         columns_t = tuple(columns)
-        pending: asyncio.Future[list[bytes]] | None = None
+
+        def start(pos: int) -> asyncio.Future[tuple[list[bytes], int]]:
+            return asyncio.ensure_future(asyncio.to_thread(
+                fetch_batch, acct, sel, uids[pos : pos + next(sizes)], render, columns_t,
+                read_files))
+
+        pos = 0
+        pending = start(pos) if uids else None
         try:
-            for k, batch in enumerate(batches):
-                if pending is None:
-                    pending = asyncio.ensure_future(asyncio.to_thread(
-                        fetch_batch, acct, sel, batch, render, columns_t, read_files))
-                lines = await pending
+            while pending is not None:
+                lines, done = await pending
                 pending = None
                 if self.selected is not sel:
                     break
-                if k + 1 < len(batches):
-                    pending = asyncio.ensure_future(asyncio.to_thread(
-                        fetch_batch, acct, sel, batches[k + 1], render, columns_t, read_files))
+                pos += done
+                if pos < len(uids):
+                    pending = start(pos)
                 if lines:
                     self.conn.write(b"".join(lines))
                 await self.conn.drain()

@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 
 from appliance.imap.fetch import (
+    BATCH_BYTES,
     BODY_BATCH,
     FETCH_BATCH,
     FIRST_BATCH,
+    batch_sizes,
     crlf,
     fetch_batch,
     literal,
     parse_store,
-    plan_batches,
     read_file,
     renderer,
 )
@@ -78,14 +79,12 @@ def test_read_file_gives_lf_bytes_or_none(tmp_path: Path) -> None:
 
 
 def test_batches_grow_to_a_cap() -> None:
-    uids = list(range(1, 5001))
-    sizes = [len(b) for b in plan_batches(uids, read_file=False)]
-    assert sizes[:4] == [FIRST_BATCH, FIRST_BATCH * 2, FIRST_BATCH * 4, FIRST_BATCH * 8]
-    assert max(sizes) == FETCH_BATCH and sum(sizes) == 5000
-    body_sizes = [len(b) for b in plan_batches(uids, read_file=True)]
-    assert set(body_sizes[:-1]) == {BODY_BATCH} and body_sizes[-1] == 5000 % BODY_BATCH
-    assert [x for b in plan_batches(uids, True) for x in b] == uids
-    assert plan_batches([], False) == []
+    sizes = batch_sizes(read_files=False)
+    first = [next(sizes) for _ in range(10)]
+    assert first[:4] == [FIRST_BATCH, FIRST_BATCH * 2, FIRST_BATCH * 4, FIRST_BATCH * 8]
+    assert first[-1] == FETCH_BATCH
+    body = batch_sizes(read_files=True)
+    assert [next(body) for _ in range(3)] == [FIRST_BATCH, BODY_BATCH, BODY_BATCH]
 
 
 def test_store_syntax() -> None:
@@ -109,15 +108,23 @@ def test_fetch_batch_reads_index_and_files(tmp_path: Path) -> None:
         sel = Selected.opened(acct.open("INBOX", claim_recent=True), readonly=False)
         assert list(sel.uids) == [1, 2, 3]
         columns, render = renderer(items("(UID RFC822.SIZE BODY.PEEK[])"))
-        lines = fetch_batch(acct, sel, [1, 3], render, tuple(columns), True)
-        assert len(lines) == 2 and lines[1].startswith(b"* 3 FETCH (UID 3 RFC822.SIZE ")
+        lines, done = fetch_batch(acct, sel, [1, 3], render, tuple(columns), True)
+        assert done == 2 and len(lines) == 2
+        assert lines[1].startswith(b"* 3 FETCH (UID 3 RFC822.SIZE ")
         assert b"Subject: msg 2\r\n" in lines[1] and lines[1].endswith(b"line 2\r\n)\r\n")
         # A message expunged by another session meanwhile is left out, not an error.
         acct.store_flags("INBOX", [2], "+", ["\\Deleted"])
         acct.expunge("INBOX")
         columns, render = renderer(items("(FLAGS ENVELOPE)"))
-        lines = fetch_batch(acct, sel, [1, 2, 3], render, tuple(columns), False)
-        assert [line.split(b" ")[1] for line in lines] == [b"1", b"3"]
+        lines, done = fetch_batch(acct, sel, [1, 2, 3], render, tuple(columns), False)
+        assert done == 3 and [line.split(b" ")[1] for line in lines] == [b"1", b"3"]
         assert b'"msg 0"' in lines[0]
+        # A batch stops once its responses reach the byte cap (never before one message).
+        columns, render = renderer(items("(BODY.PEEK[])"))
+        lines, done = fetch_batch(acct, sel, [1, 3], render, tuple(columns), True, max_bytes=1)
+        assert done == 1 and len(lines) == 1 and lines[0].startswith(b"* 1 FETCH")
+        lines, done = fetch_batch(acct, sel, [3], render, tuple(columns), True, max_bytes=1)
+        assert done == 1 and lines[0].startswith(b"* 3 FETCH")  # 2 still in view
+        assert BATCH_BYTES >= 1 << 20
     finally:
         store.close()

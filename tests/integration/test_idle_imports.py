@@ -26,6 +26,7 @@ NOT_AT_START = (
     "pyrage", "zstandard",  # backups
     "sievelib",  # Sieve scripts
     "aioclamd",  # clamd
+    "aiosmtplib",  # remote delivery (imported at the first one)
     "platformdirs",  # only without a data directory
 )
 

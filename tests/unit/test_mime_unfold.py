@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from appliance.store.mime import envelope_of_block, unfold_headers
+from appliance.store.mime import envelope_of_block, header_values
+from appliance.store.rfc822 import for_humans
 
 
 @pytest.mark.parametrize(("block", "subject"), [
@@ -18,6 +19,6 @@ from appliance.store.mime import envelope_of_block, unfold_headers
 ])
 def test_folded_subject_matches_dovecot(block: bytes, subject: bytes) -> None:
     headers = block + b"From: a@b.c\r\n"
-    assert dict(unfold_headers(headers))[b"subject"] == subject
+    assert for_humans(dict(header_values(headers))[b"subject"]) == subject
     quoted = b'"' + subject + b'"'
     assert envelope_of_block(headers).startswith(b"(NIL " + quoted + b" ")

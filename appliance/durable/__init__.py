@@ -68,13 +68,15 @@ def fsync_file(path: Path) -> None:
 
 
 def start_write(path: str | Path, chunks: list[bytes] | tuple[bytes, ...],
-                mode: int = 0o600) -> int:
+                mode: int = 0o600, writeback: bool = True) -> int:
     """Create ``path`` (it must not exist) with ``chunks`` and start its write-back.
 
     Returns the open descriptor; the caller fsyncs and closes it. Starting
     the write-back now (POSIX_FADV_DONTNEED, only a hint to the kernel)
     lets the disk write several files while their fsyncs are still to
     come: fsyncing a batch then costs little more than fsyncing one.
+    ``writeback=False`` leaves that out, for files about to be fsynced in
+    parallel: there the hint only waited on the journal (2 ms a file).
     """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
@@ -85,7 +87,8 @@ def start_write(path: str | Path, chunks: list[bytes] | tuple[bytes, ...],
             view = memoryview(b"".join(chunks))[done:]
             while view:
                 view = view[os.write(fd, view) :]
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        if writeback:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     except BaseException:
         os.close(fd)
         with contextlib.suppress(FileNotFoundError):
@@ -127,7 +130,7 @@ def write_files(
     started: list[tuple[int, int]] = []
     for i, (tmp, _, chunks) in enumerate(files):
         try:
-            started.append((i, start_write(tmp, chunks, mode)))
+            started.append((i, start_write(tmp, chunks, mode, writeback=executor is None)))
         except OSError as exc:
             results[i] = exc
     synced: list[OSError | None] | None = None

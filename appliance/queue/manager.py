@@ -471,6 +471,10 @@ class QueueManager:
         status = self._handoff.pop(qid, None)
         if status is None:
             return None
+        if any(self._is_local(r.address) for r in status.pending()):
+            # The intake's local delivery failed: the worker's own try does it.
+            self._handoff[qid] = status
+            return None
         status.last_try = time.time()
         return kept[0], kept[1], status
 

@@ -324,9 +324,10 @@ def _quoted(value: bytes) -> bytes:
 
 def _plain_addr(m: re.Match[bytes]) -> bool:
     """local@domain that the full parser takes as it is (no leading dot, no empty
-    domain label)."""
-    return not m.group(1).startswith(b".") and not m.group(2).startswith(b".") \
-        and b".." not in m.group(2)
+    domain label, no dot ending the domain)."""
+    domain = m.group(2)
+    return not m.group(1).startswith(b".") and not domain.startswith(b".") \
+        and not domain.endswith(b".") and b".." not in domain
 
 
 def _simple_addresses(value: bytes) -> bytes | None:

@@ -128,14 +128,8 @@ class _Scanner:
             self.pos += 1
         return data[start:self.pos]
 
-    def dot_atom(self, out: list[bytes], *, local: bool = False) -> int:
-        """``a.b.c``. A local part may also start with dots or hold empty labels
-        (``.a``, ``a..b``: Dovecot keeps them); a domain may not."""
-        if local:
-            dots = self._run(frozenset(b"."))
-            out.append(dots)
-            if dots and (self.pos >= self.end or self.data[self.pos] not in _ATEXT):
-                return 1 if self.pos < self.end else 0
+    def dot_atom(self, out: list[bytes]) -> int:
+        """``a.b.c`` (a domain): an empty label is an error."""
         if self.pos >= self.end or self.data[self.pos] not in _ATEXT:
             return -1
         while True:
@@ -149,11 +143,33 @@ class _Scanner:
                 return 1
             self.pos += 1
             out.append(b".")
-            ret = self.skip_lwsp()
-            if ret <= 0:
-                return ret
-            if not local and self.data[self.pos] not in _ATEXT:
+            # Nothing, or no label, after a dot is an error.
+            if self.skip_lwsp() <= 0 or self.data[self.pos] not in _ATEXT:
                 return -1
+
+    def atom(self, out: list[bytes]) -> int:
+        if self.pos >= self.end or self.data[self.pos] not in _ATEXT:
+            return -1
+        out.append(self._run(_ATEXT))
+        if self.pos >= self.end:
+            return 0
+        return self.skip_lwsp()
+
+    def loose_dot_atom(self, out: list[bytes]) -> int:
+        """A local part: atoms and dots in any order (``.a``, ``a..b``, ``a.``)."""
+        ret = -1
+        while True:
+            while self.char() == 0x2E:
+                out.append(b".")
+                self.pos += 1
+                if self.pos >= self.end:
+                    return 0
+                ret = 1
+            if self.char() == 0x40:  # @
+                return ret
+            ret = self.atom(out)
+            if ret <= 0 or self.char() != 0x2E:
+                return ret
 
     def quoted_string(self, out: list[bytes]) -> int:
         data = self.data
@@ -238,7 +254,8 @@ Address = tuple[bytes | None, bytes | None, bytes | None, bytes | None]
 
 
 class AddressParser:
-    """Dovecot's message-address parser with ``fill_missing``: one address list."""
+    """Dovecot's message-address parser as IMAP ENVELOPE uses it (missing parts
+    filled in, dots in local parts not checked): one address list."""
 
     def __init__(self, value: bytes) -> None:
         self.s = _Scanner(value)
@@ -250,6 +267,7 @@ class AddressParser:
         self.route: bytes | None = None
         self.mailbox: bytes | None = None
         self.domain: bytes | None = None
+        self.invalid = False
 
     def _add(self) -> None:
         self.out.append((self.name, self.route, self.mailbox, self.domain))
@@ -258,16 +276,13 @@ class AddressParser:
     def _add_fixed(self) -> None:
         if self.mailbox is None:
             self.mailbox = b"MISSING_MAILBOX"
-        if self.domain is None:
+        if not self.domain:
             self.domain = b"MISSING_DOMAIN"
         self._add()
 
-    def _local_part(self) -> int:
-        out: list[bytes] = []
+    def _local_part(self, out: list[bytes]) -> int:
         s = self.s
-        if s.pos >= s.end:
-            return -1
-        ret = s.quoted_string(out) if s.char() == 0x22 else s.dot_atom(out, local=True)
+        ret = s.quoted_string(out) if s.char() == 0x22 else s.loose_dot_atom(out)
         if ret < 0:
             return -1
         self.mailbox = b"".join(out)
@@ -303,28 +318,23 @@ class AddressParser:
     def _angle_addr(self) -> int:
         s = self.s
         s.pos += 1  # the "<"
-        ret = s.skip_lwsp()
-        if ret <= 0:
-            return ret
-        if s.char() == 0x3E:  # "<>": no address at all
-            s.pos += 1
-            return s.skip_lwsp()
+        if s.skip_lwsp() <= 0:
+            return -1
         if s.char() == 0x40:
-            if self._domain_list() <= 0 or s.char() != 0x3A:  # :
+            if self._domain_list() > 0 and s.char() == 0x3A:  # :
+                s.pos += 1
+            else:
                 self.route = b"INVALID_ROUTE"
+                if s.pos >= s.end:
+                    return -1
+            if s.skip_lwsp() <= 0:
                 return -1
-            s.pos += 1
-            ret = s.skip_lwsp()
-            if ret <= 0:
-                return ret
-        ret = self._local_part()
-        if ret <= 0:
-            return ret
-        if s.char() == 0x40:
-            ret = self._domain()
-            if ret <= 0:
-                return ret
-        if s.char() != 0x3E:  # >
+        if s.char() != 0x3E:  # not "<>", which has no address at all
+            if self._local_part([]) <= 0:
+                return -1
+            if s.char() == 0x40 and self._domain() <= 0:
+                return -1
+        if s.char() != 0x3E:
             return -1
         s.pos += 1
         return s.skip_lwsp()
@@ -337,18 +347,37 @@ class AddressParser:
         self.name = b"".join(out) or None
         if self._angle_addr() < 0:
             self.domain = b"SYNTAX_ERROR"
+            self.invalid = True
         return 1 if s.pos < s.end else 0
 
     def _addr_spec(self) -> int:
         s = self.s
         s.last_comment = b""
-        ret = self._local_part()
+        quoted = s.char() == 0x22
+        out: list[bytes] = []
+        ret = self._local_part(out)
+        if ret <= 0:
+            self.invalid = True
+        ret2 = -2
         if ret != 0 and s.char() == 0x40:
             ret2 = self._domain()
             if ret2 <= 0:
                 ret = ret2
         if s.last_comment:
             self.name = s.last_comment
+        elif ret2 == -2:
+            # A word without @domain: an address if nothing follows, else the
+            # start of a display name with no address.
+            out.append(b" ")
+            before = sum(len(x) for x in out)
+            s.phrase(out)
+            if sum(len(x) for x in out) != before:
+                self.mailbox = None
+                self.name = b"".join(out)
+            elif not quoted:
+                self.domain = b""
+            self.invalid = True
+            ret = -1
         return ret
 
     def _mailbox(self) -> int:
@@ -357,6 +386,9 @@ class AddressParser:
         if ret < 0:
             self.s.pos = start
             ret = self._addr_spec()
+            if self.invalid and self.name is None and self.mailbox is not None \
+                    and self.domain is None:
+                self.name, self.mailbox = self.mailbox, None
         self._add_fixed()
         return ret
 
@@ -371,17 +403,15 @@ class AddressParser:
         self._add()
         if ret > 0 and s.char() != 0x3B:  # ;
             while True:
-                if self._mailbox() <= 0:
-                    ret = -1
-                    break
-                if s.char() != 0x2C:
+                self._mailbox()  # a broken one: go on anyway
+                if s.pos >= s.end or s.char() != 0x2C:
                     break
                 s.pos += 1
                 if s.skip_lwsp() <= 0:
                     ret = -1
                     break
         if ret >= 0:
-            if s.char() != 0x3B:
+            if s.pos >= s.end or s.char() != 0x3B:
                 ret = -1
             else:
                 s.pos += 1
@@ -405,7 +435,7 @@ class AddressParser:
         while True:
             if self._address() == 0:
                 break
-            if s.char() != 0x2C:
+            if s.pos >= s.end or s.char() != 0x2C:
                 break
             s.pos += 1
             ret = s.skip_lwsp()

@@ -27,11 +27,8 @@ from bench.imap_compare import norm_structure, parse_wire
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "dovecot-2.3.19-mime.txt"
 
-# Where Mailroom still answers differently, on purpose or not yet.
-KNOWN = {
-    # Dovecot reads "a . b@c" as a display name without an address.
-    "address-dots-around-spaces": "dot-atom with spaces around the dots",
-}
+# Where Mailroom still answers differently, on purpose or not yet (id: reason).
+KNOWN: dict[str, str] = {}
 
 
 def _cases() -> list[Any]:

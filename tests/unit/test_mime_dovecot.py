@@ -2,7 +2,8 @@
 
 tests/data/dovecot-2.3.19-mime.txt holds, for each case, a message and the
 exact answer of a private Dovecot 2.3.19.1 (bench/peers/dovecot.py) to
-``UID FETCH n (ENVELOPE BODYSTRUCTURE)``, recorded once; Mailroom's answer for
+``UID FETCH n (ENVELOPE BODYSTRUCTURE)``, recorded by bench/dovecot_mime_record.py
+(which also checks the file against this machine's Dovecot); Mailroom's answer for
 the same bytes must equal it, ignoring only the case of MIME tokens and
 literal-versus-quoted strings (as bench/imap_pop_read.py compares a whole
 mailbox). The cases pin each rule where Mailroom used to differ: header values

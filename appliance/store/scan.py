@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import heapq
+import itertools
 import logging
 import os
 import re
@@ -45,6 +47,7 @@ __all__ = [
 ]
 
 RECENT_MTIME = 2.0  # a directory changed this recently may change again unseen
+MOVE_NEW_AFTER = 1.0  # seconds from an open to its new/ to cur/ move
 
 log = logging.getLogger("mailroom.store")
 
@@ -284,22 +287,27 @@ class ScanMixin:
 
     def _move_new_soon(self, name: str) -> None:
         """Move the folder's messages from new/ to cur/ (as Dovecot does when a mailbox
-        is opened) in the background, once the caller's transaction is over.
+        is opened) in the background, ``MOVE_NEW_AFTER`` seconds from now.
 
         A client's SELECT needs the index, not the renames (a third of a first
-        open of a big folder); readers that meet a moved file ask the index again.
+        open of a big folder), nor does its next command: the move waits for
+        the session's first answers instead of competing with them. Readers
+        that meet a moved file ask the index again.
         """
+        due = time.monotonic() + MOVE_NEW_AFTER
         with self._tidy_lock:
             if name in self._tidy_pending:
                 return
             self._tidy_pending.add(name)
             self._tidy_jobs = [f for f in self._tidy_jobs if not f.done()]
-            self._tidy_jobs.append(_tidier().submit(self._move_new, name))
+            self._tidy_jobs.append(_TIDIER.submit(due, self._move_new, name))
 
     def settle(self) -> None:
-        """Wait for background work on this account (the new/ to cur/ moves)."""
+        """Do the background work on this account now (the new/ to cur/ moves) and
+        wait for it."""
         with self._tidy_lock:
             jobs = list(self._tidy_jobs)
+        _TIDIER.hurry(jobs)
         concurrent.futures.wait(jobs)
 
     def _move_new(self, name: str) -> None:
@@ -350,18 +358,54 @@ def move_new_to_cur(folder_dir: Path, rows: list[tuple[int, str]]) -> list[tuple
     return done
 
 
-_tidy_pool: concurrent.futures.ThreadPoolExecutor | None = None
-_tidy_pool_lock = threading.Lock()
+class _Tidier:
+    """One background thread that runs each job at its due time (``time.monotonic``),
+    earliest first; started on first use. A daemon thread: a move it never got to
+    is done by the folder's next open."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._jobs: list[tuple[float, int, concurrent.futures.Future[None],
+                               Callable[[str], None], str]] = []
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, due: float, fn: Callable[[str], None],
+               arg: str) -> concurrent.futures.Future[None]:
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        with self._cv:
+            heapq.heappush(self._jobs, (due, next(self._seq), future, fn, arg))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="mailroom-store",
+                                                daemon=True)
+                self._thread.start()
+            self._cv.notify()
+        return future
+
+    def hurry(self, futures: list[concurrent.futures.Future[None]]) -> None:
+        """Make these jobs due now."""
+        wanted = set(futures)
+        with self._cv:
+            self._jobs = [(0.0, *job[1:]) if job[2] in wanted else job for job in self._jobs]
+            heapq.heapify(self._jobs)
+            self._cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._jobs or self._jobs[0][0] > time.monotonic():
+                    self._cv.wait(self._jobs[0][0] - time.monotonic() if self._jobs else None)
+                _, _, future, fn, arg = heapq.heappop(self._jobs)
+            if future.set_running_or_notify_cancel():
+                try:
+                    fn(arg)
+                except BaseException as exc:  # the job logs its own failures
+                    future.set_exception(exc)
+                else:
+                    future.set_result(None)
 
 
-def _tidier() -> concurrent.futures.ThreadPoolExecutor:
-    """One thread for every account's background moves, started on first use."""
-    global _tidy_pool
-    with _tidy_pool_lock:
-        if _tidy_pool is None:
-            _tidy_pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="mailroom-store")
-        return _tidy_pool
+_TIDIER = _Tidier()
 
 
 def _needs_scan(stored: tuple[int, ...], mtimes: tuple[int, int]) -> bool:

@@ -100,7 +100,7 @@ def test_copy_move_expunge_and_changes(store: Mailstore) -> None:
     assert acct.open("INBOX").uids == [2]
     used, count = store.usage(ALICE)
     assert count == 4  # INBOX 1 + Trash 2 + Archive 1
-    files = [*acct.path.glob("cur/*"), *acct.path.glob(".*/cur/*")]
+    files = [*acct.path.glob("[nc][eu][wr]/*"), *acct.path.glob(".*/[nc][eu][wr]/*")]
     assert used == sum(os.path.getsize(p) for p in files)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
@@ -111,10 +110,6 @@ def test_parser_tolerates_garbage() -> None:
 
 # -- store -------------------------------------------------------------------------
 
-
-@pytest.fixture
-def store(tmp_path: Path) -> Mailstore:
-    return Mailstore(tmp_path, "host.test")
 
 
 def test_flags_keywords_and_file_names(store: Mailstore) -> None:

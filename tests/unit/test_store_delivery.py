@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -20,10 +19,6 @@ MULTI = (
     b"--b\nContent-Type: text/plain\n\none\n--b\nContent-Type: text/html\n\n<p>two</p>\n--b--\n"
 )
 
-
-@pytest.fixture
-def store(tmp_path: Path) -> Mailstore:
-    return Mailstore(tmp_path, "host.test")
 
 
 def test_unique_base_and_delivery_header() -> None:

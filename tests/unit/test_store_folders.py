@@ -21,10 +21,6 @@ from appliance.store.names import BadFolderName
 ALICE = "alice@example.test"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Mailstore:
-    return Mailstore(tmp_path, "host.test")
-
 
 def test_make_folder_dir_and_list(tmp_path: Path) -> None:
     make_folder_dir(tmp_path, "INBOX")

@@ -14,23 +14,15 @@ from appliance.store.quota import (
     read_maildirsize,
     recalculate,
 )
+from tests.support.maildirs import make_maildir
 
 ALICE = "alice@example.test"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Mailstore:
-    return Mailstore(tmp_path, "host.test")
-
-
-def _folder(path: Path) -> Path:
-    for sub in ("new", "cur", "tmp"):
-        (path / sub).mkdir(parents=True)
-    return path
 
 
 def test_dir_usage_trusts_size_fields_and_stats_the_rest(tmp_path: Path) -> None:
-    d = _folder(tmp_path)
+    d = make_maildir(tmp_path)
     (d / "cur" / "1.M1P1.h,S=1000:2,S").write_bytes(b"short")  # the name is believed
     (d / "new" / "2.M1P1.h").write_bytes(b"x" * 7)
     (d / "tmp" / "3.M1P1.h,S=50").write_bytes(b"x")  # tmp/ does not count
@@ -39,8 +31,8 @@ def test_dir_usage_trusts_size_fields_and_stats_the_rest(tmp_path: Path) -> None
 
 
 def test_recalculate_walks_folders_only(tmp_path: Path) -> None:
-    home = _folder(tmp_path / "home")
-    _folder(home / ".Sent")
+    home = make_maildir(tmp_path / "home")
+    make_maildir(home / ".Sent")
     (home / ".Sent" / "cur" / "1.M1P1.h,S=30:2,S").write_bytes(b"")
     (home / "cur" / "2.M1P1.h,S=20:2,").write_bytes(b"")
     (home / ".dovecot.sieve").write_text("keep;")  # a dot-file, not a folder
@@ -51,7 +43,7 @@ def test_recalculate_walks_folders_only(tmp_path: Path) -> None:
 
 
 def test_add_usage_appends_and_read_sums(tmp_path: Path) -> None:
-    home = _folder(tmp_path / "home")
+    home = make_maildir(tmp_path / "home")
     assert read_maildirsize(home) is None
     add_usage(home, 10, 1)  # no file yet: counted from the folders (empty)
     assert (home / "maildirsize").read_text() == "0S\n0 0\n"

@@ -10,23 +10,15 @@ import pytest
 from appliance.store import Mailstore
 from appliance.store.maildir import read_uidlist
 from appliance.store.scan import list_folder, reconcile, rows_from_names, rows_one_by_one
+from tests.support.maildirs import make_maildir
 
 ALICE = "alice@example.test"
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Mailstore:
-    return Mailstore(tmp_path, "host.test")
-
-
-def _maildir(tmp_path: Path) -> Path:
-    for sub in ("new", "cur", "tmp"):
-        (tmp_path / sub).mkdir()
-    return tmp_path
 
 
 def test_list_folder_prefers_cur_and_skips_dot_files(tmp_path: Path) -> None:
-    d = _maildir(tmp_path)
+    d = make_maildir(tmp_path)
     (d / "new" / "1.M1P1.h,S=5").write_bytes(b"x")
     (d / "cur" / "1.M1P1.h,S=5:2,S").write_bytes(b"x")  # the same message, both places
     (d / "new" / "2.M1P1.h").write_bytes(b"x")
@@ -59,7 +51,7 @@ def test_rows_from_names_needs_both_sizes_in_every_name() -> None:
 
 
 def test_rows_from_names_stats_only_the_unsized_names(tmp_path: Path) -> None:
-    d = _maildir(tmp_path)
+    d = make_maildir(tmp_path)
     (d / "new" / "2.agent").write_bytes(b"1234567")
     files = [("1.M1P1.h,S=10,W=12", "cur/1.M1P1.h,S=10,W=12:2,S"),
              ("2.agent", "new/2.agent"),
@@ -96,7 +88,7 @@ def test_new_mail_moves_to_cur_after_the_answer(store: Mailstore) -> None:
 
 
 def test_rows_one_by_one_keeps_known_uids_and_stats_unsized_files(tmp_path: Path) -> None:
-    d = _maildir(tmp_path)
+    d = make_maildir(tmp_path)
     (d / "new" / "c.nosize").write_bytes(b"123456")
     files = [("a,S=10", "cur/a,S=10:2,T"), ("b,S=3,W=4", "cur/b,S=3,W=4:2,"),
              ("c.nosize", "new/c.nosize"), ("gone.nosize", "new/gone.nosize")]

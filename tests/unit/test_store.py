@@ -111,7 +111,6 @@ def test_parser_tolerates_garbage() -> None:
 # -- store -------------------------------------------------------------------------
 
 
-
 def test_flags_keywords_and_file_names(store: Mailstore) -> None:
     store.deliver(ALICE, b"Subject: x\n\nx\n", return_path="s@x")
     acct = store.account(ALICE)

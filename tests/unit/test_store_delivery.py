@@ -20,7 +20,6 @@ MULTI = (
 )
 
 
-
 def test_unique_base_and_delivery_header() -> None:
     counter = iter(range(7, 10))
     a, b = unique_base("host", counter), unique_base("host", counter)

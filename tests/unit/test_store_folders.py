@@ -21,7 +21,6 @@ from appliance.store.names import BadFolderName
 ALICE = "alice@example.test"
 
 
-
 def test_make_folder_dir_and_list(tmp_path: Path) -> None:
     make_folder_dir(tmp_path, "INBOX")
     assert not (tmp_path / "maildirfolder").exists()

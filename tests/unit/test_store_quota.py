@@ -19,8 +19,6 @@ from tests.support.maildirs import make_maildir
 ALICE = "alice@example.test"
 
 
-
-
 def test_dir_usage_trusts_size_fields_and_stats_the_rest(tmp_path: Path) -> None:
     d = make_maildir(tmp_path)
     (d / "cur" / "1.M1P1.h,S=1000:2,S").write_bytes(b"short")  # the name is believed

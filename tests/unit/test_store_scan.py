@@ -15,8 +15,6 @@ from tests.support.maildirs import make_maildir
 ALICE = "alice@example.test"
 
 
-
-
 def test_list_folder_prefers_cur_and_skips_dot_files(tmp_path: Path) -> None:
     d = make_maildir(tmp_path)
     (d / "new" / "1.M1P1.h,S=5").write_bytes(b"x")

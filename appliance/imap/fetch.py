@@ -57,8 +57,10 @@ def read_file(path: Path | str) -> bytes | None:
     try:
         size = os.fstat(fd).st_size
         data = os.read(fd, size + 1)
-        while len(data) <= size:  # grew meanwhile, or a short read
-            more = os.read(fd, 1 << 20)
+        while len(data) <= size:  # grew meanwhile, or a short read (usually: EOF at once)
+            # A small buffer: with the daemon's fixed mmap threshold (appliance.allocator)
+            # a 1 MiB one was an mmap and munmap per message file.
+            more = os.read(fd, 1 << 16)
             if not more:
                 break
             data += more

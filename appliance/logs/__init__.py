@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 __all__ = ["setup_logging", "stop_logging", "get_logger", "follow", "tail", "LogBus",
-           "LogFile", "set_rotation", "log_file_state"]
+           "LogFile", "set_rotation", "log_file_state", "line_formatter", "log_line"]
 
 _DATEFMT = "%b %d %H:%M:%S"
 
@@ -364,6 +364,18 @@ def stop_logging() -> None:
 
 def get_logger(service: str) -> logging.Logger:
     return logging.getLogger(f"mailroom.{service}")
+
+
+def line_formatter(hostname: str) -> logging.Formatter:
+    """The mail log's line format, for a helper process whose lines the daemon writes."""
+    return _Formatter(hostname)
+
+
+def log_line(line: str, level: int = logging.INFO) -> None:
+    """Put a line another process formatted (its own pid, its queue ID) into the mail log."""
+    record = logging.LogRecord("mailroom.relayed", level, "", 0, line, None, None)
+    record.mailroom_line = line
+    logging.getLogger("mailroom").handle(record)
 
 
 def tail(path: Path, lines: int) -> list[str]:

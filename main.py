@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
         from ui.screenshots import main as screenshots_main
 
         return screenshots_main(argv[1:])
+    if hidden == ["delivery-worker"]:
+        # Hidden: the daemon's outbound delivery process (delivery.worker_process).
+        from appliance.delivery.worker import main as worker_main
+
+        return worker_main(argv[1:])
     if hidden == ["snapshot-db"]:
         # Hidden: the .deb's postinst keeps the state database before an upgrade.
         return _snapshot_db(argv[1:])

@@ -33,6 +33,7 @@ from appliance.control.operations import Operations
 from appliance.control.server import ControlServer, EventHub
 from appliance.delivery.dispatch import RemoteDispatcher
 from appliance.delivery.remote import RemoteConfig, Smarthost
+from appliance.delivery.supervisor import DeliveryProcess
 from appliance.dkim import DkimKey, DkimStore, Signer
 from appliance.dns.check import DnsWatch, check_published
 from appliance.durable import DirectorySync
@@ -213,12 +214,23 @@ class Daemon:
             lambda: check_published(self.state, self.dkim),
             interval=lambda: float(self.settings["dns.check_interval"]),
             on_change=lambda warnings: self.events.publish("dns", {"warnings": warnings}))
-        self.remote = RemoteDispatcher(
-            self.remote_config,
-            max_total=self.settings["delivery.max_connections"],
-            max_per_destination=self.settings["delivery.max_per_destination"],
-            sign=Signer(self.dkim_keys, enabled=lambda: bool(self.settings["dkim.enabled"])),
-        )
+        self.remote: RemoteDispatcher | DeliveryProcess
+        if self.settings["delivery.worker_process"]:
+            # Signing and the SMTP client in a second process: two cores for mail out.
+            self.remote = DeliveryProcess(
+                self.remote_config, hostname=lambda: self.settings["hostname"],
+                dkim_enabled=lambda: bool(self.settings["dkim.enabled"]),
+                keys_for=self.dkim_keys, executor=self.executor,
+                max_total=self.settings["delivery.max_connections"],
+                max_per_destination=self.settings["delivery.max_per_destination"],
+            )
+        else:
+            self.remote = RemoteDispatcher(
+                self.remote_config,
+                max_total=self.settings["delivery.max_connections"],
+                max_per_destination=self.settings["delivery.max_per_destination"],
+                sign=Signer(self.dkim_keys, enabled=lambda: bool(self.settings["dkim.enabled"])),
+            )
         self.queue = QueueManager(
             self.spool, self.store, self.directory,
             hostname=self.settings["hostname"], executor=self.executor,
@@ -592,6 +604,8 @@ class Daemon:
             "paused": self.paused,
             "services": services,
             "queue": queued,
+            **({"delivery_process": self.remote.describe()}
+               if isinstance(self.remote, DeliveryProcess) else {}),
             "storage": self.free_space.to_dict(),
             "log": log_file_state(),
             # Not problems (mail flows), but the admin should know: e.g. a DNS
@@ -663,6 +677,8 @@ class Daemon:
         """Called by the control API after any operation: drop cached lookups."""
         self.directory.invalidate()
         self._relay_cache = (0.0, [])
+        if isinstance(self.remote, DeliveryProcess):
+            self.remote.forget_keys()  # a domain or its DKIM keys may have changed
 
     def queue_changed(self, qid: str | None, action: str) -> None:
         if action == "flush":

@@ -42,6 +42,9 @@ What it measures
                 signing (both keys, relaxed/relaxed) per message.
       direct    (only with --servers) the client straight into the sink:
                 the ceiling the sink and client allow, no relay at all.
+      mailroom-worker, mailroom-worker-nodkim  (only with --servers) the
+                same with delivery.worker_process = yes: DKIM signing and the
+                SMTP client in a second process the daemon supervises.
       mailroom-before, mailroom-before-nodkim  (only with --servers) the same
                 as mailroom / mailroom-nodkim, but the daemon of another
                 checkout (--before-main, default /tmp/before/main.py, run
@@ -221,7 +224,8 @@ BEFORE_MAIN = Path("/tmp/before/main.py")  # --before-main
 
 
 def start_mailroom(
-    stack: contextlib.ExitStack, sink: RelaySink, dkim: bool = True, before: bool = False
+    stack: contextlib.ExitStack, sink: RelaySink, dkim: bool = True, before: bool = False,
+    worker: bool = False,
 ) -> Setup:
     dns = DnsServerProcess(
         {
@@ -240,6 +244,8 @@ def start_mailroom(
                 # From: bench@example.test is ours: each message is DKIM-signed
                 # (RSA-2048 + Ed25519) on its way out unless this is off.
                 "dkim.enabled": "yes" if dkim else "no",
+                # Signing and sending in a second process (appliance.delivery.worker).
+                **({"delivery.worker_process": "yes"} if worker else {}),
             }
         )
     )
@@ -282,6 +288,14 @@ SERVERS: dict[
     "mailroom": (start_mailroom, mailroom.available),
     "mailroom-nodkim": (
         lambda stack, sink: start_mailroom(stack, sink, dkim=False),
+        mailroom.available,
+    ),
+    "mailroom-worker": (
+        lambda stack, sink: start_mailroom(stack, sink, worker=True),
+        mailroom.available,
+    ),
+    "mailroom-worker-nodkim": (
+        lambda stack, sink: start_mailroom(stack, sink, dkim=False, worker=True),
         mailroom.available,
     ),
     "mailroom-before": (

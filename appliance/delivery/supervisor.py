@@ -7,7 +7,8 @@ so that receiving and sending use two cores. The design, the pipe's frames
 and the crash rules are in appliance.delivery.worker's docstring.
 
 The child starts with the first remote message, not with the daemon (an
-idle daemon carries no second process), and is started again after it
+idle daemon carries no second process), is stopped after ``IDLE_EXIT``
+seconds without work (Postfix's max_idle), and is started again after it
 dies; a child that dies within a second of starting is restarted only
 after a pause that doubles up to a minute, as Postfix's master throttles.
 """
@@ -37,6 +38,7 @@ __all__ = ["DeliveryProcess", "worker_command"]
 log = get_logger("master")
 
 STOP_TIMEOUT = 10.0
+IDLE_EXIT = 100.0  # Postfix's max_idle: an idle worker is stopped, the next mail starts one
 MAX_THROTTLE = 60.0
 
 
@@ -60,7 +62,10 @@ class _Child:
         self.jobs: dict[int, asyncio.Future[list[RecipientResult]]] = {}
         self.started = time.monotonic()
         self.dead = False  # its pipe closed: gone or going
+        self.retiring = False  # stopped for being idle: its exit is no failure
         self.reader: asyncio.Task[None] | None = None
+        self.last_used = self.started
+        self.idle_timer: asyncio.TimerHandle | None = None
 
     @property
     def alive(self) -> bool:
@@ -101,6 +106,7 @@ class DeliveryProcess:
         self._throttle = 0.0
         self._closed = False
         self._lookups: set[asyncio.Task[None]] = set()
+        self.idle_exit = IDLE_EXIT
 
     # -- the RemoteSender interface ----------------------------------------
 
@@ -132,6 +138,24 @@ class DeliveryProcess:
             return _everyone_deferred(recipients, str(exc))
         finally:
             child.jobs.pop(job, None)
+            child.last_used = time.monotonic()
+            if not child.jobs and child.idle_timer is None and self.idle_exit > 0:
+                child.idle_timer = asyncio.get_running_loop().call_later(
+                    self.idle_exit, self._retire, child)
+
+    def _retire(self, child: _Child) -> None:
+        """Stop a worker that had nothing to do for ``idle_exit`` seconds."""
+        child.idle_timer = None
+        if child is not self._child or not child.alive:
+            return
+        idle = time.monotonic() - child.last_used
+        if child.jobs or idle < self.idle_exit:
+            if not child.jobs:
+                child.idle_timer = asyncio.get_running_loop().call_later(
+                    self.idle_exit - idle, self._retire, child)
+            return
+        child.retiring = child.dead = True  # the next message starts a new one
+        child.send(("stop",))
 
     def forget_keys(self) -> None:
         """Domains or keys changed: the worker asks again for the next message."""
@@ -249,8 +273,9 @@ class DeliveryProcess:
         for done in jobs.values():
             if not done.done():
                 done.set_exception(WorkerGone(f"4.3.0 delivery process stopped ({why})"))
-        if self._closed and code == 0:
-            log.info("delivery process pid %d stopped", proc.pid)
+        if (self._closed or child.retiring) and code == 0:
+            log.info("delivery process pid %d stopped%s", proc.pid,
+                     " (idle)" if child.retiring else "")
             return
         self.restarts += 1
         log.warning("delivery process pid %d %s; %d delivery(ies) deferred", proc.pid, why,

@@ -265,6 +265,8 @@ async def _serve(frames_in: int, frames_out: int) -> int:
             worker.keys.forget()
         elif kind == "stop":
             await worker.stop()
+            while writer.get_write_buffer_size():  # the last log lines, then the end
+                await asyncio.sleep(0.01)
             writer.close()
             return 0
 

@@ -41,10 +41,14 @@ class RemoteDispatcher:
         max_per_destination: int = 10,
         connections: ConnectionCache | None = None,
         sign: Callable[[bytes], bytes] | None = None,
+        sign_in_thread: bool = True,
     ) -> None:
         self.config = config
         self.sign = sign
-        self._signer = SigningThread(sign) if sign is not None else None
+        # In the daemon signing has a thread, off the loop that answers SMTP
+        # clients; the delivery process (appliance.delivery.worker) has no
+        # such loop to keep free and signs inline, without the thread hops.
+        self._signer = SigningThread(sign) if sign is not None and sign_in_thread else None
         self.connections = connections if connections is not None else ConnectionCache()
         self.max_per_destination = max_per_destination
         self._total = asyncio.Semaphore(max_total)
@@ -81,8 +85,10 @@ class RemoteDispatcher:
         return [r for group in results for r in group]
 
     async def _signed(self, env: Envelope, message: bytes) -> bytes:
-        assert self._signer is not None
+        assert self.sign is not None
         try:
+            if self._signer is None:
+                return self.sign(message)
             return await self._signer.submit(message)
         except Exception as exc:
             # A broken key must not hold the mail back: it goes out unsigned

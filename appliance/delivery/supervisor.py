@@ -66,15 +66,23 @@ class _Child:
         self.reader: asyncio.Task[None] | None = None
         self.last_used = self.started
         self.idle_timer: asyncio.TimerHandle | None = None
+        self._out: list[bytes] = []
 
     @property
     def alive(self) -> bool:
         return not self.dead and self.proc.returncode is None
 
     def send(self, frame: tuple[Any, ...]) -> None:
+        """Queue a frame; what one turn of the loop queued goes out in one write."""
+        self._out.append(encode(frame))
+        if len(self._out) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        out, self._out = self._out, []
         stdin = self.proc.stdin
-        if stdin is not None and not stdin.is_closing():
-            stdin.write(encode(frame))
+        if out and stdin is not None and not stdin.is_closing():
+            stdin.write(b"".join(out))
 
 
 class DeliveryProcess:

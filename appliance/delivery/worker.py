@@ -58,7 +58,6 @@ hidden subcommand) by appliance.delivery.supervisor, only with the setting
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import itertools
 import logging
@@ -109,35 +108,47 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[Any, ...] | None:
 
 
 class _Keys:
-    """DKIM keys by From: domain, asked of the daemon (called from the signing thread)."""
+    """DKIM keys by From: domain, asked of the daemon and kept a while.
+
+    Signing runs inline on this process's loop, so the keys are fetched
+    (awaited) before a message is handed to the dispatcher; the signer's
+    own look-up then only reads the cache.
+    """
 
     def __init__(self, worker: _Worker) -> None:
         self.worker = worker
         self._cache: dict[str, tuple[float, list[Any]]] = {}
-        self._asked: dict[int, concurrent.futures.Future[list[Any]]] = {}
+        self._asked: dict[int, asyncio.Future[list[Any]]] = {}
+        self._pending: dict[str, asyncio.Future[list[Any]]] = {}
         self._ids = itertools.count()
-        self._lock = threading.Lock()
 
     def __call__(self, domain: str) -> list[Any]:
         hit = self._cache.get(domain)
+        return hit[1] if hit is not None else []
+
+    async def load(self, domain: str | None) -> None:
+        if domain is None:
+            return
+        hit = self._cache.get(domain)
         if hit is not None and time.monotonic() - hit[0] < KEYS_TTL:
-            return hit[1]
-        answer: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
-        with self._lock:
+            return
+        pending = self._pending.get(domain)
+        if pending is None:  # one question per domain, however many messages wait
             request = next(self._ids)
-            self._asked[request] = answer
-        self.worker.loop.call_soon_threadsafe(self.worker.send, ("keys?", request, domain))
-        try:
-            keys = answer.result(KEYS_TIMEOUT)
-        finally:
-            with self._lock:
+            pending = self._pending[domain] = self._asked[request] = \
+                self.worker.loop.create_future()
+            self.worker.send(("keys?", request, domain))
+            try:
+                keys = await asyncio.wait_for(asyncio.shield(pending), KEYS_TIMEOUT)
+            finally:
                 self._asked.pop(request, None)
-        self._cache[domain] = (time.monotonic(), keys)
-        return keys
+                self._pending.pop(domain, None)
+            self._cache[domain] = (time.monotonic(), keys)
+        else:
+            await asyncio.wait_for(asyncio.shield(pending), KEYS_TIMEOUT)
 
     def answer(self, request: int, keys: list[Any]) -> None:
-        with self._lock:
-            asked = self._asked.get(request)
+        asked = self._asked.get(request)
         if asked is not None and not asked.done():
             asked.set_result(keys)
 
@@ -176,10 +187,18 @@ class _Worker:
         self.dispatcher: Any = None
         self.jobs: dict[int, asyncio.Task[None]] = {}
         self.log_handler = _PipeLog(self)
+        self._out: list[bytes] = []
 
     def send(self, frame: tuple[Any, ...]) -> None:
-        if not self.writer.is_closing():
-            self.writer.write(encode(frame))
+        """Queue a frame; what one turn of the loop queued goes out in one write."""
+        self._out.append(encode(frame))
+        if len(self._out) == 1:
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        out, self._out = self._out, []
+        if out and not self.writer.is_closing():
+            self.writer.write(b"".join(out))
 
     def configure(self, config: WorkerConfig) -> None:
         from appliance.delivery.dispatch import RemoteDispatcher
@@ -195,6 +214,7 @@ class _Worker:
                 max_total=config.max_total,
                 max_per_destination=config.max_per_destination,
                 sign=Signer(self.keys, enabled=lambda: bool(self.config and self.config.dkim)),
+                sign_in_thread=False,
             )
         else:
             # As the daemon's reload does: new limits for new destinations.
@@ -206,6 +226,14 @@ class _Worker:
 
     async def _deliver(self, job: int, env: Any, message: bytes, recipients: list[str]) -> None:
         try:
+            if self.config is not None and self.config.dkim:
+                from appliance.dkim.sign import from_domain
+
+                try:
+                    await self.keys.load(from_domain(message))
+                except (TimeoutError, ValueError) as exc:
+                    logging.getLogger("mailroom.smtp").error(
+                        "%s: no DKIM keys from the daemon (%s); sending unsigned", env.id, exc)
             results = await self.dispatcher(env, message, recipients)
         except asyncio.CancelledError:
             raise
@@ -265,6 +293,7 @@ async def _serve(frames_in: int, frames_out: int) -> int:
             worker.keys.forget()
         elif kind == "stop":
             await worker.stop()
+            worker.flush()
             while writer.get_write_buffer_size():  # the last log lines, then the end
                 await asyncio.sleep(0.01)
             writer.close()

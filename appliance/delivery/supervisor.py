@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.delivery.remote import RecipientResult, RemoteConfig
-from appliance.delivery.worker import WorkerConfig, encode, read_frame
+from appliance.delivery.worker import FLUSH_DELAY, WorkerConfig, encode, read_frame
 from appliance.dkim.keys import DkimKey
 from appliance.logs import get_logger, log_line
 from appliance.queue.spool import Envelope
@@ -73,10 +73,10 @@ class _Child:
         return not self.dead and self.proc.returncode is None
 
     def send(self, frame: tuple[Any, ...]) -> None:
-        """Queue a frame; what one turn of the loop queued goes out in one write."""
+        """Queue a frame; what comes within FLUSH_DELAY goes out in one write."""
         self._out.append(encode(frame))
         if len(self._out) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
+            asyncio.get_running_loop().call_later(FLUSH_DELAY, self._flush)
 
     def _flush(self) -> None:
         out, self._out = self._out, []

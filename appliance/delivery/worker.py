@@ -56,18 +56,23 @@ hidden subcommand) by appliance.delivery.supervisor, only with the setting
 
 Measured (2026-11-30, 2 shared cores, load 2-5 from other work, so only
 the in-run comparison holds): ``bench/smtp_relay.py --repeat 3 --servers
-mailroom,mailroom-worker,postfix`` gave 363 / 392 / 371 msg/s (medians);
-with the worker the client's submission ends at ~3.4 s instead of ~5.4 s,
-the delivery then lags. CPU per message, 4000 messages: daemon 1.49 ms
-(0.80 user, 0.68 system: fsyncs, renames, unlinks, thread wake-ups),
-worker 1.25 ms (1.14 user: RSA-2048 signing and aiosmtplib). Sum 2.6 ms
-a message against 2.4 in one process: at 700 msg/s (1.5x Postfix) the
-server alone would want 1.8 of the 2 cores the load client and sink also
-use. So the split is necessary but not enough: the next steps are less
-CPU per message on each side (the daemon's system time; the worker's
-per-recipient log frame could ride in the ``done`` frame; aiosmtplib's
-per-command overhead; pipelining MAIL/RCPT/DATA), then measuring on a
-quiet machine.
+mailroom,mailroom-worker,postfix`` gave 391 / 377 / 377 msg/s (medians;
+another run with --servers direct,mailroom-worker: 537 msg/s, the sink
+alone takes 2,400). With the worker the client's submission ends at
+~3.0 s instead of ~5.1 s (intake ~670 msg/s); the worker then lags.
+CPU per message, 4000 messages: one process 2.24 ms (1.78 user, 0.46
+system); split, frames written at once: daemon 1.49 + worker 1.25 = 2.73
+ms (the daemon's system time rose from 0.46 to 0.68 ms: a pipe write and
+loop wake-up per message); split, frames gathered for 2 ms (``FLUSH_DELAY``):
+daemon 1.09 + worker 1.20 = 2.29 ms. At 700 msg/s (1.5x Postfix) the
+server alone would want 1.6 of the 2 cores the load client and sink also
+use, so the split is necessary but not enough. Next: less CPU on the
+worker's side (RSA-2048 signing ~0.6 ms; aiosmtplib's per-command
+overhead; PIPELINING of MAIL/RCPT/DATA, which would also cut round
+trips), find why the worker does ~500 msg/s once intake is done though
+its 1.2 ms/msg would allow ~800 (its loop signs inline: a signing thread
+per core is worth a try now that the GIL is the worker's alone), then
+measure on a quiet machine and decide the default.
 """
 
 from __future__ import annotations
@@ -93,6 +98,9 @@ _HEADER = struct.Struct(">I")
 MAX_FRAME = 256 * 1024 * 1024  # a message is at most smtp.max_message_size; a sane bound
 KEYS_TTL = 60.0
 KEYS_TIMEOUT = 30.0
+# Frames are gathered this long and written together: one pipe write and
+# one wake-up of the other side for many messages, not one per message.
+FLUSH_DELAY = 0.002
 
 
 @dataclass
@@ -205,10 +213,10 @@ class _Worker:
         self._out: list[bytes] = []
 
     def send(self, frame: tuple[Any, ...]) -> None:
-        """Queue a frame; what one turn of the loop queued goes out in one write."""
+        """Queue a frame; what comes within FLUSH_DELAY goes out in one write."""
         self._out.append(encode(frame))
         if len(self._out) == 1:
-            self.loop.call_soon(self.flush)
+            self.loop.call_later(FLUSH_DELAY, self.flush)
 
     def flush(self) -> None:
         out, self._out = self._out, []

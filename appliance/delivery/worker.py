@@ -58,8 +58,10 @@ Measured (2026-11-30, 2 shared cores, load 2-5 from other work, so only
 the in-run comparison holds): ``bench/smtp_relay.py --repeat 3 --servers
 mailroom,mailroom-worker,postfix`` gave 391 / 377 / 377 msg/s (medians;
 another run with --servers direct,mailroom-worker: 537 msg/s, the sink
-alone takes 2,400). With the worker the client's submission ends at
-~3.0 s instead of ~5.1 s (intake ~670 msg/s); the worker then lags.
+alone takes 2,400); after the 2 ms gathering, at 03:47, 332 / 478 / 397
+(mailroom-worker 1.56x the one process, 1.1-1.33x Postfix per run).
+With the worker the client's submission ends at ~3.0 s instead of
+~5.1 s (intake ~670 msg/s); the worker then lags.
 CPU per message, 4000 messages: one process 2.24 ms (1.78 user, 0.46
 system); split, frames written at once: daemon 1.49 + worker 1.25 = 2.73
 ms (the daemon's system time rose from 0.46 to 0.68 ms: a pipe write and

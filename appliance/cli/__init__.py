@@ -326,7 +326,19 @@ def cmd_status(client: ControlClient, args: argparse.Namespace) -> int:
               f"{where}{err}")
     q = info["queue"]
     print(f"  queue: {q['active']} active, {q['deferred']} deferred, {q['hold']} held")
+    print(f"  {format_delivery_process(info.get('delivery_process') or {})}")
     return 0
+
+
+def format_delivery_process(proc: dict[str, Any]) -> str:
+    """One line on who sends outside mail (the status field ``delivery_process``)."""
+    if not proc.get("enabled"):
+        return "sending: in the daemon's own process (delivery.worker_process off)"
+    restarts = f", {proc['restarts']} restarts" if proc.get("restarts") else ""
+    if proc.get("pid") is None:
+        return f"sending: delivery process idle (starts with the next outside message){restarts}"
+    return (f"sending: delivery process pid {proc['pid']}, {proc.get('in_flight', 0)} "
+            f"in flight{restarts}")
 
 
 def cmd_reload(client: ControlClient, args: argparse.Namespace) -> int:

@@ -174,9 +174,17 @@ class DeliveryProcess:
         """For the daemon's status: the worker's pid, jobs in flight, restarts."""
         child = self._child
         alive = child is not None and child.alive
-        return {"pid": child.proc.pid if child is not None and alive else None,
+        return {"enabled": True,
+                "pid": child.proc.pid if child is not None and alive else None,
                 "in_flight": len(child.jobs) if child is not None else 0,
                 "restarts": self.restarts}
+
+    async def drain(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until no job is in flight."""
+        deadline = time.monotonic() + timeout
+        while (self._child is not None and self._child.alive and self._child.jobs
+               and time.monotonic() < deadline):
+            await asyncio.sleep(0.05)
 
     async def close(self) -> None:
         """Stop the worker: it cancels what is in flight and says QUIT on cached connections."""

@@ -164,6 +164,19 @@ def free_port_offset(host: str = "127.0.0.1", low: int = 20000, high: int = 3000
     raise RuntimeError("no free port offset")
 
 
+STOP_DRAIN = 60.0
+
+
+async def _retire_sender(sender: RemoteDispatcher | DeliveryProcess) -> None:
+    """Close a sender that was replaced, once its deliveries in flight are answered."""
+    try:
+        if isinstance(sender, DeliveryProcess):
+            await sender.drain(STOP_DRAIN)
+        await sender.close()
+    except Exception:  # noqa: BLE001 - the new sender carries on; say what happened
+        log.exception("delivery: closing the previous sender failed")
+
+
 def _fingerprint(*paths: Any) -> tuple[tuple[str, int, int], ...]:
     # The inode too: an installed certificate is a new file renamed into place.
     return tuple((str(p), os.stat(p).st_mtime_ns, os.stat(p).st_ino) for p in paths)
@@ -214,23 +227,8 @@ class Daemon:
             lambda: check_published(self.state, self.dkim),
             interval=lambda: float(self.settings["dns.check_interval"]),
             on_change=lambda warnings: self.events.publish("dns", {"warnings": warnings}))
-        self.remote: RemoteDispatcher | DeliveryProcess
-        if self.settings["delivery.worker_process"]:
-            # Signing and the SMTP client in a second process: two cores for mail out.
-            self.remote = DeliveryProcess(
-                self.remote_config, hostname=lambda: self.settings["hostname"],
-                dkim_enabled=lambda: bool(self.settings["dkim.enabled"]),
-                keys_for=self.dkim_keys, executor=self.executor,
-                max_total=self.settings["delivery.max_connections"],
-                max_per_destination=self.settings["delivery.max_per_destination"],
-            )
-        else:
-            self.remote = RemoteDispatcher(
-                self.remote_config,
-                max_total=self.settings["delivery.max_connections"],
-                max_per_destination=self.settings["delivery.max_per_destination"],
-                sign=Signer(self.dkim_keys, enabled=lambda: bool(self.settings["dkim.enabled"])),
-            )
+        self.remote: RemoteDispatcher | DeliveryProcess = self._remote_sender()
+        self._retiring_senders: set[asyncio.Task[None]] = set()
         self.queue = QueueManager(
             self.spool, self.store, self.directory,
             hostname=self.settings["hostname"], executor=self.executor,
@@ -285,6 +283,36 @@ class Daemon:
             max_connections=s["smtp.max_connections"],
             max_connections_per_ip=s["smtp.max_connections_per_ip"],
         )
+
+    def _remote_sender(self) -> RemoteDispatcher | DeliveryProcess:
+        """What sends outside mail: a delivery process of its own, or this process."""
+        limits = {"max_total": self.settings["delivery.max_connections"],
+                  "max_per_destination": self.settings["delivery.max_per_destination"]}
+        dkim_enabled = lambda: bool(self.settings["dkim.enabled"])  # noqa: E731 - read per message
+        if self.settings["delivery.worker_process"]:
+            # Signing and the SMTP client in a second process: two cores for mail out.
+            return DeliveryProcess(
+                self.remote_config, hostname=lambda: self.settings["hostname"],
+                dkim_enabled=dkim_enabled, keys_for=self.dkim_keys, executor=self.executor,
+                **limits)
+        return RemoteDispatcher(self.remote_config,
+                                sign=Signer(self.dkim_keys, enabled=dkim_enabled), **limits)
+
+    def _switch_remote_sender(self) -> None:
+        """delivery.worker_process changed: new messages go the new way at once.
+
+        The old sender finishes what it has in flight (a delivery process is
+        given up to STOP_DRAIN seconds; what is still unanswered then is
+        deferred and retried, never lost) and then closes its connections.
+        """
+        old, self.remote = self.remote, self._remote_sender()
+        self.queue.remote = self.remote
+        log.info("delivery: outside mail now sent %s",
+                 "by a delivery process" if isinstance(self.remote, DeliveryProcess)
+                 else "by the daemon itself")
+        task = asyncio.get_running_loop().create_task(_retire_sender(old))
+        self._retiring_senders.add(task)
+        task.add_done_callback(self._retiring_senders.discard)
 
     def remote_config(self) -> RemoteConfig:
         s = self.settings
@@ -519,6 +547,10 @@ class Daemon:
         await self.intake.stop()
         await self.queue.stop()
         await self.remote.close()  # QUIT the idle cached SMTP connections
+        for task in list(self._retiring_senders):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await rspamd.close()  # the kept-alive connections to rspamd
         if self.webmail.running():
             await asyncio.get_running_loop().run_in_executor(self.executor, self.webmail.stop)
@@ -604,8 +636,8 @@ class Daemon:
             "paused": self.paused,
             "services": services,
             "queue": queued,
-            **({"delivery_process": self.remote.describe()}
-               if isinstance(self.remote, DeliveryProcess) else {}),
+            "delivery_process": (self.remote.describe() if isinstance(self.remote, DeliveryProcess)
+                                 else {"enabled": False}),
             "storage": self.free_space.to_dict(),
             "log": log_file_state(),
             # Not problems (mail flows), but the admin should know: e.g. a DNS
@@ -632,6 +664,9 @@ class Daemon:
         self.renewal.wake()
         self.queue.policy = self._policy()
         set_rotation(self.settings["log.max_bytes"], self.settings["log.keep"])
+        worker_wanted = bool(self.settings["delivery.worker_process"])
+        if isinstance(self.remote, DeliveryProcess) != worker_wanted:
+            self._switch_remote_sender()
         self.remote.max_per_destination = self.settings["delivery.max_per_destination"]
         self.bans.policy = policy_from_settings(self.settings)
         self.authenticate.failure_delay = self.settings["auth.failure_delay_ms"] / 1000

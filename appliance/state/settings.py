@@ -340,9 +340,9 @@ SETTINGS: dict[str, Setting] = {
            _positive),
         _S("delivery.connect_timeout", int, 30, "seconds to wait for a remote server",
            _positive),
-        _S("delivery.worker_process", bool, False,
-           "sign and send outside mail from a second process (uses a second core; "
-           "takes effect at the next start)"),
+        _S("delivery.worker_process", bool, True,
+           "sign and send outside mail from a second process, so that receiving and "
+           "sending use two cores (off: all in the daemon's one process)"),
         _S("smarthost.host", str, "", "send all outside mail through this relay (empty: MX)",
            _optional_hostname),
         _S("smarthost.port", int, 587, "smarthost port", _port),

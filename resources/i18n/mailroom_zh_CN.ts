@@ -2,6 +2,25 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name></name>
+    <message>
+        <source>Sending: in the daemon&apos;s own process</source>
+        <translation>发信：在守护进程自身的进程中</translation>
+    </message>
+    <message>
+        <source> (restarted {0} times)</source>
+        <translation>（已重启 {0} 次）</translation>
+    </message>
+    <message>
+        <source>Sending: delivery process idle, starts with the next outside message</source>
+        <translation>发信：投递进程空闲，下一封外发邮件到来时启动</translation>
+    </message>
+    <message>
+        <source>Sending: delivery process {0}, {1} in flight</source>
+        <translation>发信：投递进程 {0}，{1} 封正在发送</translation>
+    </message>
+</context>
+<context>
     <name>AccountModel</name>
     <message>
         <source>Address</source>
@@ -4141,6 +4160,10 @@ Go back, correct it and try again.</source>
     <message>
         <source>serve Roundcube webmail over HTTPS (mailroom webmail enable|disable)</source>
         <translation>通过 HTTPS 提供 Roundcube 网页邮件（mailroom webmail enable|disable）</translation>
+    </message>
+    <message>
+        <source>sign and send outside mail from a second process, so that receiving and sending use two cores (off: all in the daemon&apos;s one process)</source>
+        <translation>在第二个进程中签名并发送外发邮件，使收信和发信使用两个 CPU 核心（关闭：全部在守护进程的一个进程中）</translation>
     </message>
     <message>
         <source>simultaneous IMAP sessions (IMAP and IMAPS)</source>

@@ -81,6 +81,7 @@ STRINGS = (
     QT_TRANSLATE_NOOP("settings", 'seconds to wait for rspamd (no answer: its score is left out)'),
     QT_TRANSLATE_NOOP("settings", 'send all outside mail through this relay (empty: MX)'),
     QT_TRANSLATE_NOOP("settings", 'serve Roundcube webmail over HTTPS (mailroom webmail enable|disable)'),
+    QT_TRANSLATE_NOOP("settings", "sign and send outside mail from a second process, so that receiving and sending use two cores (off: all in the daemon's one process)"),
     QT_TRANSLATE_NOOP("settings", 'simultaneous IMAP sessions (IMAP and IMAPS)'),
     QT_TRANSLATE_NOOP("settings", 'simultaneous IMAP sessions from one IP'),
     QT_TRANSLATE_NOOP("settings", 'simultaneous POP3 sessions (POP3 and POP3S)'),

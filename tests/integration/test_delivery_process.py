@@ -145,3 +145,29 @@ def test_worker_ends_with_the_daemon(out: Mailroom, far: tuple[SinkHandler, int]
             return True
 
     wait(gone, what="the worker to exit")
+
+
+def test_switching_the_setting_applies_at_reload_and_loses_nothing(
+        out: Mailroom, far: tuple[SinkHandler, int]) -> None:
+    m, (handler, _) = out, far
+    _send(m, range(3))
+    wait(lambda: sorted(_tokens(handler)) == [0, 1, 2], what="three sent by a worker")
+    pid = _worker(m)["pid"]
+    assert isinstance(pid, int)
+    m.cli("settings", "set", "delivery.worker_process", "no")
+    m.cli("reload")
+    assert _worker(m) == {"enabled": False}
+    assert "sending: in the daemon's own process" in m.cli("status").stdout
+    _send(m, range(3, 6))
+    wait(lambda: sorted(_tokens(handler)) == list(range(6)), what="three sent by the daemon")
+    # The replaced worker was stopped once it had nothing in flight.
+    wait(lambda: not os.path.exists(f"/proc/{pid}/cmdline")
+         or not open(f"/proc/{pid}/cmdline").read(), what="the old worker to stop")
+    assert "outside mail now sent by the daemon itself" in m.log_text()
+    m.cli("settings", "set", "delivery.worker_process", "yes")
+    m.cli("reload")
+    _send(m, range(6, 9))
+    wait(lambda: sorted(_tokens(handler)) == list(range(9)), what="three by a new worker")
+    again = _worker(m)
+    assert again["enabled"] is True and again["pid"] not in (None, pid)
+    wait(lambda: m.mailq() == [], what="an empty queue")

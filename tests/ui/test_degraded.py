@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from tests.support.daemon import Mailroom, free_offset
 from tests.support.dnsserver import DnsServer
 from tests.ui.conftest import make_context, seed, teardown, wait
-from ui.pages.dashboard import DashboardPage, daemon_text
+from ui.pages.dashboard import DashboardPage, daemon_text, sending_text
 from ui.tray_state import TrayState
 from ui.window import MainWindow
 
@@ -30,6 +30,15 @@ def test_daemon_text_names_what_is_wrong() -> None:
     assert "Degraded" in text and "Running" not in text
     assert "SMTP on port 25: another program uses this port" in text
     assert "Stopped" in daemon_text("down", None)
+
+
+def test_sending_text_says_who_sends_outside_mail() -> None:
+    assert sending_text(None) == ""
+    assert sending_text({"enabled": False}) == "Sending: in the daemon's own process"
+    assert sending_text({"enabled": True, "pid": None, "in_flight": 0, "restarts": 0}) == (
+        "Sending: delivery process idle, starts with the next outside message")
+    assert sending_text({"enabled": True, "pid": 99, "in_flight": 4, "restarts": 1}) == (
+        "Sending: delivery process 99, 4 in flight (restarted 1 times)")
 
 
 def test_tray_state_degraded_by_a_full_disk() -> None:
@@ -69,6 +78,7 @@ def test_dashboard_and_tray_show_a_failed_listener(tmp_path: Path, qtbot: object
         wait(lambda: ctx.tray_state.health == "degraded")
         assert said in ctx.tray_state.tooltip()
         assert "[Errno" not in dashboard.state_label.text()
+        wait(lambda: dashboard.sending.text().startswith("Sending: delivery process idle"))
         def rows() -> dict[str, int]:
             return {dashboard.services.item(i, 0).data(Qt.ItemDataRole.UserRole): i
                     for i in range(dashboard.services.rowCount())}

@@ -26,7 +26,8 @@ from ui.pages.base import Page
 from ui.service_words import SERVICE_TLS, SERVICE_WORDS
 from ui.widgets import Card, HourChart
 
-__all__ = ["DashboardPage", "last_day", "daemon_text", "daemon_where", "configured_listeners"]
+__all__ = ["DashboardPage", "last_day", "daemon_text", "daemon_where", "configured_listeners",
+           "sending_text"]
 
 COUNTERS = ("received", "delivered", "deferred", "bounced", "rejected")
 CAPTIONS = {"received": QT_TRANSLATE_NOOP("DashboardPage", "received"),
@@ -48,6 +49,23 @@ def last_day(hours: list[dict[str, Any]], now: float | None = None) -> list[dict
         slots.append({"label": time.strftime("%H", t), **dict.fromkeys(COUNTERS, 0),
                       **{k: v for k, v in by_hour.get(key, {}).items() if k in COUNTERS}})
     return slots
+
+
+def sending_text(proc: dict[str, Any] | None) -> str:
+    """Who sends outside mail, from the status field ``delivery_process``."""
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("DashboardPage", text)
+
+    if not proc:
+        return ""
+    if not proc.get("enabled"):
+        return tr("Sending: in the daemon's own process")
+    restarts = proc.get("restarts") or 0
+    tail = tr(" (restarted {0} times)").format(restarts) if restarts else ""
+    if proc.get("pid") is None:
+        return tr("Sending: delivery process idle, starts with the next outside message") + tail
+    return tr("Sending: delivery process {0}, {1} in flight").format(
+        proc["pid"], proc.get("in_flight", 0)) + tail
 
 
 def configured_listeners(settings: dict[str, Any]) -> list[dict[str, Any]]:
@@ -167,6 +185,10 @@ class DashboardPage(Page):
         self.services.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.services.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         services.layout_.addWidget(self.services)
+        self.sending = QLabel()
+        self.sending.setWordWrap(True)
+        self.sending.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        services.layout_.addWidget(self.sending)
         grid.addWidget(services, 1, 0)
         # Warnings
         warnings = Card(self.tr("Warnings"))
@@ -244,6 +266,8 @@ class DashboardPage(Page):
                 if svc.get("error"):
                     item.setToolTip(svc["error"])
                 self.services.setItem(i, j, item)
+        self.sending.setText(sending_text(status.get("delivery_process")) if status else "")
+        self.sending.setVisible(bool(self.sending.text()))
         self.warnings.clear()
         if not data.get("daemon"):
             self.warnings.addItem(

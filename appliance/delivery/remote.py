@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from appliance.bounce import RecipientStatus, enhanced_code_from_reply
 from appliance.delivery.connections import CachedConnection, ConnectionCache
+from appliance.delivery.pipelining import Exchange, ReplyReader, envelope_commands
 from appliance.dns import (
     DnsPermanentError,
     DnsTemporaryError,
@@ -487,29 +488,7 @@ class _Session:
         value = client.esmtp_extensions.get("size", "")
         return int(value) if value.strip().isdigit() else 0
 
-    async def _data(self, client: aiosmtplib.SMTP) -> aiosmtplib.SMTPResponse:
-        """DATA, as aiosmtplib's data() does it (same errors, same bytes), cheaper."""
-        import aiosmtplib
-
-        start = await client.execute_command(b"DATA")
-        if start.code != 354:
-            raise aiosmtplib.SMTPDataError(start.code, start.message)
-        protocol = client.protocol
-        if protocol is None:
-            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-        try:
-            protocol.write(wire_data(self.message))
-            response = await protocol.read_response(timeout=self.config.command_timeout)
-        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
-            client.close()
-            raise
-        if response.code != 250:
-            raise aiosmtplib.SMTPDataError(response.code, response.message)
-        return response
-
     async def _transaction(self, client: aiosmtplib.SMTP) -> None:
-        import aiosmtplib  # at the first delivery, not at daemon start
-
         pending = list(self.recipients)
         utf8 = needs_smtputf8(self.sender, pending)
         eight_bit = needs_8bitmime(self.message)
@@ -532,41 +511,64 @@ class _Session:
             return
 
         encoding = "utf-8" if utf8 else "ascii"
-        try:
-            await client.mail(
-                self.sender, options=self._mail_options(client, utf8, eight_bit), encoding=encoding
-            )
-        except aiosmtplib.SMTPSenderRefused as exc:
-            reply = format_reply(exc.code, exc.message)
-            code = enhanced_code_from_reply(exc.code, exc.message)
-            if 500 <= exc.code < 600:
+        options = self._mail_options(client, utf8, eight_bit)
+        commands = envelope_commands(self.sender, pending, options, encoding)
+        with ReplyReader(client, self.config.command_timeout) as reader:
+            exchange = Exchange(reader, commands, client.supports_extension("pipelining"))
+            await self._exchange(client, exchange, pending)
+
+    async def _exchange(
+        self, client: aiosmtplib.SMTP, exchange: Exchange, pending: list[str]
+    ) -> None:
+        """MAIL, RCPT, DATA and the message; the replies decide, in order.
+
+        With PIPELINING the envelope went out in one write, so replies to
+        commands after a refusal still come and are read before the
+        connection is kept; without, a refused MAIL ends it there. Either
+        way each recipient's result is decided from the same replies.
+        """
+        import aiosmtplib  # at the first delivery, not at daemon start
+
+        reader = exchange.reader
+        mail = await exchange.reply()
+        if mail.code != 250:
+            reply = format_reply(mail.code, mail.message)
+            code = enhanced_code_from_reply(mail.code, mail.message)
+            if 500 <= mail.code < 600:
                 self._decide_all(pending, "bounced", reply, code)
-                self.reusable = True
+                # No transaction is open after a refused MAIL: no RSET.
+                self.reusable = await self._drain(exchange, reset=False)
                 return
-            raise _MoveOn(f"host {self.t.relay} said: {reply}", code) from exc
+            if exchange.unanswered:
+                client.close()  # replies in flight would answer the next command
+            raise _MoveOn(f"host {self.t.relay} said: {reply}", code)
 
         accepted: list[str] = []
         for rcpt in pending:
-            try:
-                await client.rcpt(rcpt, encoding=encoding)
-            except aiosmtplib.SMTPRecipientRefused as exc:
-                if exc.code == 421:
-                    raise
-                reply = format_reply(exc.code, exc.message)
-                code = enhanced_code_from_reply(exc.code, exc.message)
-                status: Status = "bounced" if 500 <= exc.code < 600 else "deferred"
-                self._decide(rcpt, status, reply, code)
-            else:
+            answer = await exchange.reply()
+            if answer.code in (250, 251):
                 accepted.append(rcpt)
+                continue
+            if answer.code == 421:
+                raise aiosmtplib.SMTPRecipientRefused(answer.code, answer.message, rcpt)
+            reply = format_reply(answer.code, answer.message)
+            code = enhanced_code_from_reply(answer.code, answer.message)
+            status: Status = "bounced" if 500 <= answer.code < 600 else "deferred"
+            self._decide(rcpt, status, reply, code)
         if not accepted:
-            with contextlib.suppress(aiosmtplib.SMTPException):
-                await client.rset()
-                self.reusable = True
+            self.reusable = await self._drain(exchange, reset=True)
             return
 
         self.data_started = True
         try:
-            response = await self._data(client)
+            start = await exchange.reply()
+            if start.code != 354:
+                raise aiosmtplib.SMTPDataError(start.code, start.message)
+            # The message and its final dot in one write.
+            reader.write(wire_data(self.message))
+            response = await reader.reply()
+            if response.code != 250:
+                raise aiosmtplib.SMTPDataError(response.code, response.message)
         except aiosmtplib.SMTPDataError as exc:
             reply = format_reply(exc.code, exc.message)
             code = enhanced_code_from_reply(exc.code, exc.message)
@@ -574,9 +576,7 @@ class _Session:
             self._decide_all(accepted, status, reply, code)
             # Refused at DATA itself, the transaction may still be open on
             # the far side: RSET closes it before the connection is kept.
-            with contextlib.suppress(aiosmtplib.SMTPException):
-                await client.rset()
-                self.reusable = True
+            self.reusable = await self._reset(reader)
             return
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             # The far side may or may not have the message now; trying another
@@ -588,6 +588,38 @@ class _Session:
         code = enhanced_code_from_reply(response.code, response.message)
         self._decide_all(accepted, "delivered", reply, code)
         self.reusable = True
+
+    async def _drain(self, exchange: Exchange, *, reset: bool) -> bool:
+        """After a transaction with no recipient left: read what is in flight, RSET; keep it?
+
+        RFC 2920 3.1: DATA may still be accepted though every RCPT was
+        refused; then a lone dot ends the empty message.
+        """
+        import aiosmtplib  # at the first delivery, not at daemon start
+
+        reader = exchange.reader
+        try:
+            while exchange.unanswered:
+                answer = await exchange.reply()
+                if answer.code == 354 and exchange.unanswered == 0:
+                    reader.write(b".\r\n")
+                    await reader.reply()
+        except aiosmtplib.SMTPException:
+            return False
+        return await self._reset(reader) if reset else exchange.reader.client.is_connected
+
+    async def _reset(self, reader: ReplyReader) -> bool:
+        """RSET; True if the connection came back clean and may be kept."""
+        import aiosmtplib  # at the first delivery, not at daemon start
+
+        try:
+            reader.write(b"RSET\r\n")
+            answer = await reader.reply()
+        except aiosmtplib.SMTPException:
+            return False
+        if answer.code == 421:
+            reader.client.close()
+        return answer.code == 250
 
 
 async def _targets(domain: str, config: RemoteConfig) -> list[_Target]:

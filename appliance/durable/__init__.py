@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Container
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -68,8 +69,11 @@ def fsync_file(path: Path) -> None:
 
 
 def start_write(path: str | Path, chunks: list[bytes] | tuple[bytes, ...],
-                mode: int = 0o600, writeback: bool = True) -> int:
+                mode: int = 0o600, writeback: bool = True, existing: bool = False) -> int:
     """Create ``path`` (it must not exist) with ``chunks`` and start its write-back.
+
+    ``existing``: ``path`` is a file of ours to overwrite (a recycled queue
+    file) instead: it is truncated, never created.
 
     Returns the open descriptor; the caller fsyncs and closes it. Starting
     the write-back now (POSIX_FADV_DONTNEED, only a hint to the kernel)
@@ -78,7 +82,9 @@ def start_write(path: str | Path, chunks: list[bytes] | tuple[bytes, ...],
     ``writeback=False`` leaves that out, for files about to be fsynced in
     parallel: there the hint only waited on the journal (2 ms a file).
     """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    # Without O_CREAT a recycled file that is not there fails instead of being made anew.
+    flags = os.O_WRONLY | os.O_TRUNC if existing else os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    fd = os.open(path, flags, mode)
     try:
         # One system call for the lot: on a busy daemon each one is a GIL hand-over.
         done = os.writev(fd, chunks)
@@ -116,6 +122,7 @@ def write_files(
     dirsync: DirectorySync | None = None,
     mode: int = 0o600,
     executor: Executor | None = None,
+    existing: Container[Path | str] = (),
 ) -> list[OSError | None]:
     """Write each (tmp path, final path, chunks) durably, as ``write_file`` does, together.
 
@@ -124,13 +131,15 @@ def write_files(
     parallel: ext4 then commits its journal once for the lot instead of
     once per file (20 files: 5 ms instead of 50 ms here). One result per
     file: None once it is at its final path, or the error that kept it out
-    (that file's temporary is gone; the others are unaffected).
+    (that file's temporary is gone; the others are unaffected). Temporary
+    paths in ``existing`` are files of ours to overwrite (``start_write``).
     """
     results: list[OSError | None] = [None] * len(files)
     started: list[tuple[int, int]] = []
     for i, (tmp, _, chunks) in enumerate(files):
         try:
-            started.append((i, start_write(tmp, chunks, mode, writeback=executor is None)))
+            started.append((i, start_write(tmp, chunks, mode, writeback=executor is None,
+                                           existing=bool(existing) and tmp in existing)))
         except OSError as exc:
             results[i] = exc
     synced: list[OSError | None] | None = None

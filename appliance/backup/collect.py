@@ -17,6 +17,8 @@ change ``:2,S``) is found again by its unique base name.
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import os
 import sqlite3
 import stat
@@ -63,8 +65,31 @@ def _skipped(rel: Path) -> bool:
     name = parts[-1]
     if name.endswith(_SIDE_FILES) and is_sqlite_name(name.rsplit("-", 1)[0]):
         return True  # the backup API's copy carries what the WAL holds
+    if parts[:2] == ("queue", "free"):
+        return True  # the spool's recycled files: never mail
     # Files still being written (Maildir tmp/, queue/tmp/) are not mail yet.
     return len(parts) >= 2 and parts[-2] == "tmp"
+
+
+def _read_queue_file(fh: BinaryIO, qid: str) -> tuple[bytes, os.stat_result] | None:
+    """A queue file's bytes as one message, or None if it was recycled while read.
+
+    The spool recycles queue files (appliance.queue.spool): a delivered one
+    is emptied and rewritten in place with another message, so what a
+    descriptor reads is that file's only if nothing touched it meanwhile
+    and its envelope still names it.
+    """
+    before = os.fstat(fh.fileno())
+    data = fh.read()
+    after = os.fstat(fh.fileno())
+    if after.st_ctime_ns != before.st_ctime_ns or len(data) != before.st_size:
+        return None
+    try:
+        if json.loads(data.partition(b"\n")[0]).get("id") != qid:
+            return None
+    except (ValueError, AttributeError):
+        return None
+    return data, before
 
 
 def plan(root: Path, exclude: Path | None = None) -> tuple[list[Path], list[Path], int]:
@@ -215,14 +240,22 @@ class Collector:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             with fh:
-                self._add(candidate, fh)
+                if (len(candidate.parts) == 3 and candidate.parts[0] == "queue"
+                        and candidate.parts[1] != "status"):
+                    settled = _read_queue_file(fh, candidate.name)
+                    if settled is None:
+                        continue  # delivered (recycled) or moved: where did it go?
+                    self._add(candidate, io.BytesIO(settled[0]), st=settled[1])
+                else:
+                    self._add(candidate, fh)
             if key is not None:
                 self._seen.add(key)
             return
         self.missing.append(str(rel))
 
-    def _add(self, rel: Path, fh: BinaryIO, name: str | None = None) -> None:
-        st = os.fstat(fh.fileno())
+    def _add(self, rel: Path, fh: BinaryIO, name: str | None = None,
+             st: os.stat_result | None = None) -> None:
+        st = st or os.fstat(fh.fileno())
         info = tarfile.TarInfo("data/" + (name or rel.as_posix()))
         info.size = st.st_size
         info.mtime = int(st.st_mtime)

@@ -7,18 +7,29 @@ What it measures
     aiosmtplib client, RSET between messages) from 127.0.0.1 to the server
     under test, each for one recipient userI@far.test - a REMOTE domain, so
     the server must queue it and deliver it onward by SMTP.  The far side is
-    one sink (bench/peers/relay_sink.py: aiosmtpd in its own process on
-    127.0.0.4:HIGHPORT, accepts everything, no fsync, no STARTTLS) which
-    appends one line per message to a file.  The clock runs from the first
-    client connection until the sink has received all N messages (the file
-    is polled every 20 ms) - not until the last 250 at submission.  Also
+    one sink on 127.0.0.4:HIGHPORT (accepts everything, no fsync, no
+    STARTTLS), chosen with --sink:
+      aiosmtpd   (default) bench/peers/relay_sink.py: aiosmtpd in its own
+                 Python process, appends one line per message to a file.
+                 Never offers PIPELINING.  On 2 cores it takes ~15% of the
+                 machine (~0.4-0.6 ms CPU per message), which the servers
+                 then lack.
+      smtp-sink  bench/peers/smtp_sink.py: Postfix's smtp-sink(1) in C
+                 (package postfix), one process, dumping every message to a
+                 file on tmpfs (-D); ~0.2 ms CPU per message.  Offers
+                 PIPELINING unless --sink-pipelining no (its -p).
+    The clock runs from the first client connection until the sink has
+    received all N messages (its file is polled every 20 ms; only messages
+    received whole count) - not until the last 250 at submission.  Also
     shown: when the client had finished submitting ("submit s"), i.e. how
-    far the outgoing queue fell behind.
+    far the outgoing queue fell behind, and the sink's own CPU per message.
 
     Every message carries a unique X-Bench-Token header; after each run the
     sink's record is checked: every accepted token arrived exactly once, no
     foreign tokens (a 1 s settle time, outside the timing, lets late
-    duplicates show up).
+    duplicates show up), every body whole (smtp-sink), and every message
+    with as many DKIM-Signature fields as its server must add (2 for a
+    signing Mailroom or postfix-dkim, else 0).
 
     Servers, each started fresh in its own temporary directory per run, with
     a fresh sink per run:
@@ -37,6 +48,17 @@ What it measures
       postfix-nocache  (only with --servers) the same with
                 smtp_connection_cache_on_demand = no: one connection per
                 message, as Mailroom does.
+      postfix-dkim  (only with --servers) the same Postfix signing as
+                Mailroom does: every message from the sender's domain gets
+                an RSA-2048 and an Ed25519 DKIM-Signature, relaxed/relaxed,
+                Mailroom's signed header list, from two private OpenDKIM
+                milters (bench/peers/opendkim.py: Debian 12's OpenDKIM 2.11
+                signs with one algorithm per instance) on 127.0.0.1 high
+                ports, smtpd_milters, milter_default_action = tempfail.
+                Their CPU and memory count as Postfix's.  Needs
+                `apt-get install -y --no-install-recommends opendkim
+                opendkim-tools` (not in packaging/deps.sh: benches do not
+                run in CI).
       mailroom-nodkim  (only with --servers) the same with dkim.enabled = no:
                 `--servers mailroom,mailroom-nodkim` gives the cost of DKIM
                 signing (both keys, relaxed/relaxed) per message.
@@ -45,6 +67,9 @@ What it measures
       mailroom-worker, mailroom-worker-nodkim  (only with --servers) the
                 same with delivery.worker_process = yes: DKIM signing and the
                 SMTP client in a second process the daemon supervises.
+                Beside the table: mailroom-worker / postfix-dkim (both sign)
+                and mailroom-worker-nodkim / postfix (neither signs), the
+                median of the per-repeat ratios, when both are in the run.
       mailroom-before, mailroom-before-nodkim  (only with --servers) the same
                 as mailroom / mailroom-nodkim, but the daemon of another
                 checkout (--before-main, default /tmp/before/main.py, run
@@ -66,6 +91,14 @@ Fairness caveats (read before quoting a ratio)
       (Mailroom's delivery.max_per_destination default is 10; Postfix's own
       default_destination_concurrency_limit is 20, set to 10 here).  Postfix
       starts a destination at initial_destination_concurrency = 5 and ramps up.
+    - DKIM: a signing Mailroom (From: bench@example.test is its own
+      domain, so it has the domain's two keys) signs in its delivery path
+      (the sink check proves it did); OpenDKIM
+      signs at submission, through two milter round trips per message
+      (one per algorithm) and parses its PEM key for every message
+      (OpenSSL 3 decoders) - its real cost, as shipped.  Mailroom names
+      absent headers of its list in h=, OpenDKIM only present ones.
+    - PIPELINING: only the smtp-sink sink offers it; aiosmtpd never does.
     - TLS: Mailroom tries opportunistic STARTTLS, Postfix is set to
       smtp_tls_security_level = none; the sink offers no STARTTLS, so both
       send in plain text and Mailroom pays only an EHLO-reply check.
@@ -91,8 +124,10 @@ How to run (from the project root, with the project's venv; as root for Postfix)
     .venv/bin/python bench/smtp_relay.py -n 500 --servers mailroom,postfix,postfix-nocache,direct
     .venv/bin/python bench/smtp_relay.py --repeat 3 --json > relay.json
     .venv/bin/python bench/smtp_relay.py --repeat 3 --servers mailroom,mailroom-before,postfix
+    .venv/bin/python bench/smtp_relay.py --repeat 3 --sink smtp-sink \
+        --servers mailroom-worker,mailroom-worker-nodkim,postfix,postfix-dkim
 
-Processes (servers, DNS server, sink) and temp dirs are cleaned up on exit,
+Processes (servers, milters, DNS server, sink) and temp dirs are cleaned up on exit,
 errors, Ctrl-C, SIGTERM and SIGHUP.
 """
 
@@ -117,7 +152,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosmtplib
-from peers import mailroom, postfix
+from peers import mailroom, opendkim, postfix, smtp_sink
 from peers.base import (
     RECIPIENT,
     Server,
@@ -140,12 +175,15 @@ from peers.harness import (
     summary_row,
     watch_run,
 )
-from peers.relay_sink import SINK_HOST, RelaySink
+from peers.relay_sink import SINK_HOST, RelaySink, Sink
 from smtp_ingest import CLIENT_HELO, build_messages
 
 REMOTE_DOMAIN = "far.test"
 MX_NAME = f"mx.{REMOTE_DOMAIN}"
 SENDER = RECIPIENT  # a local address of both servers (bench@example.test)
+SENDER_DOMAIN = SENDER.rpartition("@")[2]
+# Mailroom signs mail from its own domains with both its keys (RSA-2048 + Ed25519).
+MAILROOM_SIGNATURES = 2
 SETTLE_SECONDS = 1.0
 PROJECT_DIR = mailroom.PROJECT_DIR
 
@@ -218,13 +256,14 @@ class Setup:
     host: str
     port: int
     log_path: Path | None = None
+    signatures: int = 0  # DKIM-Signature fields every message must reach the sink with
 
 
 BEFORE_MAIN = Path("/tmp/before/main.py")  # --before-main
 
 
 def start_mailroom(
-    stack: contextlib.ExitStack, sink: RelaySink, dkim: bool = True, before: bool = False,
+    stack: contextlib.ExitStack, sink: Sink, dkim: bool = True, before: bool = False,
     worker: bool = False,
 ) -> Setup:
     dns = DnsServerProcess(
@@ -250,10 +289,11 @@ def start_mailroom(
         )
     )
     server.start()
-    return Setup(server, server.host, server.port, server.home / "logs" / "mailroom.log")
+    return Setup(server, server.host, server.port, server.home / "logs" / "mailroom.log",
+                 signatures=MAILROOM_SIGNATURES if dkim else 0)
 
 
-def postfix_relay_config(sink: RelaySink, conn_cache: bool) -> tuple[dict[str, str], str]:
+def postfix_relay_config(sink: Sink, conn_cache: bool) -> tuple[dict[str, str], str]:
     main_cf = {
         "mynetworks": "127.0.0.0/8",
         "relay_domains": "",
@@ -269,7 +309,7 @@ def postfix_relay_config(sink: RelaySink, conn_cache: bool) -> tuple[dict[str, s
     return main_cf, transport
 
 
-def start_postfix(stack: contextlib.ExitStack, sink: RelaySink, conn_cache: bool = True) -> Setup:
+def start_postfix(stack: contextlib.ExitStack, sink: Sink, conn_cache: bool = True) -> Setup:
     main_cf, transport = postfix_relay_config(sink, conn_cache)
     server = stack.enter_context(
         postfix.Postfix(main_cf=main_cf, etc_files={"transport": transport})
@@ -278,12 +318,38 @@ def start_postfix(stack: contextlib.ExitStack, sink: RelaySink, conn_cache: bool
     return Setup(server, server.host, server.port, server.maillog)
 
 
-def start_direct(stack: contextlib.ExitStack, sink: RelaySink) -> Setup:
+def start_postfix_dkim(
+    stack: contextlib.ExitStack, sink: Sink, algorithms: tuple[str, ...] = ("rsa", "ed25519"),
+) -> Setup:
+    """Postfix with private OpenDKIM milters (one per algorithm, see
+    bench/peers/opendkim.py) signing mail from the sender's domain."""
+    milters = []
+    for algorithm in algorithms:
+        milter = stack.enter_context(opendkim.OpenDkim(SENDER_DOMAIN, algorithm))
+        milter.start()
+        milters.append(milter)
+    # OpenDKIM takes ~5 s to stop: let them all stop at once, after Postfix.
+    stack.callback(lambda: [m.begin_stop() for m in milters])
+    main_cf, transport = postfix_relay_config(sink, conn_cache=True)
+    main_cf.update({
+        "smtpd_milters": ", ".join(m.milter for m in milters),
+        # A milter that fails must not let mail out unsigned.
+        "milter_default_action": "tempfail",
+    })
+    server = stack.enter_context(
+        postfix.Postfix(main_cf=main_cf, etc_files={"transport": transport},
+                        companions=milters)
+    )
+    server.start()
+    return Setup(server, server.host, server.port, server.maillog, signatures=len(milters))
+
+
+def start_direct(stack: contextlib.ExitStack, sink: Sink) -> Setup:
     return Setup(None, sink.host, sink.port)
 
 
 SERVERS: dict[
-    str, tuple[Callable[[contextlib.ExitStack, RelaySink], Setup], Callable[[], bool]]
+    str, tuple[Callable[[contextlib.ExitStack, Sink], Setup], Callable[[], bool]]
 ] = {
     "mailroom": (start_mailroom, mailroom.available),
     "mailroom-nodkim": (
@@ -311,9 +377,18 @@ SERVERS: dict[
         lambda stack, sink: start_postfix(stack, sink, conn_cache=False),
         postfix.available,
     ),
+    "postfix-dkim": (
+        start_postfix_dkim,
+        lambda: postfix.available() and opendkim.available(),
+    ),
     "direct": (start_direct, lambda: True),
 }
 DEFAULT_SERVERS = ("mailroom", "postfix")
+# Pairs shown side by side under the table: (Mailroom side, peer, what they have in common).
+LIKE_FOR_LIKE = (
+    ("mailroom-worker", "postfix-dkim", "both sign"),
+    ("mailroom-worker-nodkim", "postfix", "neither signs"),
+)
 
 
 # ----------------------------------------------------------- log analysis
@@ -342,16 +417,16 @@ def scan_log(server_name: str, path: Path | None) -> dict[str, Any]:
     }
 
 
-def cpu_seconds(server: Server | None) -> float | None:
-    """User + system CPU of the server's processes so far, reaped children included.
+def cpu_seconds(owner: Server | Sink | None) -> float | None:
+    """User + system CPU of a server's (or the sink's) processes so far, reaped children included.
 
     Postfix's master reaps smtpd/cleanup/smtp processes that exit during a
     run; their time then shows in the master's cutime/cstime.
     """
-    if server is None:
+    if owner is None:
         return None
     total = 0
-    for i, pid in enumerate(server.pids()):
+    for i, pid in enumerate(owner.pids()):
         try:
             with open(f"/proc/{pid}/stat", "rb") as f:
                 fields = f.read().rpartition(b")")[2].split()
@@ -447,26 +522,36 @@ class RunResult:
     rss_kind: str = ""
     peak_pss_kb: int | None = None
     cpu_ms_per_msg: float | None = None
+    sink_cpu_ms_per_msg: float | None = None
+    expected_signatures: int | None = None  # DKIM-Signature fields each message must carry
+    # DKIM-Signature fields per message -> messages (as the sink saw them)
+    signatures: dict[int, int] = field(default_factory=dict)
     log: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
 
+@dataclass
+class Timing:
+    seconds: float | None  # until the sink had everything
+    submit_seconds: float | None  # until the client had its last 250
+    cpu: float | None  # the server's CPU seconds over the run
+    sink_cpu: float | None  # the sink's
+
+
 async def timed_run(
     setup: Setup,
-    sink: RelaySink,
+    sink: Sink,
     messages: list[bytes],
     tokens: list[str],
     concurrency: int,
     timeout: float,
-) -> tuple[float | None, float | None, float | None, LoadStats, str | None]:
-    """Start the load, poll the sink every 20 ms.
-
-    (seconds, submit_seconds, server CPU seconds, stats, error).
-    """
+) -> tuple[Timing, LoadStats, str | None]:
+    """Start the load, poll the sink every 20 ms."""
     n = len(messages)
     stats = LoadStats()
     submitted: list[float] = []
     cpu_before = cpu_seconds(setup.server)
+    sink_before = cpu_seconds(sink)
     start = time.perf_counter()
     task = asyncio.create_task(
         relay_load(setup.host, setup.port, messages, tokens, concurrency, stats, submitted)
@@ -477,13 +562,17 @@ async def timed_run(
         arrived="received by the sink",
     )
     cpu_after = cpu_seconds(setup.server)
+    sink_after = cpu_seconds(sink)
     cpu = cpu_after - cpu_before if cpu_after is not None and cpu_before is not None else None
+    sink_cpu = (sink_after - sink_before
+                if sink_after is not None and sink_before is not None else None)
     submit = submitted[0] - start if submitted else None
-    return elapsed, submit, cpu, stats, error
+    return Timing(elapsed, submit, cpu, sink_cpu), stats, error
 
 
-def check_tokens(sink: RelaySink, accepted: set[str]) -> str | None:
-    """None if every accepted token arrived exactly once, else what is wrong."""
+def check_delivery(sink: Sink, accepted: set[str], signatures: int) -> str | None:
+    """None if every accepted token arrived exactly once, whole, with `signatures`
+    DKIM-Signature fields; else what is wrong."""
     seen = sink.tokens()
     untokened = seen.pop("-", 0)
     problems = []
@@ -495,7 +584,25 @@ def check_tokens(sink: RelaySink, accepted: set[str]) -> str | None:
         problems.append(f"{len(foreign)} unexpected tokens")
     if untokened:
         problems.append(f"{untokened} messages without a token (bounces or warnings?)")
+    if damaged := sink.damaged():
+        problems.append(f"{damaged} messages whose body arrived cut or altered")
+    if wrong := {k: c for k, c in sink.signatures().items() if k != signatures}:
+        shown = ", ".join(f"{c} with {k}" for k, c in sorted(wrong.items()))
+        problems.append(f"DKIM-Signature fields: expected {signatures} per message, got {shown}")
     return "; ".join(problems) or None
+
+
+def make_sink(args: argparse.Namespace, messages: list[bytes], tokens: list[str]) -> Sink:
+    if args.sink == "smtp-sink":
+        sizes = {t: smtp_sink.dumped_body_size(m) for t, m in zip(tokens, messages, strict=True)}
+        return smtp_sink.SmtpSink(SINK_HOST, pipelining=args.sink_pipelining, sizes=sizes)
+    return RelaySink(SINK_HOST)
+
+
+def sink_text(args: argparse.Namespace) -> str:
+    if args.sink == "smtp-sink":
+        return (f"Postfix's smtp-sink (C), PIPELINING {'on' if args.sink_pipelining else 'off'}")
+    return "aiosmtpd (Python), no PIPELINING (aiosmtpd never offers it)"
 
 
 def run_one(args: argparse.Namespace, server_name: str, rep: int) -> RunResult:
@@ -506,26 +613,31 @@ def run_one(args: argparse.Namespace, server_name: str, rep: int) -> RunResult:
     setup: Setup | None = None
     try:
         with contextlib.ExitStack() as stack:
-            sink = stack.enter_context(RelaySink(SINK_HOST))
+            sink = stack.enter_context(make_sink(args, messages, tokens))
             sink.start()
             setup = start_server(stack, sink)
+            result.expected_signatures = setup.signatures
             if setup.server is not None:
                 result.rss_kind = setup.server.rss_kind
-            elapsed, submit, cpu, stats, error = asyncio.run(
+            timing, stats, error = asyncio.run(
                 timed_run(setup, sink, messages, tokens, args.concurrency, args.timeout)
             )
+            elapsed, submit, cpu = timing.seconds, timing.submit_seconds, timing.cpu
             if setup.server is not None:
                 result.peak_rss_kb = setup.server.peak_rss_kb()
                 result.peak_pss_kb = setup.server.peak_pss_kb()
             if error is None:
                 time.sleep(SETTLE_SECONDS)  # let late duplicates arrive
-                problem = check_tokens(sink, stats.accepted)
+                problem = check_delivery(sink, stats.accepted, setup.signatures)
                 if problem:
                     error = f"delivery check failed: {problem}"
             result.received = sink.count()
+            result.signatures = dict(sorted(sink.signatures().items()))
             result.submit_seconds = submit
             if cpu is not None:
                 result.cpu_ms_per_msg = cpu * 1000 / n
+            if timing.sink_cpu is not None:
+                result.sink_cpu_ms_per_msg = timing.sink_cpu * 1000 / n
             result.log = scan_log(server_name, setup.log_path)
             if args.keep_logs and setup.log_path is not None and setup.log_path.exists():
                 args.keep_logs.mkdir(parents=True, exist_ok=True)
@@ -554,6 +666,8 @@ def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, An
             continue
         submits = [r.submit_seconds for r in runs if r.rate is not None and r.submit_seconds]
         cpus = [r.cpu_ms_per_msg for r in runs if r.rate is not None and r.cpu_ms_per_msg]
+        sink_cpus = [r.sink_cpu_ms_per_msg for r in runs
+                     if r.rate is not None and r.sink_cpu_ms_per_msg]
         rows.append(
             {
                 "server": server,
@@ -561,6 +675,12 @@ def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, An
                 **mailroom_ratios(runs, results, lambda r: ()),
                 "submit_seconds": statistics.median(submits) if submits else None,
                 "cpu_ms_per_msg": statistics.median(cpus) if cpus else None,
+                "sink_cpu_ms_per_msg": statistics.median(sink_cpus) if sink_cpus else None,
+                "like_for_like": like_for_like(server, results),
+                "dkim_signatures": max(
+                    (r.expected_signatures for r in runs if r.expected_signatures is not None),
+                    default=None,
+                ),
                 "deferred": sum(r.log.get("deferred", 0) for r in runs),
                 "bounced": sum(r.log.get("bounced", 0) for r in runs),
                 "log_problems": sum(r.log.get("problems", 0) for r in runs),
@@ -577,13 +697,52 @@ def summarize(results: list[RunResult], servers: list[str]) -> list[dict[str, An
     return rows
 
 
+def like_for_like(server: str, results: list[RunResult]) -> dict[str, Any] | None:
+    """For a Mailroom server of LIKE_FOR_LIKE with its peer in the run: its rate
+    over the peer's, paired by repeat, and their median."""
+    for mine, peer, common in LIKE_FOR_LIKE:
+        if server != mine:
+            continue
+        rates = {(r.server, r.repeat): r.rate for r in results if r.rate}
+        ratios = [rates[(mine, rep)] / rates[(peer, rep)]
+                  for rep in sorted({r.repeat for r in results})
+                  if (mine, rep) in rates and (peer, rep) in rates]
+        if not any(r.server == peer for r in results):
+            return None
+        return {
+            "peer": peer,
+            "common": common,
+            "ratio": statistics.median(ratios) if ratios else None,
+            "ratios": [round(x, 3) for x in ratios],
+        }
+    return None
+
+
+def print_like_for_like(rows: list[dict[str, Any]]) -> None:
+    pairs = [(r, r["like_for_like"]) for r in rows if r.get("like_for_like")]
+    if not pairs:
+        return
+    cpu = {r["server"]: r["cpu_ms_per_msg"] for r in rows}
+    print("\nlike for like (msg/s ratio, median of the per-repeat ratios; > 1: Mailroom faster):")
+    for row, lfl in pairs:
+        name = f"{row['server']} / {lfl['peer']} ({lfl['common']})"
+        ratio = f"{lfl['ratio']:.2f}" if lfl["ratio"] else "-"
+        per_run = ", ".join(f"{x:.2f}" for x in lfl["ratios"])
+        cpus = " vs ".join(f"{cpu[s]:.2f}" if cpu.get(s) else "-"
+                           for s in (row["server"], lfl["peer"]))
+        print(f"  {name:<52} {ratio:>5}  (per repeat: {per_run or '-'}; "
+              f"CPU ms/msg {cpus})")
+
+
 def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(
         f"relay: {args.n} msgs x {args.size} B to user*@{REMOTE_DOMAIN}, "
-        f"{args.concurrency} persistent sessions, end to end (until the sink has all)"
+        f"{args.concurrency} persistent sessions, end to end (until the sink has all); "
+        f"sink: {sink_text(args)}"
     )
+    w = max([16] + [len(r["server"]) for r in rows])
     head = (
-        f"{'server':<16} {'msgs':>5} {'ok':>5} {'seconds':>8} {'submit s':>8} {'msg/s':>7} "
+        f"{'server':<{w}} {'msgs':>5} {'ok':>5} {'seconds':>8} {'submit s':>8} {'msg/s':>7} "
         f"{'ratio(mailroom/x)':>17} {'CPU ms/msg':>10}  {'peak RSS':<20} {'peak PSS':>9} "
         f"{'defer':>5} {'logerr':>6}"
     )
@@ -597,7 +756,7 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         cpu = f"{r['cpu_ms_per_msg']:.2f}" if r["cpu_ms_per_msg"] else "-"
         rss = f"{mb(r['peak_rss_kb'])} ({r['rss_kind']})" if r["peak_rss_kb"] else "-"
         print(
-            f"{r['server']:<16} {r['messages']:>5} {r['runs_ok']}/{r['runs']:<3} {seconds:>8} "
+            f"{r['server']:<{w}} {r['messages']:>5} {r['runs_ok']}/{r['runs']:<3} {seconds:>8} "
             f"{submit:>8} {rate:>7} {ratio:>17} {cpu:>10}  {rss:<20} {mb(r['peak_pss_kb']):>9} "
             f"{r['deferred']:>5} {r['log_problems']:>6}"
         )
@@ -609,8 +768,19 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(
         "(peak PSS: sum over all the server's processes, sampled every 100 ms; "
         "submit s: when the client had its last 250; CPU: the server's user+system "
-        "time over the run, per message)"
+        "time over the run, per message; postfix-dkim's includes OpenDKIM's)"
     )
+    sink_cpus = [r["sink_cpu_ms_per_msg"] for r in rows if r["sink_cpu_ms_per_msg"]]
+    if sink_cpus:
+        print(f"(the sink's own CPU: {min(sink_cpus):.2f}-{max(sink_cpus):.2f} ms/msg)")
+    checked = [f"{r['server']} {r['dkim_signatures']}" for r in rows
+               if r["dkim_signatures"] is not None]
+    if checked:
+        print(f"(DKIM-Signature fields on every message, checked at the sink: "
+              f"{', '.join(checked)})")
+    if "postfix-dkim" in args.servers and not opendkim.ed25519_supported():
+        print("(this OpenDKIM cannot sign with Ed25519: postfix-dkim signs with RSA-2048 only)")
+    print_like_for_like(rows)
     print(
         "(caveats: Mailroom resolves MX+A over loopback DNS (cached), Postfix's "
         f"transport map names [{SINK_HOST}] with no lookup; both reuse connections; "
@@ -657,9 +827,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="MAIN_PY",
         help="the main.py the mailroom-before servers run (default: %(default)s)",
     )
+    parser.add_argument(
+        "--sink",
+        choices=("aiosmtpd", "smtp-sink"),
+        default="aiosmtpd",
+        help="the far side: aiosmtpd in Python (default) or Postfix's smtp-sink in C",
+    )
+    parser.add_argument(
+        "--sink-pipelining",
+        choices=("yes", "no"),
+        default=None,
+        help="whether the sink offers PIPELINING (smtp-sink: yes by default, no runs it "
+        "with -p; aiosmtpd never offers it)",
+    )
     args = parser.parse_args(argv)
     BEFORE_MAIN = args.before_main.resolve()
     check_run_options(parser, args, min_size=512)
+    if args.sink == "aiosmtpd":
+        if args.sink_pipelining == "yes":
+            parser.error("--sink-pipelining yes needs --sink smtp-sink: "
+                         "aiosmtpd never offers PIPELINING")
+        args.sink_pipelining = False
+    else:
+        if not smtp_sink.available():
+            parser.error(f"--sink smtp-sink: {smtp_sink.SMTP_SINK} is not installed "
+                         "(Debian package postfix)")
+        args.sink_pipelining = args.sink_pipelining != "no"
     args.servers = pick_servers(parser, args.servers, SERVERS, DEFAULT_SERVERS)
     return args
 
@@ -670,7 +863,7 @@ def main(argv: list[str] | None = None) -> int:
     log(
         f"smtp_relay: {args.n} msgs x {args.size} B to {REMOTE_DOMAIN}, "
         f"{args.concurrency} sessions, servers {','.join(args.servers)}, repeat {args.repeat}; "
-        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
+        f"sink {sink_text(args)}; {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}"
     )
     results: list[RunResult] = []
     try:
@@ -690,7 +883,9 @@ def main(argv: list[str] | None = None) -> int:
                     log(
                         f"{what} {r.messages} msgs in {r.seconds:.2f} s "
                         f"(submitted in {r.submit_seconds or 0:.2f} s) = {r.rate:.1f} msg/s, "
-                        f"CPU {r.cpu_ms_per_msg or 0:.2f} ms/msg, "
+                        f"CPU {r.cpu_ms_per_msg or 0:.2f} ms/msg "
+                        f"(sink {r.sink_cpu_ms_per_msg or 0:.2f}), "
+                        f"DKIM-Signature fields {r.signatures}, "
                         f"RSS {mb(r.peak_rss_kb)}, PSS {mb(r.peak_pss_kb)}{logged}"
                     )
                 else:
@@ -704,7 +899,7 @@ def main(argv: list[str] | None = None) -> int:
     params = {
         "messages": args.n, "size": args.size, "concurrency": args.concurrency,
         "servers": args.servers, "repeat": args.repeat, "remote_domain": REMOTE_DOMAIN,
-        "sink": SINK_HOST,
+        "sink": SINK_HOST, "sink_kind": args.sink, "sink_pipelining": args.sink_pipelining,
     }
     return report("smtp_relay", params, rows, results, args.json,
                   lambda: print_table(rows, args))

@@ -20,12 +20,14 @@ import os
 import pwd
 import signal
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 from peers.base import (
     DOMAIN,
     HOST,
     RECIPIENT,
+    ChildProcess,
     Server,
     ServerError,
     free_port,
@@ -138,14 +140,19 @@ class Postfix(Server):
         self,
         main_cf: dict[str, str] | None = None,
         etc_files: dict[str, str] | None = None,
+        companions: Sequence[ChildProcess] = (),
     ) -> None:
         """`main_cf`: parameters set over the defaults above (`postconf -e`);
         `etc_files`: extra files (name -> text) written into DIR/etc, which
-        main.cf can name as `$config_directory/NAME` (e.g. a texthash map).
+        main.cf can name as `$config_directory/NAME` (e.g. a texthash map);
+        `companions`: processes started and stopped by the caller that are
+        part of this server (a milter), so their CPU and memory count as
+        Postfix's.
         """
         super().__init__()
         self.main_cf = dict(main_cf or {})
         self.etc_files = dict(etc_files or {})
+        self.companions = list(companions)
         self.etc = self.workdir / "etc"
         self.maillog = self.workdir / "maillog"
         self.master_pid: int | None = None
@@ -231,6 +238,10 @@ class Postfix(Server):
         return None
 
     def pids(self) -> list[int]:
+        """The master first (bench/smtp_relay.py adds its reaped children's CPU), then the rest."""
+        return self._own_pids() + [pid for c in self.companions for pid in c.pids()]
+
+    def _own_pids(self) -> list[int]:
         return with_descendants(self.master_pid) if self.master_pid else []
 
     def peak_rss_kb(self) -> int | None:
@@ -241,7 +252,8 @@ class Postfix(Server):
     def stop(self) -> None:
         if not self.etc.exists():
             return
-        pids = self.pids() or ([self.master_pid] if self.master_pid else [])
+        # Companions are the caller's to stop.
+        pids = self._own_pids() or ([self.master_pid] if self.master_pid else [])
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._postfix("stop", timeout=30)
         left = wait_pids_gone(pids, timeout=10)

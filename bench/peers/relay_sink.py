@@ -1,16 +1,21 @@
 """The far side of a relay benchmark: an SMTP sink that accepts everything.
 
+`Sink` is what the benchmark needs of any far side; `RelaySink` is the
+aiosmtpd one (bench/peers/smtp_sink.py has Postfix's smtp-sink in C).
+
 An aiosmtpd Controller in a child Python process (so it does not share the
 load client's interpreter) listening on SINK_HOST (127.0.0.4) and a high
-port.  It accepts every sender and recipient, does not offer STARTTLS, keeps
-nothing in memory, and for every message it accepts appends one line
+port.  It accepts every sender and recipient, does not offer STARTTLS nor
+PIPELINING (aiosmtpd never advertises it), keeps nothing in memory, and for
+every message it accepts appends one line
 
-    TOKEN RCPT[,RCPT...]\\n
+    TOKEN RCPT[,RCPT...] SIGNATURES\\n
 
 to a file (one unbuffered O_APPEND write, no fsync) before answering 250.
-TOKEN is the message's X-Bench-Token header, or `-` if it has none.  The
+TOKEN is the message's X-Bench-Token header, or `-` if it has none;
+SIGNATURES the number of DKIM-Signature fields in its header.  The
 benchmark counts lines to know how many messages arrived, and checks the
-tokens for loss and duplicates afterwards.
+tokens for loss and duplicates and the signatures afterwards.
 
 Run by hand (from bench/):
 
@@ -23,6 +28,7 @@ import argparse
 import contextlib
 import os
 import re
+from abc import abstractmethod
 from collections import Counter
 from pathlib import Path
 
@@ -38,6 +44,12 @@ from peers.base import (
 
 SINK_HOST = "127.0.0.4"
 TOKEN_RE = re.compile(rb"^X-Bench-Token: *(\S+)", re.MULTILINE)
+SIGNATURE_RE = re.compile(rb"^DKIM-Signature:", re.MULTILINE | re.IGNORECASE)
+
+
+def signature_count(head: bytes) -> int:
+    """DKIM-Signature fields in a message header."""
+    return len(SIGNATURE_RE.findall(head))
 
 
 class CountingHandler:
@@ -53,7 +65,7 @@ class CountingHandler:
         head = content.split(b"\r\n\r\n", 1)[0]
         match = TOKEN_RE.search(head)
         token = match.group(1).decode("ascii", "replace") if match else "-"
-        line = f"{token} {','.join(envelope.rcpt_tos)}\n".encode()
+        line = f"{token} {','.join(envelope.rcpt_tos)} {signature_count(head)}\n".encode()
         os.write(self.fd, line)  # one write: a line is never torn or interleaved
         return "250 2.0.0 Ok: received"
 
@@ -64,17 +76,49 @@ def serve(host: str, port: int, out: Path) -> None:
                      f"sink ready on {host}:{port}")
 
 
-class RelaySink(ChildProcess, Workspace):
-    """Starts `serve()` above in a child process; counts what it received.
+class Sink(ChildProcess, Workspace):
+    """The far side of a relay run: one child process on `host`:`port`.
 
     A context manager: leaving it stops the process and removes its
     temporary directory, also on exceptions and Ctrl-C.
     """
 
-    def __init__(self, host: str = SINK_HOST) -> None:
-        super().__init__("bench-sink-")
+    kind = "?"
+    pipelining = False  # whether its EHLO reply offers PIPELINING
+
+    def __init__(self, host: str, prefix: str) -> None:
+        super().__init__(prefix)
         self.host = host
         self.port = 0
+
+    @abstractmethod
+    def start(self) -> None:
+        """Start it; return once it greets."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """Messages completely received so far (cheap: called every 20 ms)."""
+
+    @abstractmethod
+    def tokens(self) -> Counter[str]:
+        """How often each X-Bench-Token arrived (`-`: a message without one)."""
+
+    @abstractmethod
+    def signatures(self) -> Counter[int]:
+        """How many messages arrived with 0, 1, 2... DKIM-Signature fields."""
+
+    def damaged(self) -> int:
+        """Messages whose body did not arrive as sent (if the sink can tell)."""
+        return 0
+
+
+class RelaySink(Sink):
+    """Starts `serve()` above (aiosmtpd) in a child process; counts what it received."""
+
+    kind = "aiosmtpd"
+
+    def __init__(self, host: str = SINK_HOST) -> None:
+        super().__init__(host, "bench-sink-")
         self.out = self.workdir / "received.txt"
         self.log = self.workdir / "sink.log"
         self._read = 0  # bytes of `out` already counted
@@ -101,11 +145,18 @@ class RelaySink(ChildProcess, Workspace):
         return self._lines
 
     def tokens(self) -> Counter[str]:
-        """How often each token arrived."""
         seen: Counter[str] = Counter()
         with open(self.out, "rb") as f:
             for line in f:
                 seen[line.split(b" ", 1)[0].decode("ascii", "replace")] += 1
+        return seen
+
+    def signatures(self) -> Counter[int]:
+        seen: Counter[int] = Counter()
+        with open(self.out, "rb") as f:
+            for line in f:
+                fields = line.split()
+                seen[int(fields[2]) if len(fields) > 2 else 0] += 1
         return seen
 
 

@@ -40,6 +40,10 @@ MAX_LINE_LENGTH = 8192
 MAX_RESPONSE_LENGTH = MAX_LINE_LENGTH * 4
 # Any C0 control or DEL inside a command line could smuggle a command.
 _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
+# A plain dot-atom address, which aiosmtplib's quote_address() (parseaddr,
+# ~15 us, two per message) would return unchanged between angle brackets.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
 
 
 class Reply(NamedTuple):
@@ -106,8 +110,6 @@ def envelope_commands(
     Raises ValueError for an address or option that cannot go on a command
     line safely, as aiosmtplib does, before anything is written.
     """
-    from aiosmtplib.email import quote_address
-
     mail = b" ".join(
         [b"MAIL", b"FROM:" + quote_address(sender).encode(encoding)]
         + [option.encode("ascii") for option in options]
@@ -118,6 +120,15 @@ def envelope_commands(
             raise ValueError("Command arg contains a prohibited control character")
     commands.append(b"DATA")
     return [command + b"\r\n" for command in commands]
+
+
+def quote_address(address: str) -> str:
+    """``<address>`` as aiosmtplib.email.quote_address() gives it, plain ones cheaply."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    from aiosmtplib.email import quote_address as quoted
+
+    return quoted(address)
 
 
 class ReplyReader(asyncio.Protocol):

@@ -6,9 +6,16 @@ import asyncio
 import random
 
 import pytest
+from aiosmtplib.email import quote_address as aiosmtplib_quote_address
 from aiosmtplib.protocol import SMTPProtocol
 
-from appliance.delivery.pipelining import MalformedReply, Reply, ReplyParser, envelope_commands
+from appliance.delivery.pipelining import (
+    MalformedReply,
+    Reply,
+    ReplyParser,
+    envelope_commands,
+    quote_address,
+)
 
 
 def aiosmtplib_replies(data: bytes) -> list[Reply]:
@@ -112,3 +119,21 @@ def test_envelope_addresses_cleaned_as_aiosmtplib_does() -> None:
     assert envelope_commands("a@x.test> NOTIFY=NEVER", ["b@far.test\r\nRSET"], [], "ascii")[:2] == [
         b"MAIL FROM:<a@x.test>\r\n", b"RCPT TO:<b@far.test>\r\n"
     ]
+
+
+def test_quote_address_is_aiosmtplibs() -> None:
+    fixed = ["", "a@x.test", "A+b=c@X.Test", "a..b@x.test", ".a@x.test", "a@x.", "a@b@c", "@x",
+             "a", "Alice <a@x.test>", '"a b"@x.test', "a@[1.2.3.4]", "a@x_y", "j\u00f6rg@x.test",
+             "a(comment)@x.test", "a@x.test,b@y.test"]
+    rng = random.Random(7)
+    parts = ["a", "Z", "0", ".", "@", "-", "+", "_", "!", "~", "'", "`", "x.test", "\u00e9"]
+    generated = ["".join(rng.choice(parts) for _ in range(rng.randrange(1, 12)))
+                 for _ in range(5000)]
+    for address in fixed + generated:
+        try:
+            expected = aiosmtplib_quote_address(address)
+        except ValueError:
+            with pytest.raises(ValueError):
+                quote_address(address)
+            continue
+        assert quote_address(address) == expected, address

@@ -5,8 +5,8 @@
 One process, one event loop, no fork per connection: it costs a fraction of
 the aiosmtpd sink's CPU per message, so a relay run measures the servers
 rather than the sink.  It offers PIPELINING unless -p is given (and also
-8BITMIME, ENHANCEDSTATUSCODES, and AUTH/XCLIENT/XFORWARD, which nothing
-here uses), no STARTTLS, and accepts every sender and recipient.
+8BITMIME, ENHANCEDSTATUSCODES, DSN, and AUTH/XCLIENT/XFORWARD, which
+nothing here uses), no STARTTLS, and accepts every sender and recipient.
 
 How it records (smtp-sink.c, Postfix 3.7): at MAIL it creates a temporary
 file DUMPFILE<8 hex digits> and unlinks it at once; it writes its own

@@ -123,6 +123,14 @@ def new_queue_id() -> str:
     return _base(time.time_ns() // 1000, 8) + _base(seq, 4)
 
 
+def _named(env: Envelope, path: Path) -> Envelope:
+    """``env`` if it is the one ``path`` names; a recycled file rewritten under
+    the reader holds another message, which is as good as gone."""
+    if env.id != os.path.basename(path):
+        raise FileNotFoundError(f"{path}: removed while read")
+    return env
+
+
 class Spool:
     # Threads that fsync a batch of new queue files at once (made on first use).
     FSYNC_THREADS = 8
@@ -270,12 +278,16 @@ class Spool:
 
     def read_envelope(self, path: Path) -> Envelope:
         with open(path, "rb") as fh:
-            return Envelope.from_line(fh.readline())
+            return _named(Envelope.from_line(fh.readline()), path)
 
     def read(self, path: Path) -> tuple[Envelope, bytes]:
         with open(path, "rb") as fh:
-            env = Envelope.from_line(fh.readline())
-            return env, fh.read()
+            env = _named(Envelope.from_line(fh.readline()), path)
+            data = fh.read()
+        if env.size and len(data) != env.size:
+            # Emptied under us: removed (into the pool) while read, as if unlinked.
+            raise FileNotFoundError(f"{path}: removed while read")
+        return env, data
 
     def status(self, qid: str) -> QueueStatus | None:
         try:

@@ -200,3 +200,24 @@ def test_a_failed_recycled_write_leaves_nothing_in_active(tmp_path: Path) -> Non
                           existing={tmp_path / "tmp" / "gone"})
     assert isinstance(results[0], FileNotFoundError)
     assert os.listdir(tmp_path / "out") == [] and os.listdir(tmp_path / "tmp") == []
+
+
+def test_reading_a_file_recycled_meanwhile_is_reading_a_removed_one(tmp_path: Path) -> None:
+    """An administrator's delete while the queue manager reads: gone, never another message."""
+    spool = Spool(tmp_path)
+    old = spool.enqueue(_env(), b"old\r\n")
+    path = tmp_path / "active" / old.id
+    spool.remove(old.id)
+    new = spool.enqueue(_env(), b"new, somewhat longer\r\n")
+    os.link(tmp_path / "active" / new.id, path)  # the reader's view: the old name, reused inode
+    with pytest.raises(FileNotFoundError):
+        spool.read(path)
+    with pytest.raises(FileNotFoundError):
+        spool.read_envelope(path)
+    os.unlink(path)
+    # Emptied while the body is read: as if unlinked, not a short message.
+    env = spool.enqueue(_env(), b"body\r\n")
+    with open(tmp_path / "active" / env.id, "r+b") as fh:
+        fh.truncate(len(env.to_line()) + 2)
+    with pytest.raises(FileNotFoundError):
+        spool.read(tmp_path / "active" / env.id)

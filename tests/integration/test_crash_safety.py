@@ -35,7 +35,8 @@ def _stored_tokens(home: Path) -> set[str]:
     found: set[str] = set()
     for sub in ("mail", "queue"):
         for path in (home / sub).rglob("*"):
-            if path.is_file() and path.parent.name != "tmp":
+            # free/: recycled queue files, never mail (after a crash maybe not yet emptied).
+            if path.is_file() and path.parent.name not in ("tmp", "free"):
                 found.update(t.decode() for t in TOKEN.findall(path.read_bytes()[:4096]))
     return found
 

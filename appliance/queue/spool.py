@@ -187,7 +187,10 @@ class Spool:
                     if (self._free_scanned is not None
                             and time.monotonic() - self._free_scanned < self.FREE_RESCAN):
                         return False
-                    self._scan_free()
+                    try:
+                        self._scan_free()
+                    except OSError:  # free/ gone or not ours: new files, as without a pool
+                        return False
                     if not self._free:
                         return False
                 name = self._free.popleft()
@@ -196,6 +199,8 @@ class Spool:
                 os.rename(f"{self.root}/free/{name}", tmp)
             except FileNotFoundError:
                 continue
+            except OSError:
+                return False
             # A crash can leave a half-done rename in both directories (fsck
             # then keeps both names): overwriting that inode would overwrite
             # a queued message, so such a file is only unlinked from here.
@@ -206,16 +211,22 @@ class Spool:
     def _recycle(self, path: str, name: str) -> bool:
         """Move a queue file at ``path`` into the pool, emptied; False: the pool is full.
 
-        Raises FileNotFoundError like ``os.unlink`` when ``path`` is not there.
+        Also False when it cannot go there; the caller unlinks it then (and
+        that raises FileNotFoundError when ``path`` is not there).
         """
         if len(self._free) >= self.FREE_POOL:
             return False
         free = f"{self.root}/free/{name}"
-        os.rename(path, free)
+        try:
+            os.rename(path, free)
+        except OSError:
+            return False
         # Emptied so a delivered message's bytes do not stay on disk. The
         # rename came first: an emptied file in a queue would be a broken
         # queue file after a crash; a full one in free/ is just free.
-        with contextlib.suppress(FileNotFoundError):  # already taken by another process
+        # Not there: taken by another process already. Failing otherwise, it
+        # is still free (O_TRUNC empties it on reuse); the message is gone.
+        with contextlib.suppress(OSError):
             os.truncate(free, 0)
         with self._free_lock:
             self._free.append(name)

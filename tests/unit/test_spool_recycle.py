@@ -221,3 +221,14 @@ def test_reading_a_file_recycled_meanwhile_is_reading_a_removed_one(tmp_path: Pa
         fh.truncate(len(env.to_line()) + 2)
     with pytest.raises(FileNotFoundError):
         spool.read(tmp_path / "active" / env.id)
+
+
+def test_a_pool_it_cannot_use_is_no_pool(tmp_path: Path) -> None:
+    """free/ missing (or not the daemon's to write): files are created and unlinked as before."""
+    spool = Spool(tmp_path)
+    (tmp_path / "free").rmdir()
+    env = spool.enqueue(_env(), b"m\r\n")
+    spool.remove(env.id, queue="active", status=False)
+    assert _files(spool, "active") == [] and not (tmp_path / "free").exists()
+    with pytest.raises(FileNotFoundError):
+        spool.remove(env.id, queue="active", status=False)

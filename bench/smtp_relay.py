@@ -318,11 +318,10 @@ def start_postfix(stack: contextlib.ExitStack, sink: Sink, conn_cache: bool = Tr
     return Setup(server, server.host, server.port, server.maillog)
 
 
-def start_postfix_dkim(
-    stack: contextlib.ExitStack, sink: Sink, algorithms: tuple[str, ...] = ("rsa", "ed25519"),
-) -> Setup:
+def start_postfix_dkim(stack: contextlib.ExitStack, sink: Sink) -> Setup:
     """Postfix with private OpenDKIM milters (one per algorithm, see
     bench/peers/opendkim.py) signing mail from the sender's domain."""
+    algorithms = ("rsa", "ed25519") if opendkim.ed25519_supported() else ("rsa",)
     milters = []
     for algorithm in algorithms:
         milter = stack.enter_context(opendkim.OpenDkim(SENDER_DOMAIN, algorithm))

@@ -767,7 +767,8 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     print(
         "(peak PSS: sum over all the server's processes, sampled every 100 ms; "
         "submit s: when the client had its last 250; CPU: the server's user+system "
-        "time over the run, per message; postfix-dkim's includes OpenDKIM's)"
+        "time over the run, per message"
+        + ("; postfix-dkim's includes OpenDKIM's)" if "postfix-dkim" in args.servers else ")")
     )
     sink_cpus = [r["sink_cpu_ms_per_msg"] for r in rows if r["sink_cpu_ms_per_msg"]]
     if sink_cpus:

@@ -26,10 +26,16 @@ What is patched, and what it relies on:
 - ``PatchedSMTP.smtp_MAIL``/``smtp_RCPT``: aiosmtpd tests ``mail_from`` for
   truthiness and would take MAIL FROM:<> (stored as "") as no MAIL at all.
 - ``PatchedSMTP.write_now``: a reply written without waiting (``_writer``).
+- ``PatchedSMTP.smtp_DATA``: aiosmtpd's DATA with the message read in large
+  pieces (appliance.smtp.data) instead of a ``readuntil`` per line; the
+  same replies, limits (``data_size_limit``, ``line_length_limit``),
+  dot-unstuffing and hook (``_handle_hooks``, ``_call_handler_hook``,
+  ``_set_post_data_state``, ``_decode_data``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.metadata
 import inspect
 import logging
@@ -39,9 +45,10 @@ from typing import Any
 
 import aiosmtpd
 import aiosmtpd.smtp as aiosmtpd_smtp
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import MISSING, SMTP
 
 from appliance.logs import get_logger
+from appliance.smtp.data import DataCollector, DataState, read_data
 
 __all__ = [
     "WRITTEN_FOR",
@@ -89,6 +96,9 @@ _INTERNALS: tuple[tuple[Any, str], ...] = (
     (SMTP, "check_auth_needed"),
     (SMTP, "smtp_MAIL"),
     (SMTP, "smtp_RCPT"),
+    (SMTP, "smtp_DATA"),
+    (SMTP, "line_length_limit"),
+    (SMTP, "_set_post_data_state"),
 )
 
 
@@ -100,6 +110,14 @@ def missing_internals() -> list[str]:
     for used in ("inspect.getmembers(", "dir(handler)", "dir(self)", "inspect.signature("):
         if used not in init:
             missing.append(f"SMTP.__init__ calls {used})")
+    # What PatchedSMTP.smtp_DATA re-implements: aiosmtpd's DATA as it reads today.
+    data = inspect.getsource(SMTP.smtp_DATA)
+    for used in ("readuntil(b'\\r\\n')", "self.line_length_limit", "self.data_size_limit",
+                 "del text[0]", '"DATA" in self._handle_hooks', "self._set_post_data_state()",
+                 "552 Error: Too much mail data", "500 Line too long (see RFC5321 4.5.3.1.6)",
+                 "354 End data with <CR><LF>.<CR><LF>"):
+        if used not in data:
+            missing.append(f"SMTP.smtp_DATA no longer has {used}")
     return missing
 
 
@@ -254,3 +272,47 @@ class PatchedSMTP(SMTP):
             return
         status = await self._call_handler_hook("RCPT", address, rcpt_options)
         await self.push(status)
+
+    @aiosmtpd_smtp.syntax("DATA")
+    async def smtp_DATA(self, arg: str | None) -> None:  # noqa: N802 - aiosmtpd's name
+        # aiosmtpd's smtp_DATA, but the message comes in pieces (appliance.smtp.data).
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        collector = DataCollector(self.data_size_limit, self.line_length_limit)
+        try:
+            if not await read_data(self._reader, collector, lambda: self.transport is not None):
+                return  # the connection is gone; nothing to answer
+        except asyncio.CancelledError:
+            aiosmtpd_smtp.log.info("Connection lost during DATA")
+            self._writer.close()
+            raise
+        state, original = collector.result()
+        if state is not DataState.NOMINAL:
+            await self.push("500 Line too long (see RFC5321 4.5.3.1.6)"
+                            if state is DataState.TOO_LONG else "552 Error: Too much mail data")
+            self._set_post_data_state()
+            return
+        content: str | bytes = original
+        if self._decode_data:
+            if self.enable_SMTPUTF8:
+                content = original.decode("utf-8", errors="surrogateescape")
+            else:
+                try:
+                    content = original.decode("ascii", errors="strict")
+                except UnicodeDecodeError:
+                    await self.push("500 Error: strict ASCII mode")
+                    return
+        self.envelope.content = content
+        self.envelope.original_content = original
+        status = (await self._call_handler_hook("DATA") if "DATA" in self._handle_hooks
+                  else MISSING)
+        self._set_post_data_state()
+        await self.push("250 OK" if status is MISSING else status)

@@ -1722,6 +1722,10 @@ Go back, correct it and try again.</source>
         <source>Connect time-out</source>
         <translation>连接超时</translation>
     </message>
+    <message>
+        <source>Send from a process of its own</source>
+        <translation>由独立进程发信</translation>
+    </message>
 </context>
 <context>
     <name>LoggingPage</name>

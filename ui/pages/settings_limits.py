@@ -45,6 +45,7 @@ class LimitsPage(SettingsPage):
                 "delivery.max_connections",
                 "delivery.max_per_destination",
                 "delivery.connect_timeout",
+                "delivery.worker_process",
             ),
         ),
     )
@@ -64,4 +65,6 @@ class LimitsPage(SettingsPage):
         "delivery.max_connections": QT_TRANSLATE_NOOP("LimitsPage", "Outgoing connections"),
         "delivery.max_per_destination": QT_TRANSLATE_NOOP("LimitsPage", "Connections per domain"),
         "delivery.connect_timeout": QT_TRANSLATE_NOOP("LimitsPage", "Connect time-out"),
+        "delivery.worker_process": QT_TRANSLATE_NOOP("LimitsPage",
+                                                     "Send from a process of its own"),
     }

@@ -267,9 +267,11 @@ def _header(fields: list[tuple[bytes, bytes]]) -> bytes:
     return _NAME + b": " + dkim.fold(value, namelen=len(_NAME))
 
 
-# Placeholders for t=, bh= and b= in a template: no whitespace, no ";" and
-# none of the characters of the values, so dkimpy's folding and b= stripping
-# (which look only at spaces, line ends and ";") treat them as the values.
+# Placeholders for t=, bh= and b= in a template: like the values they stand
+# for (digits, base64), no whitespace and no ";". dkimpy's folding looks only
+# at spaces and line ends, its b= stripping only at what follows "b=", so
+# both treat a placeholder as the value; each layout is also checked once
+# against dkimpy with sample values (_Layouts._checked).
 _HOLES = b"\x00\x01\x02"
 _HOLE_RUNS = re.compile(rb"(\x00+|\x01+|\x02+)")
 

@@ -134,6 +134,9 @@ ODD = {
                        b"From: a@example.test\r\n\r\nx\r\n"),
     "dkim of another domain": (b"DKIM-Signature: v=1; d=other.test; s=mr202611r; b=x\r\n"
                                b"From: a@example.test\r\n\r\nx\r\n"),
+    "dkim of ours, a selector we no longer have": (
+        b"DKIM-Signature: v=1; d=example.test; s=mr202001r; b=x\r\n"
+        b"From: a@example.test\r\n\r\nx\r\n"),
     "received first": (b"Received: from x\r\n\tby y; Mon, 30 Nov 2026 04:20:00 +0000\r\n"
                        b"From: a@example.test\r\nMIME-Version: 1.0\r\n\r\nx\r\n"),
     "name with odd characters": b"X-A!b~c: 1\r\nFrom: a@example.test\r\n\r\nx\r\n",

@@ -84,6 +84,7 @@ class SmtpContext:
     # Writes a queue file off the loop: done once it is in active/; then
     # calls the callback (on the writing thread).
     enqueue: Callable[[QueueEnvelope, list[bytes], Callable[[], None]], asyncio.Future[None]]
+    # A new list whenever the networks change (answers are remembered per list).
     relay_networks: Callable[[], list[str]]
     authenticate: Callable[[str, str, str], Awaitable[str | None]]
     # Called from the callback above: the queue manager takes the message on.
@@ -304,6 +305,22 @@ class _Handler:
         self.connections = Gate(
             Admission(limits.max_connections, limits.max_connections_per_ip, limits.timing),
             log.info)
+        # in_networks answers per client address, for the relay network list they were
+        # computed from (MAIL, RCPT and DATA all ask; the list is re-read once a second).
+        self._networks: list[str] | None = None
+        self._trusted: dict[str, bool] = {}
+
+    def trusted(self, ip: str) -> bool:
+        """Is ``ip`` in a relay network (``in_networks``, remembered per network list)?"""
+        networks = self.ctx.relay_networks()
+        if networks is not self._networks:
+            self._networks, self._trusted = networks, {}
+        found = self._trusted.get(ip)
+        if found is None:
+            if len(self._trusted) >= 4096:
+                self._trusted.clear()
+            found = self._trusted[ip] = in_networks(ip, networks)
+        return found
 
     @staticmethod
     def peer_text(server: SMTP) -> str:
@@ -341,7 +358,7 @@ class _Handler:
             return reply
         user = self._user(session)
         ip = str(session.peer[0])
-        if user is None and not in_networks(ip, self.ctx.relay_networks()):
+        if user is None and not self.trusted(ip):
             found = access_check(self.ctx.access_rules(), sender=sender)
             if found is not None and found[0] == "refuse":
                 self.ctx.count("in", "rejected")
@@ -351,7 +368,7 @@ class _Handler:
             envelope.access = found[0] if found else None  # type: ignore[attr-defined]
         refusal = check_sender_use(
             sender, user=user, directory=self.ctx.directory,
-            trusted=user is None and in_networks(ip, self.ctx.relay_networks()),
+            trusted=user is None and self.trusted(ip),
             granted=self.ctx.granted_senders(user) if user is not None else (),
             own_check=self.ctx.sender_check(), local_check=self.ctx.local_sender_check(),
         )
@@ -372,7 +389,7 @@ class _Handler:
         if len(envelope.rcpt_tos) >= self.limits.max_recipients:
             return "452 4.5.3 Error: too many recipients"
         ip = str(session.peer[0])
-        may_relay = bool(session.authenticated) or in_networks(ip, self.ctx.relay_networks())
+        may_relay = bool(session.authenticated) or self.trusted(ip)
         if not may_relay and getattr(envelope, "access", None) != "ok":
             found = access_check(self.ctx.access_rules(), ip=ip)
             if found is not None and found[0] == "refuse":
@@ -415,7 +432,7 @@ class _Handler:
         ip = str(session.peer[0])
         checked = None
         outside = (user is None and not self.config.auth_required
-                   and not in_networks(ip, self.ctx.relay_networks()))
+                   and not self.trusted(ip))
         if self.ctx.inbound_check is not None and outside:
             checked = await self.ctx.inbound_check(
                 content, head_end, ip, session.host_name or "", envelope.mail_from or "")

@@ -20,7 +20,9 @@ What is patched, and what it relies on:
 - ``PatchedSMTP._handle_client``: the connection coroutine, so a subclass can
   refuse or admit a client before aiosmtpd greets it (``handle_connection``).
 - ``PatchedSMTP._reset_timeout``: called for every valid command; tells the
-  subclass the client is active (``client_active``).
+  subclass the client is active (``client_active``), and moves the deadline
+  of one armed timer (``_timeout_handle``, ``_timeout_duration``) instead of
+  replacing the timer; ``_timeout_cb`` still closes an idle connection.
 - ``PatchedSMTP._getaddr``: the address parser; a subclass gets the path as
   written (``split_path``).
 - ``PatchedSMTP.smtp_MAIL``/``smtp_RCPT``: aiosmtpd tests ``mail_from`` for
@@ -88,6 +90,7 @@ _INTERNALS: tuple[tuple[Any, str], ...] = (
     (aiosmtpd_smtp, "syntax"),
     (SMTP, "_handle_client"),
     (SMTP, "_reset_timeout"),
+    (SMTP, "_timeout_cb"),
     (SMTP, "_getaddr"),
     (SMTP, "_getparams"),
     (SMTP, "_strip_command_keyword"),
@@ -221,9 +224,29 @@ class PatchedSMTP(SMTP):
     async def _handle_client(self) -> None:
         await self.handle_connection()
 
+    # aiosmtpd cancels its idle timer and starts a new one for every command;
+    # here one timer stays armed and only the deadline moves. When it fires
+    # early (the client was active meanwhile) it is armed again for the rest.
+    _deadline = 0.0
+    _armed_for = 0.0
+
     def _reset_timeout(self, duration: float | None = None) -> None:
-        super()._reset_timeout(duration)
+        loop = self.loop
+        self._deadline = deadline = loop.time() + (duration or self._timeout_duration)
+        handle = self._timeout_handle
+        if handle is None or handle.cancelled() or self._armed_for > deadline:
+            if handle is not None:
+                handle.cancel()
+            self._armed_for = deadline
+            self._timeout_handle = loop.call_at(deadline, self._timeout_due)
         self.client_active()
+
+    def _timeout_due(self) -> None:
+        if self._deadline > self.loop.time():
+            self._armed_for = self._deadline
+            self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_due)
+            return
+        self._timeout_cb()
 
     def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
         return self.split_path(arg)

@@ -197,3 +197,41 @@ async def test_each_patched_hook_works_on_a_live_connection() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_idle_timer_is_moved_not_replaced_and_still_closes_idle_clients() -> None:
+    loop = asyncio.get_running_loop()
+    made: list[PatchedSMTP] = []
+
+    def protocol(timeout: float) -> PatchedSMTP:
+        made.append(PatchedSMTP(_Recorder(), hostname="mx.test", timeout=timeout, loop=loop))
+        return made[-1]
+
+    busy = await loop.create_server(lambda: protocol(300), "127.0.0.1", 0)
+    idle = await loop.create_server(lambda: protocol(0.2), "127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1",
+                                                       busy.sockets[0].getsockname()[1])
+        await asyncio.wait_for(reader.readline(), 10)
+        proto = made[-1]
+        timer, deadline = proto._timeout_handle, proto._deadline
+        writer.write(b"NOOP\r\n")
+        assert await asyncio.wait_for(reader.readline(), 10) == b"250 OK\r\n"
+        assert proto._timeout_handle is timer and proto._deadline >= deadline
+        proto._timeout_due()  # fired early: armed again for the rest
+        assert proto._timeout_handle is not timer and not proto._timeout_handle.cancelled()
+        assert proto.transport is not None
+        proto._deadline = loop.time() - 1
+        proto._timeout_due()  # the deadline has passed: closed as aiosmtpd does
+        assert await asyncio.wait_for(reader.read(), 10) == b""
+        writer.close()
+
+        reader, writer = await asyncio.open_connection("127.0.0.1",
+                                                       idle.sockets[0].getsockname()[1])
+        assert (await asyncio.wait_for(reader.readline(), 10)).startswith(b"220")
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed when idle
+        writer.close()
+    finally:
+        for server in (busy, idle):
+            server.close()
+            await server.wait_closed()

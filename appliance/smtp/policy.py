@@ -68,10 +68,15 @@ def _entry(text: str) -> RelayEntry | None:
         return None  # a bad entry grants nothing; it must not stop the check
 
 
+# A path parsed once: clients send the same few senders and recipients again
+# and again, and an Address is immutable.
+_parse_path = functools.lru_cache(maxsize=4096)(parse_path)
+
+
 def check_sender(path: str) -> tuple[str, str | None]:
     """(reply, normalised sender); "" is the null sender."""
     try:
-        addr = parse_path(path)
+        addr = _parse_path(path)
     except AddressError as exc:
         return f"501 5.1.7 Bad sender address syntax ({exc})", None
     if addr is None:
@@ -88,7 +93,7 @@ def check_recipient(
 ) -> Verdict:
     """Decide RCPT TO. ``may_relay``: the client is in a relay network or authenticated."""
     try:
-        addr = parse_path(path)
+        addr = _parse_path(path)
     except AddressError as exc:
         return Verdict(f"501 5.1.3 Bad recipient address syntax ({exc})")
     if addr is None:

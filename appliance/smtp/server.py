@@ -135,22 +135,16 @@ class _Protocol(PatchedSMTP):
             # line, as Postfix does: a send per line costs more than the line.
             self._continued.append(raw + b"\r\n")
             return
-        code = raw[:3].decode("ascii", "replace")
-        if (
-            len(raw) > 4
-            and code[0] in "245"
-            and code not in ("220", "334", "354")
-            and raw[3:4] == b" "
-            and not _HAS_ENHANCED.match(raw)
-            and code in _ENHANCED
-            and not self._in_greeting
-        ):
-            raw = raw[:4] + _ENHANCED[code].encode() + b" " + raw[4:]
+        if not self._in_greeting:
+            raw = _enhanced(raw)
+        code = raw[:3]
         if self._continued:
             raw = b"".join(self._continued) + raw
             self._continued.clear()
-        await super().push(raw)
-        if code[0] in "45" and code != "421":
+        # aiosmtpd's push, less its debug log line: write and wait for room.
+        self._writer.write(raw + b"\r\n")
+        await self._writer.drain()
+        if code[:1] in (b"4", b"5") and code != b"421":
             self._errors += 1
             if self._errors >= self._mr.limits.max_errors and self.transport is not None:
                 log.info("too many errors from %s; disconnecting", self._mr.peer_text(self))
@@ -277,6 +271,30 @@ class _Protocol(PatchedSMTP):
                               message="535 5.7.8 Error: authentication failed")
         log.info("client=[%s], sasl_method=%s, sasl_username=%s", ip, "AUTH", address)
         return AuthResult(success=True, auth_data=LoginPassword(address.encode(), b""))
+
+
+_REPLIES: dict[bytes, bytes] = {}  # reply -> reply with its enhanced code (most repeat)
+
+
+def _enhanced(raw: bytes) -> bytes:
+    """``raw`` with the default enhanced status code for its code, when it has none."""
+    done = _REPLIES.get(raw)
+    if done is not None:
+        return done
+    code = raw[:3].decode("ascii", "replace")
+    done = raw
+    if (
+        len(raw) > 4
+        and code[0] in "245"
+        and code not in ("220", "334", "354")
+        and raw[3:4] == b" "
+        and not _HAS_ENHANCED.match(raw)
+        and code in _ENHANCED
+    ):
+        done = raw[:4] + _ENHANCED[code].encode() + b" " + raw[4:]
+    if len(_REPLIES) < 512:  # a bound: queue IDs make some replies unique
+        _REPLIES[raw] = done
+    return done
 
 
 def _closing_bracket(text: str) -> int:

@@ -113,6 +113,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,6 +235,7 @@ class _Worker:
         self.keys = _Keys(self)
         self.config: WorkerConfig | None = None
         self.dispatcher: Any = None
+        self.from_domain: Callable[[bytes], str | None] = lambda _message: None
         self.jobs: dict[int, asyncio.Task[None]] = {}
         self.log_handler = _PipeLog(self)
         self._out: list[bytes] = []
@@ -251,9 +253,11 @@ class _Worker:
 
     def configure(self, config: WorkerConfig) -> None:
         from appliance.delivery.dispatch import RemoteDispatcher
-        from appliance.dkim.sign import Signer
+        from appliance.dkim.sign import Signer, from_domain
         from appliance.logs import line_formatter
 
+        # Imported once here, not in every delivery (a few us each time).
+        self.from_domain = from_domain
         first = self.config is None
         self.config = config
         self.log_handler.setFormatter(line_formatter(config.hostname))
@@ -276,10 +280,8 @@ class _Worker:
     async def _deliver(self, job: int, env: Any, message: bytes, recipients: list[str]) -> None:
         try:
             if self.config is not None and self.config.dkim:
-                from appliance.dkim.sign import from_domain
-
                 try:
-                    await self.keys.load(from_domain(message))
+                    await self.keys.load(self.from_domain(message))
                 except (TimeoutError, ValueError) as exc:
                     logging.getLogger("mailroom.smtp").error(
                         "%s: no DKIM keys from the daemon (%s); sending unsigned", env.id, exc)

@@ -9,7 +9,8 @@ on a busy daemon those threads mostly handed the GIL to each other: some
 thirty context switches per message, more CPU than the writing itself.
 
 After the batch is settled, each message's ``then`` runs on this thread
-(the queue manager takes it on from there).
+(the queue manager takes it on from there). The queue manager also hands
+this thread its removals of delivered files (``call``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ __all__ = ["Intake", "take_batch"]
 log = get_logger("cleanup")
 
 T = TypeVar("T")
-_Item = tuple[Envelope, list[bytes], "asyncio.Future[None]", Callable[[], None]]
+_Write = tuple[Envelope, list[bytes], "asyncio.Future[None]", Callable[[], None]]
+# A message to write, or other queue work for this thread (``call``).
+_Item = _Write | Callable[[], None]
 
 
 class Intake:
@@ -66,15 +69,36 @@ class Intake:
         self._items.put((envelope, chunks, written, then))
         return written
 
+    def call(self, work: Callable[[], None]) -> bool:
+        """Run ``work`` on this thread after the writes waiting before it (on the event loop).
+
+        For the queue's own file work (removing delivered files): this
+        thread is awake anyway while mail comes in, where a thread pool's
+        would have to be woken for each batch. False when the thread is not
+        running (the caller does the work itself).
+        """
+        if self._thread is None:
+            return False
+        self._items.put(work)
+        return True
+
     def _run(self) -> None:
         while True:
             items, stopping = take_batch(self._items, self.BATCH)
-            if items:
-                self._write(items)
+            writes = [item for item in items if isinstance(item, tuple)]
+            if writes:
+                self._write(writes)
+            if len(writes) < len(items):
+                for item in items:
+                    if not isinstance(item, tuple):
+                        try:
+                            item()
+                        except Exception:
+                            log.exception("queue work on the intake thread failed")
             if stopping:
                 return
 
-    def _write(self, items: list[_Item]) -> None:
+    def _write(self, items: list[_Write]) -> None:
         results: list[BaseException | None]
         try:
             results = [*self.spool.enqueue_many([(env, chunks) for env, chunks, _, _ in items])]

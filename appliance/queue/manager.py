@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import queue
 import sqlite3
 import threading
@@ -123,6 +124,9 @@ class QueueManager:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._fresh: queue.SimpleQueue[tuple[Envelope, bytes] | None] = queue.SimpleQueue()
+        # Runs file work on a thread that is busy with the queue anyway (the intake's,
+        # Intake.call); False: not running, use the executor.
+        self.off_loop: Callable[[Callable[[], None]], bool] | None = None
         self._room = threading.Semaphore(self._BACKLOG)
         self._agent: threading.Thread | None = None
 
@@ -484,6 +488,12 @@ class QueueManager:
             await self._done_wake.wait()
             self._done_wake.clear()
             done, self._done = self._done, []
+            # Handed on without waiting: a thread pool's worker woken for each
+            # batch (and the loop woken again for its answer) cost more than
+            # the removals themselves.
+            if self.off_loop is not None and self.off_loop(
+                    functools.partial(self._remove_and_release, done)):
+                continue
             try:
                 # A retried message has a status file; a fresh one none (unlinking
                 # nothing costs little).
@@ -491,6 +501,14 @@ class QueueManager:
             finally:
                 for qid in done:
                     self._busy.release(qid)
+
+    def _remove_and_release(self, done: list[str]) -> None:
+        """Remove delivered files, then free their claims (on the intake's thread)."""
+        try:
+            self._remove_delivered(done, True)
+        finally:
+            for qid in done:
+                self._busy.release(qid)
 
     def _is_local(self, address: str) -> bool:
         return self.directory.is_local_domain(address.rpartition("@")[2])

@@ -234,6 +234,7 @@ class Daemon:
             hostname=self.settings["hostname"], executor=self.executor,
             policy=self._policy(), remote=self.remote, on_event=self._delivery_event,
         )
+        self.queue.off_loop = self.intake.call  # removals ride on the intake's thread
         self.operations = Operations(home, self.state, self)
         # Backups: one job at a time (now, verify, restore) and the daily schedule. The
         # settings as stored, not as last reloaded: a CLI change made without the daemon

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,8 @@ from appliance.delivery.remote import (
     Smarthost,
     deliver,
 )
+from appliance.tls import server_context
+from tests.support.readmail import make_cert
 from tests.support.sink import SinkHandler, port_free_on
 
 HOST = "127.0.0.1"
@@ -375,3 +378,31 @@ async def _greet_then_listen(reader: asyncio.StreamReader, writer: asyncio.Strea
     with contextlib.suppress(Exception):
         await reader.read()  # then never a word
     writer.close()
+
+
+async def test_pipelined_over_starttls(tmp_path: Path) -> None:
+    """The reader takes the TLS transport's protocol slot as it takes a plain one's."""
+    certfile, keyfile = make_cert(tmp_path)
+    handler = FarSide(reject={"gone@far.test"})
+    port = port_free_on([HOST])
+    controller = FarController(
+        handler, hostname=HOST, port=port, ready_timeout=5, server_hostname="far.test",
+        tls_context=server_context(certfile, keyfile),
+    )
+    controller.start()
+    cfg = config(port)
+    cfg.smarthost = Smarthost(HOST, port=port, tls="starttls", verify=False)
+    cache = ConnectionCache()
+    try:
+        for n in range(3):
+            results = await deliver(
+                domain="far.test", sender="a@example.test",
+                recipients=["gone@far.test", f"u{n}@far.test"], message=MESSAGE, config=cfg,
+                connections=cache,
+            )
+            assert [r.status for r in results] == ["bounced", "delivered"]
+    finally:
+        await cache.close()
+        controller.stop()
+    assert cache.reused == 2 and handler.batched == [True] * 3
+    assert all(m.tls for m in handler.received) and len(handler.received) == 3

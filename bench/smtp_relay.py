@@ -29,7 +29,10 @@ What it measures
     foreign tokens (a 1 s settle time, outside the timing, lets late
     duplicates show up), every body whole (smtp-sink), and every message
     with as many DKIM-Signature fields as its server must add (2 for a
-    signing Mailroom or postfix-dkim, else 0).
+    signing Mailroom or postfix-dkim, else 0); with smtp-sink, which keeps
+    the messages, every signature of the first 20 is also verified
+    (dkimpy, against the records `main.py dkim show --json` or the
+    OpenDKIM keys give).
 
     Servers, each started fresh in its own temporary directory per run, with
     a fresh sink per run:
@@ -257,6 +260,8 @@ class Setup:
     port: int
     log_path: Path | None = None
     signatures: int = 0  # DKIM-Signature fields every message must reach the sink with
+    # The signing server's DKIM records (name -> TXT value), read after the run.
+    dkim_records: Callable[[], dict[str, str]] | None = None
 
 
 BEFORE_MAIN = Path("/tmp/before/main.py")  # --before-main
@@ -290,7 +295,18 @@ def start_mailroom(
     )
     server.start()
     return Setup(server, server.host, server.port, server.home / "logs" / "mailroom.log",
-                 signatures=MAILROOM_SIGNATURES if dkim else 0)
+                 signatures=MAILROOM_SIGNATURES if dkim else 0,
+                 dkim_records=lambda: mailroom_dkim_records(server))
+
+
+def mailroom_dkim_records(server: mailroom.Mailroom) -> dict[str, str]:
+    """The active keys' records, from `main.py dkim show DOMAIN --json`."""
+    out = subprocess.run(
+        [server.python, str(server.main_py), "dkim", "show", SENDER_DOMAIN, "--json"],
+        cwd=server.main_py.parent, env=server.env, capture_output=True, text=True,
+        timeout=60, check=True,
+    ).stdout
+    return {k["name"]: k["value"] for k in json.loads(out)["keys"] if k["state"] == "active"}
 
 
 def postfix_relay_config(sink: Sink, conn_cache: bool) -> tuple[dict[str, str], str]:
@@ -340,7 +356,13 @@ def start_postfix_dkim(stack: contextlib.ExitStack, sink: Sink) -> Setup:
                         companions=milters)
     )
     server.start()
-    return Setup(server, server.host, server.port, server.maillog, signatures=len(milters))
+    return Setup(
+        server, server.host, server.port, server.maillog, signatures=len(milters),
+        dkim_records=lambda: {
+            f"{m.selector}._domainkey.{SENDER_DOMAIN}.": opendkim.public_record(m.key)
+            for m in milters if m.key is not None
+        },
+    )
 
 
 def start_direct(stack: contextlib.ExitStack, sink: Sink) -> Setup:
@@ -591,6 +613,45 @@ def check_delivery(sink: Sink, accepted: set[str], signatures: int) -> str | Non
     return "; ".join(problems) or None
 
 
+VERIFY_SAMPLE = 20  # messages whose signatures are verified after a run (smtp-sink only)
+
+
+def verify_signatures(sink: Sink, setup: Setup) -> str | None:
+    """None if every signature of the first VERIFY_SAMPLE messages verifies
+    (dkimpy, the server's records served from memory), else what is wrong;
+    only the smtp-sink sink keeps messages."""
+    if not setup.signatures or setup.dkim_records is None:
+        return None
+    if not isinstance(sink, smtp_sink.SmtpSink):
+        return None
+    import dkim
+
+    try:
+        records = {name.rstrip(".").lower(): value.encode()
+                   for name, value in setup.dkim_records().items()}
+    except (OSError, subprocess.SubprocessError, ValueError, KeyError) as e:
+        log(f"DKIM signatures not verified: no records ({type(e).__name__}: {e})")
+        return None
+
+    def txt(name: bytes, timeout: int = 5) -> bytes | None:
+        return records.get(name.decode("ascii", "replace").rstrip(".").lower())
+
+    def verifies(message: bytes, idx: int) -> bool:
+        try:
+            return bool(dkim.DKIM(message).verify(idx=idx, dnsfunc=txt))
+        except Exception:  # dkimpy raises for some bad signatures (nacl, key type)
+            return False
+
+    messages = sink.messages(VERIFY_SAMPLE)
+    bad = sum(
+        not verifies(message, i) for message in messages for i in range(setup.signatures)
+    )
+    if bad:
+        return (f"{bad} of {len(messages) * setup.signatures} DKIM signatures "
+                f"of the first {len(messages)} messages do not verify")
+    return None
+
+
 def make_sink(args: argparse.Namespace, messages: list[bytes], tokens: list[str]) -> Sink:
     if args.sink == "smtp-sink":
         sizes = {t: smtp_sink.dumped_body_size(m) for t, m in zip(tokens, messages, strict=True)}
@@ -627,7 +688,8 @@ def run_one(args: argparse.Namespace, server_name: str, rep: int) -> RunResult:
                 result.peak_pss_kb = setup.server.peak_pss_kb()
             if error is None:
                 time.sleep(SETTLE_SECONDS)  # let late duplicates arrive
-                problem = check_delivery(sink, stats.accepted, setup.signatures)
+                problem = (check_delivery(sink, stats.accepted, setup.signatures)
+                           or verify_signatures(sink, setup))
                 if problem:
                     error = f"delivery check failed: {problem}"
             result.received = sink.count()
@@ -778,6 +840,9 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     if checked:
         print(f"(DKIM-Signature fields on every message, checked at the sink: "
               f"{', '.join(checked)})")
+    if args.sink == "smtp-sink" and any(r["dkim_signatures"] for r in rows):
+        print(f"(and every signature of the first {VERIFY_SAMPLE} messages of each signing "
+              "run verified with dkimpy against the server's own records)")
     if "postfix-dkim" in args.servers and not opendkim.ed25519_supported():
         print("(this OpenDKIM cannot sign with Ed25519: postfix-dkim signs with RSA-2048 only)")
     print_like_for_like(rows)

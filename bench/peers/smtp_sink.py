@@ -132,14 +132,28 @@ class DumpCounter:
         return int(self.sizes.get(record.token) == record.body_size)
 
 
+def _all_records(path: Path) -> list[bytes]:
+    records, rest = split_records(path.read_bytes())
+    return records + ([rest] if rest else [])
+
+
 def read_records(path: Path) -> Iterator[DumpRecord]:
     """Every record of a dump file that nothing writes to any more."""
-    data = path.read_bytes()
-    records, rest = split_records(data)
-    if rest:
-        records.append(rest)
-    for record in records:
+    for record in _all_records(path):
         yield DumpRecord.parse(record)
+
+
+def message_of(record: bytes) -> bytes:
+    """The message of a whole dump record as it was sent (CRLF), without smtp-sink's lines.
+
+    smtp-sink's own lines end with its 3-line Received field, whose second
+    line says "(smtp-sink)".
+    """
+    mark = record.find(b" (smtp-sink) with ")
+    if mark < 0:
+        raise ValueError("not an smtp-sink dump record")
+    start = record.index(b"\n", record.index(b"\n", mark) + 1) + 1
+    return record[start:-1].replace(b"\n", b"\r\n")  # its closing empty line dropped
 
 
 class SmtpSink(Sink):
@@ -197,6 +211,10 @@ class SmtpSink(Sink):
 
     def signatures(self) -> Counter[int]:
         return Counter(r.signatures for r in read_records(self.out))
+
+    def messages(self, limit: int) -> list[bytes]:
+        """The first `limit` messages received, as sent (CRLF), e.g. to verify signatures."""
+        return [message_of(r) for r in _all_records(self.out)[:limit]]
 
     def damaged(self) -> int:
         return sum(

@@ -18,6 +18,7 @@ from peers.smtp_sink import (  # noqa: E402
     DumpCounter,
     DumpRecord,
     dumped_body_size,
+    message_of,
     read_records,
     split_records,
 )
@@ -100,3 +101,10 @@ def test_read_records_of_a_file(tmp_path: Path) -> None:
     path = tmp_path / "dump"
     path.write_bytes(dumped(message("a", signatures=1)) + dumped(message("b")))
     assert [(r.token, r.signatures) for r in read_records(path)] == [("a", 1), ("b", 0)]
+
+
+def test_message_of_a_record_is_the_message_as_sent() -> None:
+    msg = message("tok-1", b"a\r\n\r\n..dot\r\n", signatures=2)
+    (record,), rest = split_records(dumped(msg) + dumped(message("tok-2")))
+    assert message_of(record) == msg
+    assert message_of(rest) == message("tok-2")

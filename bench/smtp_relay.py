@@ -12,11 +12,11 @@ What it measures
       aiosmtpd   (default) bench/peers/relay_sink.py: aiosmtpd in its own
                  Python process, appends one line per message to a file.
                  Never offers PIPELINING.  On 2 cores it takes ~15% of the
-                 machine (~0.4-0.6 ms CPU per message), which the servers
-                 then lack.
+                 machine (0.4-1.1 ms CPU per message measured here),
+                 which the servers then lack.
       smtp-sink  bench/peers/smtp_sink.py: Postfix's smtp-sink(1) in C
                  (package postfix), one process, dumping every message to a
-                 file on tmpfs (-D); ~0.2 ms CPU per message.  Offers
+                 file on tmpfs (-D); 0.1-0.3 ms CPU per message.  Offers
                  PIPELINING unless --sink-pipelining no (its -p).
     The clock runs from the first client connection until the sink has
     received all N messages (its file is polled every 20 ms; only messages

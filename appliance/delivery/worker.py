@@ -203,7 +203,10 @@ class _Keys:
             asked.set_result(keys)
 
     def forget(self) -> None:
-        self._cache = {}
+        # Stale, not gone: a message whose keys were loaded may still be
+        # waiting for its turn to be signed, and an empty answer would send it
+        # unsigned (as mail from a domain that is not ours). The next load asks again.
+        self._cache = {domain: (-KEYS_TTL, keys) for domain, (_, keys) in self._cache.items()}
 
 
 class _PipeLog(logging.Handler):

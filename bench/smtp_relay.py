@@ -69,9 +69,14 @@ What it measures
                 the ceiling the sink and client allow, no relay at all.
       mailroom-worker, mailroom-worker-nodkim  (only with --servers) the
                 same with delivery.worker_process = yes: DKIM signing and the
-                SMTP client in a second process the daemon supervises.
-                Beside the table: mailroom-worker / postfix-dkim (both sign)
-                and mailroom-worker-nodkim / postfix (neither signs), the
+                SMTP client in a second process the daemon supervises (the
+                default since 2026-11-30, so these equal mailroom and
+                mailroom-nodkim; kept so older command lines still run).
+      mailroom-oneprocess, mailroom-oneprocess-nodkim  (only with --servers)
+                delivery.worker_process = no: everything in the daemon's one
+                process, as before 2026-11-30.
+                Beside the table: mailroom[-worker] / postfix-dkim (both sign)
+                and mailroom[-worker]-nodkim / postfix (neither signs), the
                 median of the per-repeat ratios, when both are in the run.
       mailroom-before, mailroom-before-nodkim  (only with --servers) the same
                 as mailroom / mailroom-nodkim, but the daemon of another
@@ -269,7 +274,7 @@ BEFORE_MAIN = Path("/tmp/before/main.py")  # --before-main
 
 def start_mailroom(
     stack: contextlib.ExitStack, sink: Sink, dkim: bool = True, before: bool = False,
-    worker: bool = False,
+    worker: bool | None = None,
 ) -> Setup:
     dns = DnsServerProcess(
         {
@@ -288,8 +293,10 @@ def start_mailroom(
                 # From: bench@example.test is ours: each message is DKIM-signed
                 # (RSA-2048 + Ed25519) on its way out unless this is off.
                 "dkim.enabled": "yes" if dkim else "no",
-                # Signing and sending in a second process (appliance.delivery.worker).
-                **({"delivery.worker_process": "yes"} if worker else {}),
+                # Signing and sending in a second process (appliance.delivery.worker):
+                # the product's default since 2026-11-30; None leaves the default.
+                **({} if worker is None else
+                   {"delivery.worker_process": "yes" if worker else "no"}),
             }
         )
     )
@@ -385,6 +392,14 @@ SERVERS: dict[
         lambda stack, sink: start_mailroom(stack, sink, dkim=False, worker=True),
         mailroom.available,
     ),
+    "mailroom-oneprocess": (
+        lambda stack, sink: start_mailroom(stack, sink, worker=False),
+        mailroom.available,
+    ),
+    "mailroom-oneprocess-nodkim": (
+        lambda stack, sink: start_mailroom(stack, sink, dkim=False, worker=False),
+        mailroom.available,
+    ),
     "mailroom-before": (
         lambda stack, sink: start_mailroom(stack, sink, before=True),
         lambda: BEFORE_MAIN.exists(),
@@ -407,6 +422,8 @@ SERVERS: dict[
 DEFAULT_SERVERS = ("mailroom", "postfix")
 # Pairs shown side by side under the table: (Mailroom side, peer, what they have in common).
 LIKE_FOR_LIKE = (
+    ("mailroom", "postfix-dkim", "both sign"),
+    ("mailroom-nodkim", "postfix", "neither signs"),
     ("mailroom-worker", "postfix-dkim", "both sign"),
     ("mailroom-worker-nodkim", "postfix", "neither signs"),
 )

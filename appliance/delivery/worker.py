@@ -52,7 +52,8 @@ Keys and logs
 
 Started as ``main.py delivery-worker`` (or the frozen binary with that
 hidden subcommand) by appliance.delivery.supervisor, only with the setting
-``delivery.worker_process`` on (read at start; default off until proven).
+``delivery.worker_process`` on (the default; a reload switches it, see
+appliance.service `_switch_remote_sender`).
 
 Measured (2026-11-30, 2 shared cores, load 2-5 from other work, so only
 the in-run comparison holds): ``bench/smtp_relay.py --repeat 3 --servers

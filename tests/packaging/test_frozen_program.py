@@ -18,6 +18,8 @@ import pytest
 
 from appliance.version import __version__
 from tests.support.daemon import Mailroom
+from tests.support.dnsserver import serving
+from tests.support.sink import SinkHandler, port_free_on, sink
 from tests.support.waiting import wait
 
 MESSAGE = (
@@ -76,6 +78,25 @@ def test_mail_in_by_smtp_and_sendmail_link_out_by_imap(frozen: Mailroom,
     assert sorted(subjects) == ["Subject: by sendmail", "Subject: by smtp"]
     status = frozen.cli("status")
     assert "smtp" in status.stdout and "running" in status.stdout
+
+
+def test_mail_out_by_the_frozen_delivery_process(frozen: Mailroom) -> None:
+    """The frozen binary starts its own hidden delivery-worker subcommand, which signs and sends."""
+    port = port_free_on(["127.0.0.4"])
+    zone = {"far.test": {"MX": [(10, "mx.far.test")]}, "mx.far.test": {"A": ["127.0.0.4"]}}
+    with sink("127.0.0.4", port, SinkHandler()) as handler, serving(zone) as dns:
+        for key, value in (("dns.nameservers", dns.nameserver),
+                           ("delivery.remote_port", str(port))):
+            frozen.cli("settings", "set", key, value)
+        frozen.cli("reload")
+        with smtplib.SMTP("127.0.0.1", frozen.port("smtp"), timeout=30) as smtp:
+            smtp.sendmail("alice@example.test", ["bob@far.test"],
+                          MESSAGE.format(subject="out").replace("x@outside.test",
+                                                                "alice@example.test"))
+        got = wait(lambda: handler.received, timeout=60, what="the message at the far side")
+    assert b"DKIM-Signature:" in got[0].content
+    status = frozen.cli("status")
+    assert "sending: delivery process pid" in status.stdout
 
 
 def test_screenshots_mode_offscreen(onefolder: Path, tmp_path: Path) -> None:

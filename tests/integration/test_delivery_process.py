@@ -64,6 +64,15 @@ def _worker(m: Mailroom) -> dict[str, object]:
     return json.loads(m.cli("status", "--json").stdout)["delivery_process"]  # type: ignore[no-any-return]
 
 
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie not yet reaped counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(") ", 1)[1].startswith("Z")
+    except FileNotFoundError:
+        return True
+
+
 def _tokens(handler: SinkHandler) -> list[int]:
     return [int(t) for r in handler.received for t in TOKEN.findall(r.content)]
 
@@ -137,14 +146,7 @@ def test_worker_ends_with_the_daemon(out: Mailroom, far: tuple[SinkHandler, int]
     assert isinstance(pid, int)
     m.kill()  # SIGKILL: the worker reads EOF and goes
 
-    def gone() -> bool:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                return fh.read().split(") ", 1)[1].startswith("Z")
-        except FileNotFoundError:
-            return True
-
-    wait(gone, what="the worker to exit")
+    wait(lambda: _gone(pid), what="the worker to exit")
 
 
 def test_switching_the_setting_applies_at_reload_and_loses_nothing(
@@ -161,8 +163,7 @@ def test_switching_the_setting_applies_at_reload_and_loses_nothing(
     _send(m, range(3, 6))
     wait(lambda: sorted(_tokens(handler)) == list(range(6)), what="three sent by the daemon")
     # The replaced worker was stopped once it had nothing in flight.
-    wait(lambda: not os.path.exists(f"/proc/{pid}/cmdline")
-         or not open(f"/proc/{pid}/cmdline").read(), what="the old worker to stop")
+    wait(lambda: _gone(pid), what="the old worker to stop")
     assert "outside mail now sent by the daemon itself" in m.log_text()
     m.cli("settings", "set", "delivery.worker_process", "yes")
     m.cli("reload")

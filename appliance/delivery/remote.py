@@ -606,7 +606,7 @@ class _Session:
                     await reader.reply()
         except aiosmtplib.SMTPException:
             return False
-        return await self._reset(reader) if reset else exchange.reader.client.is_connected
+        return await self._reset(reader) if reset else reader.client.is_connected
 
     async def _reset(self, reader: ReplyReader) -> bool:
         """RSET; True if the connection came back clean and may be kept."""

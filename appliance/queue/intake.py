@@ -85,16 +85,17 @@ class Intake:
     def _run(self) -> None:
         while True:
             items, stopping = take_batch(self._items, self.BATCH)
-            writes = [item for item in items if isinstance(item, tuple)]
+            writes: list[_Write] = []
+            calls: list[Callable[[], None]] = []
+            for item in items:
+                (writes if isinstance(item, tuple) else calls).append(item)  # type: ignore[arg-type]
             if writes:
                 self._write(writes)
-            if len(writes) < len(items):
-                for item in items:
-                    if not isinstance(item, tuple):
-                        try:
-                            item()
-                        except Exception:
-                            log.exception("queue work on the intake thread failed")
+            for work in calls:
+                try:
+                    work()
+                except Exception:
+                    log.exception("queue work on the intake thread failed")
             if stopping:
                 return
 

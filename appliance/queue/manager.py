@@ -488,23 +488,18 @@ class QueueManager:
             await self._done_wake.wait()
             self._done_wake.clear()
             done, self._done = self._done, []
-            # Handed on without waiting: a thread pool's worker woken for each
-            # batch (and the loop woken again for its answer) cost more than
-            # the removals themselves.
-            if self.off_loop is not None and self.off_loop(
-                    functools.partial(self._remove_and_release, done)):
-                continue
-            try:
-                # A retried message has a status file; a fresh one none (unlinking
-                # nothing costs little).
-                await loop.run_in_executor(self.executor, self._remove_delivered, done, True)
-            finally:
-                for qid in done:
-                    self._busy.release(qid)
+            work = functools.partial(self._remove_and_release, done)
+            # Handed on without waiting where the intake's thread runs: a thread
+            # pool's worker woken for each batch (and the loop woken again for
+            # its answer) cost more than the removals themselves.
+            if self.off_loop is None or not self.off_loop(work):
+                await loop.run_in_executor(self.executor, work)
 
     def _remove_and_release(self, done: list[str]) -> None:
-        """Remove delivered files, then free their claims (on the intake's thread)."""
+        """Remove delivered files, then free their claims (off the event loop)."""
         try:
+            # A retried message has a status file; a fresh one none (unlinking
+            # nothing costs little).
             self._remove_delivered(done, True)
         finally:
             for qid in done:
